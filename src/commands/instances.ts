@@ -1,0 +1,163 @@
+// Verbs on running instances: check, down, status, exec, cleanup.
+import { runChecks } from '../checks/index.js';
+import { UsageError } from '../errors.js';
+import { inNamespace } from '../plan/argv.js';
+import { nsName, parseNsName } from '../plan/naming.js';
+import { planLab } from '../plan/planner.js';
+import type { Format } from '../report/index.js';
+import { makeReport, type StageReport } from '../report/model.js';
+import { runInteractive } from '../runner/exec.js';
+import { teardown } from '../runner/executor.js';
+import { preflight } from '../runner/preflight.js';
+import { trapSignals } from '../runner/signals.js';
+import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
+import { emitReport, printJson, requireRecord, withReportOptions, type Command } from './common.js';
+import { reportExitCode } from './lifecycle.js';
+
+export const checkCommand: Command<{ instance: string; step?: string; format: Format; output?: string }> = {
+  command: 'check <instance>',
+  describe: 'Run the checks against a running instance (setup checks and those of the step it is at)',
+  builder: (y) =>
+    withReportOptions(y)
+      .positional('instance', { type: 'string', demandOption: true })
+      .option('step', { type: 'string', describe: 'Run this step\'s checks instead (name or number)' })
+      .example('netlab check veth-routing', 'Re-check the lab after changing something by hand') as never,
+  handler: async (a) => {
+    preflight();
+    const rec = await requireRecord(a.instance);
+    const plan = planLab(rec.model, rec.instance);
+    let picks = [0, rec.stage].filter((v, i, all) => v >= 0 && all.indexOf(v) === i);
+    if (a.step !== undefined) {
+      const i = /^\d+$/.test(a.step) ? Number(a.step) : plan.stages.findIndex((s) => s.name === a.step);
+      if (i < 0 || i >= plan.stages.length) throw new UsageError(`no step "${a.step}"`, { hint: `steps: ${plan.stages.map((s) => s.name).join(', ')}` });
+      picks = [i];
+    }
+    const { signal, dispose } = trapSignals();
+    const started = new Date();
+    const stages: StageReport[] = [];
+    try {
+      for (const i of picks) {
+        const s = plan.stages[i];
+        if (!s) continue;
+        stages.push({ name: s.name, title: s.title, results: await runChecks(s.checks, { signal }) });
+      }
+    } finally {
+      dispose();
+    }
+    const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
+    await emitReport(report, a.format, a.output);
+    return reportExitCode(report);
+  },
+};
+
+export const downCommand: Command<{ instance: string }> = {
+  command: 'down <instance>',
+  describe: 'Tear down a running instance',
+  builder: (y) => y.positional('instance', { type: 'string', demandOption: true }).example('netlab down veth-routing', '') as never,
+  handler: async (a) => {
+    preflight();
+    const rec = await requireRecord(a.instance);
+    if (alive(rec.owner) && rec.owner?.pid !== process.pid) {
+      throw new UsageError(`instance "${a.instance}" is being run by netlab pid ${rec.owner?.pid}`, { hint: 'stop that run (Ctrl-C) instead; it tears down itself' });
+    }
+    const t = await teardown(rec);
+    await removeRecord(rec.instance);
+    process.stderr.write(`down: ${rec.instance}: deleted ${t.namespaces.length} namespaces\n`);
+    return 0;
+  },
+};
+
+interface StatusRow {
+  instance: string;
+  lab: string;
+  mode: string;
+  state: string;
+  step: string;
+  namespaces: string;
+  created: string;
+}
+
+export const statusCommand: Command<{ json: boolean }> = {
+  command: 'status',
+  describe: 'List running instances',
+  builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
+  handler: async (a) => {
+    const recs = await readRecords();
+    const present = new Set(await listNamespaces());
+    const rows: StatusRow[] = recs.map((r) => ({
+      instance: r.instance,
+      lab: r.lab,
+      mode: r.mode,
+      state: alive(r.owner) ? `${r.status} (pid ${r.owner?.pid})` : r.mode === 'up' && r.status === 'ready' ? 'up' : 'stale (netlab cleanup)',
+      step: r.stage >= 0 ? (r.model.stages[r.stage]?.name ?? String(r.stage)) : '-',
+      namespaces: `${r.namespaces.filter((n) => present.has(n)).length}/${r.namespaces.length}`,
+      created: r.createdAt,
+    }));
+    if (a.json) printJson(rows);
+    else if (!rows.length) process.stdout.write('no instances\n');
+    else {
+      const cols = Object.keys(rows[0] as StatusRow) as (keyof StatusRow)[];
+      const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+      const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i] ?? 0)).join('  ').trimEnd();
+      process.stdout.write([line(cols), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n') + '\n');
+    }
+    return 0;
+  },
+};
+
+export const execCommand: Command<{ instance: string; node: string; cmd: string[] }> = {
+  command: 'exec <instance> <node> [cmd..]',
+  describe: 'Run a command inside a node of a running instance (default: a shell)',
+  builder: (y) =>
+    y
+      .positional('instance', { type: 'string', demandOption: true })
+      .positional('node', { type: 'string', demandOption: true })
+      .positional('cmd', { type: 'string', array: true, default: [] })
+      .example('netlab exec veth-routing ns1 -- ip route', 'Show ns1\'s routes')
+      .example('netlab exec veth-routing ns1 -- ping -c1 10.10.20.2', 'Ping from ns1')
+      .example('netlab exec veth-routing host', 'A shell inside host') as never,
+  handler: async (a) => {
+    const rec = await requireRecord(a.instance);
+    if (!rec.model.nodes.some((n) => n.name === a.node)) {
+      throw new UsageError(`instance "${a.instance}" has no node "${a.node}"`, { hint: `nodes: ${rec.model.nodes.map((n) => n.name).join(', ')}` });
+    }
+    const cmd = a.cmd.length ? a.cmd : [process.env.SHELL ?? '/bin/sh'];
+    return runInteractive(inNamespace(nsName(rec.instance, a.node), cmd));
+  },
+};
+
+/** What cleanup would remove: instances nobody is running, and netlab namespaces no record owns. */
+export async function leftovers(): Promise<{ records: StateRecord[]; orphans: string[] }> {
+  const recs = await readRecords();
+  const records = recs.filter((r) => !alive(r.owner));
+  const owned = new Set(recs.flatMap((r) => r.namespaces));
+  const orphans = (await listNamespaces()).filter((ns) => parseNsName(ns) !== undefined && !owned.has(ns));
+  return { records, orphans };
+}
+
+export const cleanupCommand: Command<{ dryRun: boolean }> = {
+  command: 'cleanup',
+  describe: 'Remove everything netlab owns that no live netlab process is running: crashed runs, up instances, stray netlab-* namespaces',
+  builder: (y) =>
+    y
+      .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only say what would be removed' })
+      .example('netlab cleanup', 'After a crash or kill -9') as never,
+  handler: async (a) => {
+    const { records, orphans } = await leftovers();
+    if (!records.length && !orphans.length) {
+      process.stderr.write('cleanup: nothing to remove\n');
+      return 0;
+    }
+    for (const r of records) process.stderr.write(`cleanup: instance ${r.instance} (${r.mode}, ${r.status}): ${r.namespaces.join(' ')}\n`);
+    if (orphans.length) process.stderr.write(`cleanup: stray namespaces: ${orphans.join(' ')}\n`);
+    if (a.dryRun) return 0;
+    preflight();
+    for (const r of records) {
+      await teardown(r);
+      await removeRecord(r.instance);
+    }
+    if (orphans.length) await teardown({ namespaces: orphans, processes: [] });
+    process.stderr.write(`cleanup: removed ${records.length} instances, ${records.reduce((n, r) => n + r.namespaces.length, 0) + orphans.length} namespaces\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,127 @@
+// Verbs that read labs without building anything: list, show, plan, validate, schema.
+import { builtinLabs, labFile, loadLab, LABS_DIR } from '../lab/catalog.js';
+import { loadLabFile } from '../lab/load.js';
+import { labJsonSchema } from '../lab/schema.js';
+import type { Lab } from '../lab/types.js';
+import { NetlabError, ValidationError, formatProblem, type Problem } from '../errors.js';
+import { planLab } from '../plan/planner.js';
+import { planScript, teardownScript } from '../plan/script.js';
+import { printJson, type Command } from './common.js';
+
+export const listCommand: Command<{ json: boolean }> = {
+  command: 'list',
+  describe: 'List the built-in labs',
+  builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
+  handler: async (a) => {
+    const labs = await Promise.all(builtinLabs().map((n) => loadLab(n)));
+    const rows = labs.map((l) => ({ name: l.name, title: l.title, nodes: l.nodes.length, steps: l.stages.length - 1, checks: l.stages.reduce((n, s) => n + s.checks.length, 0) }));
+    if (a.json) printJson(rows);
+    else {
+      const w = Math.max(4, ...rows.map((r) => r.name.length));
+      process.stdout.write(rows.map((r) => `${r.name.padEnd(w)}  ${r.title}`).join('\n') + `\n\n${rows.length} labs in ${LABS_DIR}; \`netlab show NAME\` for details\n`);
+    }
+    return 0;
+  },
+};
+
+function describeLab(lab: Lab): string {
+  const out = [`${lab.title}  (${lab.name})`, ''];
+  if (lab.source) out.push(`Source: ${lab.source}`, '');
+  if (lab.description) out.push(lab.description.trim(), '');
+  if (lab.goals.length) out.push('Goals:', ...lab.goals.map((g) => `  - ${g}`), '');
+  out.push('Nodes:', ...lab.nodes.map((n) => `  ${n.name}${n.description ? ` — ${n.description}` : ''}`), '');
+  const addrs = lab.stages[0]?.config.addresses ?? [];
+  const label = (node: string, ifname: string) => {
+    const a = addrs.filter((x) => x.node === node && x.ifname === ifname).map((x) => x.cidr);
+    return `${node}:${ifname}${a.length ? ` ${a.join(',')}` : ''}`;
+  };
+  if (lab.veths.length) out.push('Links (veth):', ...lab.veths.map((v) => `  ${label(v.a.node, v.a.ifname)} ⇄ ${label(v.b.node, v.b.ifname)}`), '');
+  if (lab.bridges.length) out.push('Bridges:', ...lab.bridges.map((b) => `  ${label(b.node, b.name)} ports ${b.ports.join(', ') || '(none)'}`), '');
+  lab.stages.forEach((s, i) => {
+    if (i > 0 || s.checks.length) out.push(i === 0 ? 'Setup checks:' : `Step ${i}: ${s.title}`);
+    if (i > 0 && s.explain) out.push(...s.explain.trim().split('\n').map((l) => `  ${l}`));
+    for (const r of s.config.routes) out.push(`  + route in ${r.node}: ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
+    for (const c of s.checks) {
+      const how = c.expect === 'fail' ? `must fail${c.reason ? ` (${c.reason})` : ''}` : `must pass${c.ttl ? `, TTL ${c.ttl}` : ''}`;
+      out.push(`  ✓ ${c.name}: ${c.kind} ${c.from} → ${c.toText}, ${how}`);
+    }
+    if (i > 0 || s.checks.length) out.push('');
+  });
+  return out.join('\n');
+}
+
+export const showCommand: Command<{ lab: string; json: boolean }> = {
+  command: 'show <lab>',
+  describe: 'Describe a lab: goals, nodes, links, steps and checks',
+  builder: (y) => y.positional('lab', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }) as never,
+  handler: async (a) => {
+    const lab = await loadLab(a.lab);
+    if (a.json) printJson(lab);
+    else process.stdout.write(describeLab(lab));
+    return 0;
+  },
+};
+
+export const planCommand: Command<{ lab: string; instance?: string; teardown: boolean; json: boolean }> = {
+  command: 'plan <lab>',
+  describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script',
+  builder: (y) =>
+    y
+      .positional('lab', { type: 'string', demandOption: true })
+      .option('instance', { alias: 'i', type: 'string', describe: 'Instance id used in namespace names (default: the lab name)' })
+      .option('teardown', { type: 'boolean', default: false, describe: 'Print the teardown script instead' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the plan (ops per stage) as JSON' })
+      .example('netlab plan veth-routing > lab.sh && bash lab.sh', 'Build the lab by hand, command by command') as never,
+  handler: async (a) => {
+    const lab = await loadLab(a.lab);
+    const plan = planLab(lab, a.instance ?? lab.name);
+    if (a.json) printJson(plan);
+    else process.stdout.write(a.teardown ? teardownScript(plan) : planScript(plan, { title: lab.title }));
+    return 0;
+  },
+};
+
+export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
+  command: 'validate <labs..>',
+  describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col',
+  builder: (y) =>
+    y
+      .positional('labs', { type: 'string', array: true, demandOption: true })
+      .option('json', { type: 'boolean', default: false })
+      .example('netlab validate my-lab.yaml', '')
+      .example('netlab validate labs/*.yaml', '') as never,
+  handler: async (a) => {
+    const results: { file: string; ok: boolean; problems: Problem[] }[] = [];
+    for (const arg of a.labs) {
+      let file = arg;
+      try {
+        file = labFile(arg);
+        const lab = await loadLabFile(file);
+        results.push({ file, ok: true, problems: [] });
+        if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks)\n`);
+      } catch (e) {
+        if (e instanceof ValidationError) {
+          results.push({ file, ok: false, problems: e.problems });
+          if (!a.json) process.stderr.write(e.problems.map(formatProblem).join('\n') + '\n');
+        } else if (e instanceof NetlabError) {
+          results.push({ file, ok: false, problems: [{ file, line: 0, col: 0, path: '', message: e.message, ...(e.hint ? { hint: e.hint } : {}) }] });
+          if (!a.json) process.stderr.write(`${file}: ${e.message}${e.hint ? `\n    hint: ${e.hint}` : ''}\n`);
+        } else throw e;
+      }
+    }
+    if (a.json) printJson(results);
+    const bad = results.filter((r) => !r.ok);
+    if (bad.length && !a.json) process.stderr.write(`${bad.length} of ${results.length} lab files invalid (${bad.reduce((n, r) => n + r.problems.length, 0)} problems)\n`);
+    return bad.length ? 2 : 0;
+  },
+};
+
+export const schemaCommand: Command = {
+  command: 'schema',
+  describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)',
+  builder: (y) => y,
+  handler: async () => {
+    printJson(labJsonSchema());
+    return 0;
+  },
+};

@@ -1,0 +1,142 @@
+// Build → check → (keep or tear down): the flow shared by `run` and `up`, with signals, state and rollback.
+import { randomBytes } from 'node:crypto';
+import { runChecks } from '../checks/index.js';
+import type { CheckResult } from '../checks/result.js';
+import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
+import type { Lab } from '../lab/types.js';
+import { shellLine } from '../plan/argv.js';
+import { INSTANCE } from '../plan/naming.js';
+import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
+import { Executor, teardown } from '../runner/executor.js';
+import { preflight } from '../runner/preflight.js';
+import { runTasks, type ProgressTask } from '../runner/progress.js';
+import { createRecord, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
+import { trapSignals } from '../runner/signals.js';
+import { makeReport, type RunReport, type StageReport } from '../report/model.js';
+
+export interface LifecycleOptions {
+  instance?: string;
+  /** Keep the lab up afterwards (`up`). */
+  keep: boolean;
+  /** Run the checks (run: always; up: only with --check). */
+  check: boolean;
+  /** Apply stages up to this index (default: all). */
+  untilStage?: number;
+  quiet?: boolean;
+}
+
+export interface Outcome {
+  report: RunReport;
+  exitCode: number;
+  /** Set when the run ended in an error after teardown (build failure, interrupt). */
+  error?: NetlabError;
+}
+
+/** The instance id: --instance, else the lab name (up) or lab name plus 4 hex digits (run, so parallel runs never clash). */
+export function instanceId(lab: Lab, opts: Pick<LifecycleOptions, 'instance' | 'keep'>): string {
+  const id = opts.instance ?? (opts.keep ? lab.name : `${lab.name}-${randomBytes(2).toString('hex')}`);
+  if (!INSTANCE.test(id)) {
+    throw new UsageError(`instance id "${id}" is not valid`, { hint: 'use lower-case letters, digits and dashes, at most 48' });
+  }
+  return id;
+}
+
+/** Exit code for a finished report: 0 all as expected, 1 a check failed, 3 a check could not run. */
+export function reportExitCode(report: RunReport): number {
+  if (report.summary.errors) return EXIT.environment;
+  return report.summary.failed ? EXIT.checksFailed : EXIT.ok;
+}
+
+function describeBuild(plan: Plan, lab: Lab): string {
+  const parts = [`${plan.namespaces.length} namespaces`, `${lab.veths.length} veth links`];
+  if (lab.bridges.length) parts.push(`${lab.bridges.length} bridges`);
+  return `Build ${parts.join(', ')}`;
+}
+
+/** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
+export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
+  preflight();
+  const instance = instanceId(lab, opts);
+  const plan = planLab(lab, instance);
+  const last = Math.min(opts.untilStage ?? plan.stages.length - 1, plan.stages.length - 1);
+  const stages = plan.stages.slice(0, last + 1);
+  const startedAt = new Date();
+  const record: StateRecord = {
+    version: 1,
+    instance,
+    lab: lab.name,
+    labFile: lab.file,
+    createdAt: startedAt.toISOString(),
+    mode: opts.keep ? 'up' : 'run',
+    owner: self(),
+    status: 'building',
+    namespaces: plan.namespaces.map((n) => n.ns),
+    processes: [],
+    stage: -1,
+    model: lab,
+  };
+  const { signal, dispose } = trapSignals();
+  await createRecord(record);
+  const executor = new Executor(signal);
+  const reports: StageReport[] = [];
+  let error: NetlabError | undefined;
+  let keep = opts.keep;
+
+  const stageTask = (stage: PlannedStage, i: number): ProgressTask => ({
+    title: i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`,
+    run: async (setTitle) => {
+      if (stage.ops.length) await executor.apply(stage.ops);
+      record.stage = i;
+      const report: StageReport = { name: stage.name, title: stage.title, ...(stage.explain ? { explain: stage.explain } : {}), results: [] };
+      reports.push(report);
+      if (opts.check && stage.checks.length) {
+        let done = 0;
+        const results: CheckResult[] = await runChecks(stage.checks, {
+          signal,
+          onResult: () => setTitle(`${i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`} — checks ${++done}/${stage.checks.length}`),
+        });
+        report.results = results;
+        const good = results.filter((r) => r.ok).length;
+        setTitle(`${i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`} — ${good}/${results.length} as expected`);
+      }
+    },
+  });
+
+  const tasks: ProgressTask[] = stages.map(stageTask);
+  tasks.push({
+    title: keep ? 'Keep the lab up' : 'Tear down',
+    always: true,
+    run: async (setTitle) => {
+      if (keep && error === undefined && !signal.aborted) {
+        record.owner = null;
+        record.status = 'ready';
+        await updateRecord(record);
+        setTitle(`Lab is up as instance "${instance}" (netlab exec ${instance} <node> -- <cmd>; netlab down ${instance})`);
+        return;
+      }
+      keep = false;
+      record.status = 'tearing-down';
+      await updateRecord(record);
+      const t = await teardown(record);
+      await removeRecord(instance);
+      setTitle(`Tear down: deleted ${t.namespaces.length} namespaces`);
+    },
+  });
+
+  try {
+    await runTasks(tasks, { quiet: opts.quiet ?? false });
+  } catch (e) {
+    const reason = signal.aborted ? signal.reason : e;
+    error = reason instanceof NetlabError ? reason : new BuildError(String((reason as Error)?.message ?? reason), { cause: reason });
+    if (error instanceof BuildError) {
+      const undo = executor.undoOps();
+      if (undo.length) process.stderr.write(`netlab: rolled back: ${undo.map(shellLine).join('; ')}\n`);
+    }
+  } finally {
+    dispose();
+  }
+  const report = makeReport({ lab: lab.name, title: lab.title, instance, startedAt, stages: reports, ...(error ? { aborted: error.message } : {}) });
+  const exitCode = error ? error.exitCode : reportExitCode(report);
+  return { report, exitCode, ...(error ? { error } : {}) };
+}
+

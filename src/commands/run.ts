@@ -1,0 +1,70 @@
+// `run` and `up`: validate, build, check, report; `run` always tears down, `up` keeps the lab.
+import type { Format } from '../report/index.js';
+import { loadLab } from '../lab/catalog.js';
+import { UsageError } from '../errors.js';
+import { emitReport, withReportOptions, type Command } from './common.js';
+import { execute } from './lifecycle.js';
+
+interface Args {
+  lab: string;
+  instance?: string;
+  format: Format;
+  output?: string;
+  quiet: boolean;
+  step?: string;
+  check?: boolean;
+}
+
+function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
+  if (step === undefined) return undefined;
+  const byNumber = /^\d+$/.test(step) ? Number(step) : lab.stages.findIndex((s) => s.name === step);
+  if (byNumber < 0 || byNumber >= lab.stages.length) {
+    throw new UsageError(`lab ${lab.name} has no step "${step}"`, {
+      hint: `steps: ${lab.stages.map((s, i) => `${i} ${s.name}`).join(', ')}`,
+    });
+  }
+  return byNumber;
+}
+
+async function go(args: Args, keep: boolean): Promise<number> {
+  const lab = await loadLab(args.lab);
+  const untilStage = stageIndex(lab, args.step);
+  const outcome = await execute(lab, {
+    keep,
+    check: keep ? (args.check ?? false) : true,
+    quiet: args.quiet,
+    ...(args.instance !== undefined ? { instance: args.instance } : {}),
+    ...(untilStage !== undefined ? { untilStage } : {}),
+  });
+  if (!keep || args.check) await emitReport(outcome.report, args.format, args.output);
+  if (outcome.error) throw outcome.error;
+  return outcome.exitCode;
+}
+
+const common = (y: Parameters<Command['builder']>[0]) =>
+  withReportOptions(y)
+    .positional('lab', { type: 'string', demandOption: true, describe: 'Built-in lab name or path to a lab file' })
+    .option('instance', { alias: 'i', type: 'string', describe: 'Instance id (namespaces are netlab-<instance>-<node>)' })
+    .option('step', { type: 'string', describe: 'Stop after this step (name or number; 0 is the setup)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' });
+
+export const runCommand: Command<Args> = {
+  command: 'run <lab>',
+  describe: 'Build a lab, run its checks step by step, print the report, tear it down',
+  builder: (y) =>
+    common(y)
+      .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
+      .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report') as never,
+  handler: (a) => go(a, false),
+};
+
+export const upCommand: Command<Args> = {
+  command: 'up <lab>',
+  describe: 'Build a lab and keep it running (then exec, check, down)',
+  builder: (y) =>
+    common(y)
+      .option('check', { type: 'boolean', default: false, describe: 'Also run the checks and print the report' })
+      .example('netlab up veth-routing', 'Build all steps; instance "veth-routing"')
+      .example('netlab up veth-routing --step no-routes -i vr1', 'Build only up to step 1 as instance vr1') as never,
+  handler: (a) => go(a, true),
+};

@@ -1,0 +1,154 @@
+// WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
+import { parseDuration } from './duration.js';
+import type { WrittenCheck, WrittenEndpoint, WrittenLab, WrittenNodeConfig } from './schema.js';
+import type { Path } from './source.js';
+import type { Address, Check, Config, Lab, Ref, Stage, Target } from './types.js';
+
+/** Default check timeouts: a check that must fail should cost well under a second. */
+export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
+
+/** Splits `node:ifname`. */
+export function splitRef(text: string): Ref {
+  const i = text.indexOf(':');
+  return { node: text.slice(0, i), ifname: text.slice(i + 1) };
+}
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function emptyConfig(): Config {
+  return { addresses: [], routes: [], sysctls: [] };
+}
+
+/** Adds one node's written config (top-level or inside a step) to `config`. */
+function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig | null | undefined, at: Path): void {
+  if (!written) return;
+  if (written.forwarding !== undefined) {
+    const v = written.forwarding ? '1' : '0';
+    config.sysctls.push({ node, key: 'net.ipv4.ip_forward', value: v, at: [...at, 'forwarding'] });
+    config.sysctls.push({ node, key: 'net.ipv6.conf.all.forwarding', value: v, at: [...at, 'forwarding'] });
+  }
+  for (const [key, value] of Object.entries(written.sysctls ?? {})) {
+    const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+    config.sysctls.push({ node, key, value: text, at: [...at, 'sysctls', key] });
+  }
+  for (const [ifname, iface] of Object.entries(written.interfaces ?? {})) {
+    const addrs = list(iface.address);
+    const addrAt: Path = [...at, 'interfaces', ifname, 'address'];
+    addrs.forEach((cidr, i) =>
+      config.addresses.push({ node, ifname, cidr, at: Array.isArray(iface.address) ? [...addrAt, i] : addrAt }),
+    );
+  }
+  (written.routes ?? []).forEach((r, i) => {
+    config.routes.push({
+      node,
+      dst: r.dst,
+      ...(r.via !== undefined ? { via: r.via } : {}),
+      ...(r.dev !== undefined ? { dev: r.dev } : {}),
+      ...(r.metric !== undefined ? { metric: r.metric } : {}),
+      at: [...at, 'routes', i],
+    });
+  });
+}
+
+function parseTarget(text: string): Target {
+  if (/^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_.-]+)?$/.test(text) && !/^[0-9a-fA-F:]+$/.test(text)) {
+    const [node, ifname] = text.split(':') as [string, string | undefined];
+    return ifname === undefined ? { kind: 'node', node } : { kind: 'node', node, ifname };
+  }
+  return { kind: 'address', address: text };
+}
+
+function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path): Check {
+  const expect = c.expect ?? 'pass';
+  const timeoutMs = c.timeout !== undefined ? (parseDuration(c.timeout) ?? 0) : DEFAULT_TIMEOUT_MS[expect];
+  const base = {
+    id: `${stage}/${index + 1}`,
+    expect,
+    timeoutMs,
+    at,
+    ...(c.hint !== undefined ? { hint: c.hint } : {}),
+  };
+  switch (c.kind) {
+    case 'ping':
+      return {
+        ...base,
+        kind: 'ping',
+        name: c.name ?? `ping ${c.from} → ${c.to}`,
+        from: c.from,
+        to: parseTarget(c.to),
+        toText: c.to,
+        count: c.count ?? 1,
+        ...(c.ttl !== undefined ? { ttl: c.ttl } : {}),
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      };
+  }
+}
+
+function endpointAddresses(ep: WrittenEndpoint, ref: Ref, at: Path): Address[] {
+  if (typeof ep === 'string' || ep.address === undefined) return [];
+  const addrs = list(ep.address);
+  return addrs.map((cidr, i) => ({
+    ...ref,
+    cidr,
+    at: Array.isArray(ep.address) ? [...at, 'address', i] : [...at, 'address'],
+  }));
+}
+
+/** Builds the model from a schema-valid written lab. Semantic rules run on the result (rules.ts). */
+export function normalize(w: WrittenLab, file: string): Lab {
+  const setup: Stage = { name: 'setup', title: 'Build the topology', config: emptyConfig(), checks: [] };
+  const veths = (w.links ?? []).map((l, i) => {
+    const [ea, eb] = l.endpoints;
+    const refOf = (e: WrittenEndpoint) => splitRef(typeof e === 'string' ? e : e.at);
+    const a = refOf(ea);
+    const b = refOf(eb);
+    const at: Path = ['links', i];
+    setup.config.addresses.push(
+      ...endpointAddresses(ea, a, [...at, 'endpoints', 0]),
+      ...endpointAddresses(eb, b, [...at, 'endpoints', 1]),
+    );
+    return { a, b, at };
+  });
+  const bridges = (w.bridges ?? []).map((b, i) => {
+    const at: Path = ['bridges', i];
+    list(b.address).forEach((cidr, j) =>
+      setup.config.addresses.push({
+        node: b.node,
+        ifname: b.name,
+        cidr,
+        at: Array.isArray(b.address) ? [...at, 'address', j] : [...at, 'address'],
+      }),
+    );
+    return { node: b.node, name: b.name, ports: b.ports ?? [], at };
+  });
+  for (const [name, cfg] of Object.entries(w.nodes)) addNodeConfig(setup.config, name, cfg, ['nodes', name]);
+  setup.checks = (w.checks ?? []).map((c, i) => normalizeCheck(c, 'setup', i, ['checks', i]));
+
+  const steps: Stage[] = (w.steps ?? []).map((s, si) => {
+    const config = emptyConfig();
+    for (const [name, cfg] of Object.entries(s.nodes ?? {})) addNodeConfig(config, name, cfg, ['steps', si, 'nodes', name]);
+    return {
+      name: s.name,
+      title: s.title ?? s.name,
+      ...(s.explain !== undefined ? { explain: s.explain } : {}),
+      config,
+      checks: (s.checks ?? []).map((c, i) => normalizeCheck(c, s.name, i, ['steps', si, 'checks', i])),
+    };
+  });
+
+  return {
+    name: w.name,
+    title: w.title ?? w.name,
+    description: w.description ?? '',
+    goals: w.goals ?? [],
+    ...(w.source !== undefined ? { source: w.source } : {}),
+    file,
+    nodes: Object.entries(w.nodes).map(([name, cfg]) => ({
+      name,
+      ...(cfg?.description !== undefined ? { description: cfg.description } : {}),
+    })),
+    veths,
+    bridges,
+    stages: [setup, ...steps],
+  };
+}

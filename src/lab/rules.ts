@@ -1,0 +1,180 @@
+// Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
+import { inSubnet, isNetworkOrBroadcast, parseCidr, type Cidr } from './ip.js';
+import type { Path } from './source.js';
+import type { Address, Lab, Ref } from './types.js';
+
+export interface RuleProblem {
+  at: Path;
+  message: string;
+  hint?: string;
+  /** Point at the key rather than the value. */
+  key?: boolean;
+}
+
+const refKey = (r: Ref) => `${r.node}:${r.ifname}`;
+
+/** Disjoint sets of interfaces joined by veths and bridges: one set per L2 segment. */
+class Segments {
+  private parent = new Map<string, string>();
+  find(x: string): string {
+    let p = this.parent.get(x) ?? x;
+    if (p !== x) {
+      p = this.find(p);
+      this.parent.set(x, p);
+    }
+    return p;
+  }
+  join(a: string, b: string): void {
+    this.parent.set(this.find(a), this.find(b));
+  }
+}
+
+/** Runs every rule; an empty list means the lab is valid. */
+export function checkRules(lab: Lab): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const nodes = new Set(lab.nodes.map((n) => n.name));
+  const nodeNames = [...nodes].join(', ');
+  const ifaces = new Map<string, Set<string>>([...nodes].map((n) => [n, new Set(['lo'])]));
+  const knownNode = (node: string, at: Path, key = false): boolean => {
+    if (nodes.has(node)) return true;
+    out.push({ at, key, message: `unknown node "${node}"`, hint: `nodes in this lab: ${nodeNames}` });
+    return false;
+  };
+  const addIface = (ref: Ref, at: Path): void => {
+    const set = ifaces.get(ref.node);
+    if (!set) return;
+    if (set.has(ref.ifname)) {
+      out.push({
+        at,
+        message: `interface "${ref.ifname}" is defined twice in node "${ref.node}"`,
+        hint: 'interface names must be unique within a node',
+      });
+    }
+    set.add(ref.ifname);
+  };
+  const knownIface = (ref: Ref, at: Path, key = false): boolean => {
+    const set = ifaces.get(ref.node);
+    if (!set || set.has(ref.ifname)) return true;
+    out.push({
+      at,
+      key,
+      message: `node "${ref.node}" has no interface "${ref.ifname}"`,
+      hint: `interfaces of ${ref.node}: ${[...set].join(', ')} (interfaces come from links and bridges)`,
+    });
+    return false;
+  };
+
+  // Topology: veth ends and bridges create interfaces; segments join them.
+  const seg = new Segments();
+  for (const v of lab.veths) {
+    const okA = knownNode(v.a.node, [...v.at, 'endpoints', 0]);
+    const okB = knownNode(v.b.node, [...v.at, 'endpoints', 1]);
+    for (const [end, i] of [[v.a, 0], [v.b, 1]] as const) {
+      if (end.ifname === 'lo') out.push({ at: [...v.at, 'endpoints', i], message: '"lo" is the loopback device and cannot be a veth end' });
+    }
+    if (okA) addIface(v.a, [...v.at, 'endpoints', 0]);
+    if (okB) addIface(v.b, [...v.at, 'endpoints', 1]);
+    seg.join(refKey(v.a), refKey(v.b));
+  }
+  const enslaved = new Map<string, string>();
+  for (const b of lab.bridges) {
+    if (!knownNode(b.node, [...b.at, 'node'])) continue;
+    addIface({ node: b.node, ifname: b.name }, [...b.at, 'name']);
+  }
+  for (const b of lab.bridges) {
+    if (!nodes.has(b.node)) continue;
+    b.ports.forEach((port, i) => {
+      const at: Path = [...b.at, 'ports', i];
+      if (port === b.name) return out.push({ at, message: `bridge "${b.name}" cannot be its own port` });
+      if (!knownIface({ node: b.node, ifname: port }, at)) return;
+      const key = refKey({ node: b.node, ifname: port });
+      const owner = enslaved.get(key);
+      if (owner) return out.push({ at, message: `"${port}" is already a port of bridge "${owner}"`, hint: 'an interface can belong to one bridge' });
+      enslaved.set(key, b.name);
+      seg.join(key, refKey({ node: b.node, ifname: b.name }));
+    });
+  }
+
+  // Stages, cumulatively: addresses, routes, sysctls, checks.
+  const addrs: { a: Address; c: Cidr }[] = [];
+  const routeKeys = new Set<string>();
+  const stageNames = new Set<string>();
+  lab.stages.forEach((stage, si) => {
+    if (si > 0) {
+      if (stageNames.has(stage.name) || stage.name === 'setup') {
+        out.push({ at: ['steps', si - 1, 'name'], message: `step name "${stage.name}" is used twice (or is the reserved "setup")` });
+      }
+    }
+    stageNames.add(stage.name);
+    const configNodes = new Set([...stage.config.addresses, ...stage.config.routes, ...stage.config.sysctls].map((x) => x.node));
+    for (const n of configNodes) {
+      if (!nodes.has(n)) out.push({ at: [...(si === 0 ? [] : ['steps', si - 1]), 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
+    }
+    for (const a of stage.config.addresses) {
+      if (!nodes.has(a.node)) continue;
+      const under = a.at.lastIndexOf('interfaces');
+      if (!knownIface(a, under >= 0 ? a.at.slice(0, under + 2) : a.at, under >= 0)) continue;
+      const c = parseCidr(a.cidr, true);
+      if (!c) continue;
+      if (isNetworkOrBroadcast(c)) {
+        out.push({ at: a.at, message: `${a.cidr} is the network or broadcast address of its subnet`, hint: 'pick a host address inside the subnet' });
+      }
+      const segment = seg.find(refKey(a));
+      const clash = addrs.find((x) => x.c.value === c.value && x.c.family === c.family && seg.find(refKey(x.a)) === segment);
+      if (clash) {
+        out.push({
+          at: a.at,
+          message: `address ${c.address} is used twice on one segment (also on ${refKey(clash.a)})`,
+          hint: 'every interface on a segment needs its own address',
+        });
+      }
+      addrs.push({ a, c });
+    }
+    for (const s of stage.config.sysctls) {
+      const m = /^net\.ipv[46]\.conf\.([^.]+)\./.exec(s.key);
+      if (m && m[1] !== 'all' && m[1] !== 'default' && nodes.has(s.node)) knownIface({ node: s.node, ifname: m[1] as string }, s.at, true);
+    }
+    for (const r of stage.config.routes) {
+      if (!nodes.has(r.node)) continue;
+      if (r.dev !== undefined) knownIface({ node: r.node, ifname: r.dev }, [...r.at, 'dev']);
+      const dst = r.dst === 'default' ? undefined : parseCidr(r.dst);
+      const key = `${r.node} ${r.dst}`;
+      if (routeKeys.has(key)) out.push({ at: [...r.at, 'dst'], message: `node "${r.node}" already has a route to ${r.dst}` });
+      routeKeys.add(key);
+      if (r.via === undefined) {
+        if (r.dev === undefined) out.push({ at: r.at, message: 'a route needs a gateway (via) or an interface (dev)' });
+        continue;
+      }
+      const via = parseCidr(r.via);
+      if (!via) continue;
+      if (dst && dst.family !== via.family) out.push({ at: [...r.at, 'via'], message: `gateway ${r.via} and destination ${r.dst} are of different IP families` });
+      const own = addrs.filter((x) => x.a.node === r.node && (r.dev === undefined || x.a.ifname === r.dev));
+      if (!own.some((x) => inSubnet(via, x.c))) {
+        const nets = own.map((x) => `${x.a.cidr} (${x.a.ifname})`).join(', ') || 'none';
+        out.push({
+          at: [...r.at, 'via'],
+          message: `gateway ${r.via} is on no subnet node "${r.node}" is connected to`,
+          hint: `addresses of ${r.node} at this point: ${nets}`,
+        });
+      }
+    }
+    for (const c of stage.checks) {
+      knownNode(c.from, [...c.at, 'from']);
+      if (c.expect === 'pass' && c.reason !== undefined) out.push({ at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' });
+      if (c.expect === 'fail' && c.ttl !== undefined) out.push({ at: [...c.at, 'ttl'], message: 'ttl only applies to checks with expect: pass' });
+      if (c.to.kind === 'address') {
+        if (!parseCidr(c.to.address) || c.to.address.includes('/')) {
+          out.push({ at: [...c.at, 'to'], message: `"${c.toText}" is neither an address, a node nor node:ifname` });
+        }
+        continue;
+      }
+      const target = c.to;
+      if (!knownNode(target.node, [...c.at, 'to'])) continue;
+      if (target.ifname !== undefined && !knownIface({ node: target.node, ifname: target.ifname }, [...c.at, 'to'])) continue;
+      if (!addrs.some((x) => x.a.node === target.node && (target.ifname === undefined || x.a.ifname === target.ifname))) {
+        out.push({ at: [...c.at, 'to'], message: `"${c.toText}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or ping an address directly' });
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,159 @@
+// The lab file format v1 as a zod schema: what the user may write (WrittenLab). Also emits the JSON Schema.
+import { z } from 'zod';
+import { parseCidr } from './ip.js';
+import { parseDuration } from './duration.js';
+import { isAllowedSysctl } from './sysctls.js';
+
+/** Node names become namespace names `netlab-<instance>-<node>`: no dashes, so the split is unambiguous. */
+export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+/** Linux interface names: at most 15 characters (IFNAMSIZ - 1) from a safe set. */
+export const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** Lab and step names: lower-case words joined by dashes. */
+export const SLUG = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+const ifname = z.string().superRefine((s, ctx) => {
+  const problem = ifnameProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const cidr = z.string().refine((s) => parseCidr(s, true) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not an address with a prefix length (e.g. 10.0.0.1/24 or 2001:db8::1/64)`,
+});
+
+const ipAddress = z.string().refine((s) => parseCidr(s) !== undefined && !s.includes('/'), {
+  error: (iss) => `"${String(iss.input)}" is not an IP address`,
+});
+
+const destination = z.string().refine((s) => s === 'default' || parseCidr(s) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not a destination: use a prefix like 10.10.20.0/24, an address, or "default"`,
+});
+
+/** Why an interface name is not acceptable, or undefined when it is. */
+export function ifnameProblem(name: string): string | undefined {
+  if (IFNAME.test(name)) return undefined;
+  return name.length > 15
+    ? `interface name "${name}" is ${name.length} characters; Linux allows at most 15`
+    : `interface name "${name}" may only contain A-Z a-z 0-9 _ . -`;
+}
+
+const endpointRef = z.string().superRefine((s, ctx) => {
+  const m = /^([^:\s]+):([^:\s]+)$/.exec(s);
+  if (!m) return ctx.addIssue({ code: 'custom', message: `"${s}" is not an endpoint: write node:ifname, e.g. ns1:v1` });
+  const problem = ifnameProblem(m[2] as string);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not a duration: write e.g. 500ms, 2s or a number of seconds`,
+});
+
+const addresses = z.union([cidr, z.array(cidr)]);
+
+const sysctlKey = z.string().refine(isAllowedSysctl, {
+  error: (iss) => `sysctl "${String(iss.input)}" is not on netlab's allow-list (see docs/lab-format.md#sysctls)`,
+});
+
+export const RouteSchema = z.strictObject({
+  dst: destination.describe('Destination prefix, address, or "default".'),
+  via: ipAddress.optional().describe('Gateway address; must be on a subnet the node is connected to.'),
+  dev: ifname.optional().describe('Output interface of this node.'),
+  metric: z.int().min(0).max(0xffffffff).optional(),
+});
+
+export const InterfaceSchema = z.strictObject({
+  address: addresses.optional().describe('Address(es) with prefix length, e.g. 10.10.10.1/24.'),
+});
+
+/** What a node may say: used both at the top level and inside steps (which add to it). */
+export const NodeConfigSchema = z.strictObject({
+  description: z.string().optional(),
+  forwarding: z.boolean().optional().describe('Shortcut for net.ipv4.ip_forward and net.ipv6.conf.all.forwarding.'),
+  sysctls: z.record(sysctlKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
+  interfaces: z.record(z.string(), InterfaceSchema).optional().describe('Addresses per interface of this node.'),
+  routes: z.array(RouteSchema).optional(),
+});
+
+const EndpointSchema = z.union([
+  endpointRef,
+  z.strictObject({ at: endpointRef, address: addresses.optional() }),
+]);
+
+export const LinkSchema = z.strictObject({
+  kind: z.literal('veth').default('veth').optional(),
+  endpoints: z.tuple([EndpointSchema, EndpointSchema]).describe('The two ends, node:ifname (a veth pair).'),
+});
+
+export const BridgeSchema = z.strictObject({
+  name: ifname,
+  node: z.string().describe('The node (namespace) the bridge device lives in.'),
+  ports: z.array(ifname).default([]).optional().describe('Interfaces of that node enslaved to the bridge.'),
+  address: addresses.optional(),
+});
+
+const checkCommon = {
+  name: z.string().optional(),
+  expect: z.enum(['pass', 'fail']).default('pass').optional(),
+  hint: z.string().optional().describe('Shown when the check does not give the expected result.'),
+  timeout: duration.optional(),
+};
+
+export const PingCheckSchema = z.strictObject({
+  kind: z.literal('ping'),
+  ...checkCommon,
+  from: z.string().describe('Source node.'),
+  to: z.string().describe('An address, a node (its first address) or node:ifname.'),
+  count: z.int().min(1).max(100).optional(),
+  ttl: z.int().min(1).max(255).optional().describe('Expected TTL of the replies (64 minus hops).'),
+  reason: z
+    .enum(['no-route', 'icmp-unreachable', 'no-reply'])
+    .optional()
+    .describe('With expect: fail, how it must fail.'),
+});
+
+/** Every check kind; an unknown `kind` lists these. */
+export const CheckSchema = z.discriminatedUnion('kind', [PingCheckSchema], {
+  error: (iss) =>
+    iss.code === 'invalid_union' ? 'unknown check kind: valid kinds are ping' : undefined,
+});
+
+const nodeName = z.string().refine((s) => NODE_NAME.test(s), {
+  error: (iss) =>
+    `node name "${String(iss.input)}" is not a safe identifier: start with a letter, then letters, digits or _ (at most 32)`,
+});
+
+export const StepSchema = z.strictObject({
+  name: z.string().regex(SLUG, 'step names are lower-case words joined by dashes, e.g. route-back'),
+  title: z.string().optional(),
+  explain: z.string().optional().describe('What this step shows and why.'),
+  nodes: z.record(z.string(), NodeConfigSchema).optional().describe('Config this step adds to existing nodes.'),
+  checks: z.array(CheckSchema).optional(),
+});
+
+export const LabSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1).default(1).optional().describe('Lab format version.'),
+  name: z.string().regex(SLUG, 'lab names are lower-case words joined by dashes, e.g. veth-routing'),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  goals: z.array(z.string()).optional().describe('What a learner takes away.'),
+  source: z.string().optional().describe('Where the lab comes from, e.g. a document section.'),
+  nodes: z.record(nodeName, NodeConfigSchema.nullable()).describe('Each node is a network namespace.'),
+  links: z.array(LinkSchema).optional(),
+  bridges: z.array(BridgeSchema).optional(),
+  checks: z.array(CheckSchema).optional().describe('Checks run after the build, before any steps.'),
+  steps: z.array(StepSchema).optional().describe('Ordered stages: each adds config, then runs its checks.'),
+});
+
+export type WrittenLab = z.infer<typeof LabSchema>;
+export type WrittenNodeConfig = z.infer<typeof NodeConfigSchema>;
+export type WrittenCheck = z.infer<typeof CheckSchema>;
+export type WrittenEndpoint = z.infer<typeof EndpointSchema>;
+
+/** The JSON Schema editors use (schema/lab.schema.json, `netlab schema`). */
+export function labJsonSchema(): unknown {
+  const schema = z.toJSONSchema(LabSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    title: 'netlab lab file (v1)',
+  };
+}

@@ -1,0 +1,103 @@
+// The normalized lab model (Lab): what every stage after parsing sees. Each item keeps its source path.
+import type { Path } from './source.js';
+
+export interface Ref {
+  node: string;
+  ifname: string;
+}
+
+export interface Veth {
+  a: Ref;
+  b: Ref;
+  at: Path;
+}
+
+export interface Bridge {
+  node: string;
+  name: string;
+  ports: string[];
+  at: Path;
+}
+
+export interface Address extends Ref {
+  cidr: string;
+  at: Path;
+}
+
+export interface Route {
+  node: string;
+  dst: string;
+  via?: string;
+  dev?: string;
+  metric?: number;
+  at: Path;
+}
+
+export interface Sysctl {
+  node: string;
+  key: string;
+  value: string;
+  at: Path;
+}
+
+/** Config a stage adds: addresses, routes, sysctls. */
+export interface Config {
+  addresses: Address[];
+  routes: Route[];
+  sysctls: Sysctl[];
+}
+
+/** Where a check sends to: a literal address, or a node (optionally one interface) resolved at plan time. */
+export type Target = { kind: 'address'; address: string } | { kind: 'node'; node: string; ifname?: string };
+
+export interface CheckBase {
+  /** Stable id within the lab: `<stage>/<index>`. */
+  id: string;
+  name: string;
+  expect: 'pass' | 'fail';
+  hint?: string;
+  timeoutMs: number;
+  at: Path;
+}
+
+export interface PingCheck extends CheckBase {
+  kind: 'ping';
+  from: string;
+  to: Target;
+  toText: string;
+  count: number;
+  ttl?: number;
+  reason?: 'no-route' | 'icmp-unreachable' | 'no-reply';
+}
+
+/** Every check kind (a union that grows by one member per kind). */
+export type Check = PingCheck;
+
+/** One stage of the lab's story. Stage 0 ("setup") is the top-level config and checks. */
+export interface Stage {
+  name: string;
+  title: string;
+  explain?: string;
+  config: Config;
+  checks: Check[];
+}
+
+export interface LabNode {
+  name: string;
+  description?: string;
+}
+
+/** A validated, normalized lab. */
+export interface Lab {
+  name: string;
+  title: string;
+  description: string;
+  goals: string[];
+  source?: string;
+  /** Path of the file it was read from. */
+  file: string;
+  nodes: LabNode[];
+  veths: Veth[];
+  bridges: Bridge[];
+  stages: Stage[];
+}

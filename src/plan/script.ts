@@ -1,0 +1,36 @@
+// Plan → a runnable bash script of the same ip/sysctl commands, for learners to read beside the source document.
+import { shellLine } from './argv.js';
+import type { Plan } from './planner.js';
+
+function comment(text: string): string[] {
+  return text
+    .trim()
+    .split(/\n+/)
+    .map((l) => `# ${l.trim()}`);
+}
+
+/** The build script: every stage's commands in order, checks as comments. */
+export function planScript(plan: Plan, opts: { title?: string } = {}): string {
+  const out = [
+    '#!/usr/bin/env bash',
+    `# netlab plan for lab "${plan.lab}", instance "${plan.instance}"${opts.title ? ` — ${opts.title}` : ''}`,
+    '# Builds the same namespaces, links, addresses, routes and sysctls that `netlab up` builds.',
+    `# Tear down: ${plan.namespaces.map((n) => `ip netns del ${n.ns}`).join('; ')}`,
+    'set -euo pipefail',
+  ];
+  plan.stages.forEach((stage, i) => {
+    out.push('', `# --- ${i === 0 ? 'setup' : `step ${i}: ${stage.name}`} — ${stage.title}`);
+    if (stage.explain) out.push(...comment(stage.explain));
+    out.push(...stage.ops.map(shellLine));
+    for (const c of stage.checks) {
+      const how = c.expect === 'fail' ? `must fail${c.reason ? ` (${c.reason})` : ''}` : `must pass${c.ttl ? ` with TTL ${c.ttl}` : ''}`;
+      out.push(`# check: ${c.name} — ${c.kind} from ${c.from} to ${c.target}, ${how}`);
+    }
+  });
+  return out.join('\n') + '\n';
+}
+
+/** The teardown script: deleting a namespace removes every device, address and route inside it. */
+export function teardownScript(plan: Plan): string {
+  return ['#!/usr/bin/env bash', `# netlab teardown for instance "${plan.instance}"`, ...plan.namespaces.map((n) => `ip netns del ${n.ns} || true`)].join('\n') + '\n';
+}

@@ -1,0 +1,17 @@
+// Format name → renderer, exhaustively: a new format must add its renderer here to compile.
+import { renderJson } from './json.js';
+import type { RunReport } from './model.js';
+import { renderTable } from './table.js';
+
+export const FORMATS = ['table', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
+
+const RENDERERS = {
+  table: (r, color) => renderTable(r, color),
+  json: (r) => renderJson(r),
+} satisfies { [K in Format]: (r: RunReport, color: boolean) => string };
+
+/** Renders a report in one format. */
+export function render(format: Format, report: RunReport, color: boolean): string {
+  return RENDERERS[format](report, color);
+}

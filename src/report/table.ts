@@ -1,0 +1,37 @@
+// Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then hints and the closing line.
+import Table from 'cli-table3';
+import { formatMs } from '../lab/duration.js';
+import { bold, dim, green, red, yellow } from './color.js';
+import { closingLine, type RunReport } from './model.js';
+
+export function renderTable(report: RunReport, color: boolean): string {
+  const table = new Table({
+    head: ['step', 'check', 'from → to', 'expected', 'got', 'time', ''],
+    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: false },
+    wordWrap: true,
+    colWidths: [null, 44, null, null, 34, null, null],
+  });
+  const failedHints: string[] = [];
+  report.stages.forEach((stage, i) => {
+    for (const r of stage.results) {
+      const mark = r.ok ? green(color, '✔') : r.got === 'error' ? yellow(color, '!') : red(color, '✘');
+      const got = `${r.got}: ${r.detail}`;
+      table.push([
+        i === 0 ? stage.name : `${i}. ${stage.name}`,
+        r.name,
+        `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`,
+        r.expected,
+        r.ok ? got : red(color, got),
+        formatMs(r.durationMs),
+        mark,
+      ]);
+      if (!r.ok) failedHints.push(`${red(color, '✘')} ${r.name}: ${r.detail}${r.hint ? `\n  hint: ${r.hint}` : ''}`);
+    }
+  });
+  const lines = [bold(color, `${report.title}`) + dim(color, `  (lab ${report.lab}, instance ${report.instance})`)];
+  if (report.summary.total) lines.push(table.toString());
+  if (failedHints.length) lines.push('', ...failedHints);
+  if (report.aborted) lines.push('', yellow(color, `stopped early: ${report.aborted}`));
+  lines.push('', closingLine(report.summary));
+  return lines.join('\n') + '\n';
+}

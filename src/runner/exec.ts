@@ -1,0 +1,78 @@
+// The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
+import { execa } from 'execa';
+import { BuildError } from '../errors.js';
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** Set when the process could not be started at all (e.g. the tool is missing). */
+  spawnError?: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** When set (--verbose or NETLAB_TRACE=1), every command and its stdin is written to stderr. */
+let trace = process.env.NETLAB_TRACE === '1';
+export function setTrace(on: boolean): void {
+  trace = on;
+}
+
+const ENV = { LANG: 'C', LC_ALL: 'C' };
+
+/** Runs argv and returns its result; never throws for a non-zero exit (a failed check is a result). */
+export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('empty argv');
+  if (trace) {
+    process.stderr.write(`+ ${argv.join(' ')}\n`);
+    if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
+  }
+  const started = performance.now();
+  const r = await execa(file, args, {
+    reject: false,
+    env: ENV,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    forceKillAfterDelay: 1000,
+    stripFinalNewline: false,
+  });
+  const spawnError = r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? r.shortMessage : undefined;
+  return {
+    argv: [...argv],
+    exitCode: r.exitCode,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    durationMs: performance.now() - started,
+    timedOut: r.timedOut,
+    ...(spawnError !== undefined ? { spawnError } : {}),
+  };
+}
+
+/** Runs argv and throws BuildError (exit 3) unless it exits 0. */
+export async function runOk(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const r = await run(argv, opts);
+  opts.signal?.throwIfAborted();
+  if (r.exitCode !== 0) {
+    const why = r.spawnError ?? (r.timedOut ? 'timed out' : r.stderr.trim() || `exit code ${r.exitCode}`);
+    throw new BuildError(`${argv.join(' ')} failed: ${why}`, { cause: r });
+  }
+  return r;
+}
+
+/** Runs argv with the terminal attached (for `netlab exec`); resolves to its exit code. */
+export async function runInteractive(argv: readonly string[]): Promise<number> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('empty argv');
+  const r = await execa(file, args, { reject: false, stdio: 'inherit' });
+  return r.exitCode ?? (r.signal ? 128 : 1);
+}

@@ -1,0 +1,54 @@
+// Progress on stderr via listr2: the animated renderer on a colour terminal, plain lines otherwise, nothing with --quiet.
+import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
+import { useColor } from '../report/color.js';
+
+export interface ProgressTask {
+  title: string;
+  /** Does the work; may retitle the task (e.g. "3/3 checks as expected"). */
+  run: (setTitle: (title: string) => void) => Promise<void>;
+  /** Runs even after an earlier task failed (teardown). */
+  always?: boolean;
+}
+
+/** Runs tasks in order with progress on stderr; rethrows the first task's error after the `always` tasks ran. */
+export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: boolean } = {}): Promise<void> {
+  const plain = !useColor(process.stderr) || process.env.CI !== undefined;
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr), useIcons: !plain });
+  let failure: unknown;
+  for (const group of groups(tasks)) {
+    const list = new Listr(
+      group.map((t) => ({
+        title: t.title,
+        task: async (_ctx: unknown, task: { title: string }) => {
+          await t.run((title) => {
+            task.title = title;
+          });
+        },
+      })),
+      {
+        renderer: opts.quiet ? 'silent' : plain ? 'simple' : 'default',
+        exitOnError: true,
+        registerSignalListeners: false,
+        rendererOptions: { logger, timer: PRESET_TIMER },
+      },
+    );
+    if (failure !== undefined && !group.every((t) => t.always)) continue;
+    try {
+      await list.run();
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** Splits tasks where `always` changes, so "always" tasks run in their own list after a failure. */
+function groups(tasks: readonly ProgressTask[]): ProgressTask[][] {
+  const out: ProgressTask[][] = [];
+  for (const t of tasks) {
+    const last = out.at(-1);
+    if (last && (last[0]?.always ?? false) === (t.always ?? false)) last.push(t);
+    else out.push([t]);
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// State records of running instances under /run/netlab: what each created, who owns it. cleanup/down read them.
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Lab } from '../lab/types.js';
+
+/** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
+export interface ProcRef {
+  pid: number;
+  start: string;
+}
+
+export interface StateRecord {
+  version: 1;
+  instance: string;
+  lab: string;
+  labFile: string;
+  createdAt: string;
+  mode: 'run' | 'up';
+  /** The netlab process building or running it; null once `up` has handed it over. */
+  owner: ProcRef | null;
+  status: 'building' | 'ready' | 'tearing-down';
+  /** Every namespace the plan creates, written before the first is created. */
+  namespaces: string[];
+  /** Processes netlab started inside the lab (services); killed by pid on teardown. */
+  processes: (ProcRef & { node: string; what: string })[];
+  /** Index of the last stage applied. */
+  stage: number;
+  /** The model, so `check` and `show` work on a running instance without its file. */
+  model: Lab;
+}
+
+/** Directory of state records (NETLAB_STATE_DIR overrides, e.g. for tests). */
+export function stateDir(): string {
+  return process.env.NETLAB_STATE_DIR ?? '/run/netlab';
+}
+
+function recordPath(instance: string): string {
+  return join(stateDir(), `${instance}.json`);
+}
+
+/** Start time of a process from /proc (field 22), or undefined when it does not exist. */
+export function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process, as a ProcRef. */
+export function self(): ProcRef {
+  return { pid: process.pid, start: procStart(process.pid) ?? '' };
+}
+
+/** True when the referenced process is still the one that was recorded. */
+export function alive(p: ProcRef | null): boolean {
+  return p !== null && procStart(p.pid) === p.start;
+}
+
+/** Creates the record exclusively: a second run of the same instance id is refused. */
+export async function createRecord(rec: StateRecord): Promise<void> {
+  await mkdir(stateDir(), { recursive: true, mode: 0o755 });
+  let fh;
+  try {
+    fh = await open(recordPath(rec.instance), 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const other = await readRecord(rec.instance);
+    const hint = other && alive(other.owner)
+      ? `another netlab (pid ${other.owner?.pid}) is running it; pick another --instance`
+      : other?.mode === 'up'
+        ? `it is up: \`netlab down ${rec.instance}\` first, or pick another --instance`
+        : `a crashed run left it: \`netlab cleanup\` removes it`;
+    throw new UsageError(`instance "${rec.instance}" already exists`, { hint });
+  }
+  try {
+    await fh.writeFile(JSON.stringify(rec, null, 2));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Rewrites a record atomically. */
+export async function updateRecord(rec: StateRecord): Promise<void> {
+  const tmp = `${recordPath(rec.instance)}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(rec, null, 2));
+  await rename(tmp, recordPath(rec.instance));
+}
+
+export async function readRecord(instance: string): Promise<StateRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(recordPath(instance), 'utf8')) as StateRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every record in the state directory. */
+export async function readRecords(): Promise<StateRecord[]> {
+  let names: string[];
+  try {
+    names = await readdir(stateDir());
+  } catch {
+    return [];
+  }
+  const recs = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readRecord(n.slice(0, -5))));
+  return recs.filter((r): r is StateRecord => r !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export async function removeRecord(instance: string): Promise<void> {
+  await rm(recordPath(instance), { force: true });
+}
+
+/** Names of all named network namespaces (reads /run/netns; no process spawned). */
+export async function listNamespaces(): Promise<string[]> {
+  try {
+    return (await readdir('/run/netns')).sort();
+  } catch {
+    return [];
+  }
+}
