@@ -10,7 +10,7 @@ import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
-import { createRecord, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
+import { createRecord, listNamespaces, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
 
@@ -75,6 +75,14 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     stage: -1,
     model: lab,
   };
+  // Never adopt a namespace netlab did not create in this run: teardown would delete it.
+  const existing = new Set(await listNamespaces());
+  const clash = record.namespaces.filter((ns) => existing.has(ns));
+  if (clash.length) {
+    throw new UsageError(`namespace ${clash.join(', ')} already exists`, {
+      hint: 'another copy of this instance, or one a crash left behind: `netlab status`, `netlab cleanup`, or pick another --instance',
+    });
+  }
   const { signal, dispose } = trapSignals();
   await createRecord(record);
   const executor = new Executor(signal);
@@ -87,6 +95,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     run: async (setTitle) => {
       if (stage.ops.length) await executor.apply(stage.ops);
       record.stage = i;
+      await updateRecord(record);
       const report: StageReport = { name: stage.name, title: stage.title, ...(stage.explain ? { explain: stage.explain } : {}), results: [] };
       reports.push(report);
       if (opts.check && stage.checks.length) {

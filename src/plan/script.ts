@@ -2,11 +2,19 @@
 import { shellLine } from './argv.js';
 import type { Plan } from './planner.js';
 
+/** Wraps text into `# ` comment lines of at most 78 characters. */
 function comment(text: string): string[] {
-  return text
-    .trim()
-    .split(/\n+/)
-    .map((l) => `# ${l.trim()}`);
+  const lines: string[] = [];
+  let line = '#';
+  for (const word of text.trim().split(/\s+/)) {
+    if (line.length + word.length + 1 > 78 && line !== '#') {
+      lines.push(line);
+      line = '#';
+    }
+    line += ` ${word}`;
+  }
+  if (line !== '#') lines.push(line);
+  return lines;
 }
 
 /** The build script: every stage's commands in order, checks as comments. */

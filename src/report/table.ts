@@ -7,9 +7,7 @@ import { closingLine, type RunReport } from './model.js';
 export function renderTable(report: RunReport, color: boolean): string {
   const table = new Table({
     head: ['step', 'check', 'from → to', 'expected', 'got', 'time', ''],
-    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: false },
-    wordWrap: true,
-    colWidths: [null, 44, null, null, 34, null, null],
+    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: true },
   });
   const failedHints: string[] = [];
   report.stages.forEach((stage, i) => {

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { builtinLabs, labFile } from '../../../src/lab/catalog.js';
+import { parseLab } from '../../../src/lab/load.js';
+import { batchText, placement, shellLine } from '../../../src/plan/argv.js';
+import { nsName, parseNsName } from '../../../src/plan/naming.js';
+import { inverse, type Op } from '../../../src/plan/ops.js';
+import { planLab } from '../../../src/plan/planner.js';
+import { planScript } from '../../../src/plan/script.js';
+
+const load = (name: string) => parseLab(readFileSync(labFile(name), 'utf8'), `labs/${name}.yaml`);
+
+describe('planLab', () => {
+  it.each(builtinLabs())('plans %s the same way every time (snapshot)', (name) => {
+    const plan = planLab(load(name), 'snap');
+    expect(plan).toEqual(planLab(load(name), 'snap'));
+    expect(planScript(plan)).toMatchSnapshot();
+  });
+
+  it('creates veth ends directly in their namespaces (no moves) and namespaces first', () => {
+    const ops = planLab(load('veth-routing'), 'x').stages[0]!.ops;
+    expect(ops.slice(0, 3).map((o) => o.kind)).toEqual(['netns-add', 'netns-add', 'netns-add']);
+    const veths = ops.filter((o) => o.kind === 'veth-add');
+    expect(veths.map(shellLine)).toEqual([
+      'ip link add v1 netns netlab-x-ns1 type veth peer name v1_r netns netlab-x-host',
+      'ip link add v2 netns netlab-x-ns2 type veth peer name v2_r netns netlab-x-host',
+    ]);
+  });
+
+  it('adds routes in the step that declares them, and resolves check targets', () => {
+    const plan = planLab(load('veth-routing'), 'x');
+    expect(plan.stages.map((s) => s.name)).toEqual(['setup', 'no-routes', 'route-one-way', 'routes-both-ways']);
+    expect(plan.stages[1]!.ops).toEqual([]);
+    expect(plan.stages[2]!.ops.map(shellLine)).toEqual(['ip -n netlab-x-ns1 route add 10.10.20.0/24 via 10.10.10.1']);
+    expect(plan.stages[3]!.checks.map((c) => c.target)).toEqual(['10.10.20.2', '10.10.10.2']);
+  });
+
+  it('pins ip_forward in every namespace, so labs never inherit the host setting', () => {
+    const sys = planLab(load('veth-routing'), 'x').stages[0]!.ops.filter((o) => o.kind === 'sysctl');
+    const byNs = Object.fromEntries(sys.filter((o) => o.key === 'net.ipv4.ip_forward').map((o) => [o.ns, o.value]));
+    expect(byNs).toEqual({ 'netlab-x-host': '1', 'netlab-x-ns1': '0', 'netlab-x-ns2': '0' });
+  });
+});
+
+describe('ops and argv', () => {
+  const samples: Op[] = [
+    { kind: 'netns-add', ns: 'n' },
+    { kind: 'veth-add', ns: 'a', ifname: 'x', peerNs: 'b', peer: 'y' },
+    { kind: 'bridge-add', ns: 'a', ifname: 'br0' },
+    { kind: 'link-master', ns: 'a', ifname: 'p', master: 'br0' },
+    { kind: 'link-up', ns: 'a', ifname: 'p' },
+    { kind: 'addr-add', ns: 'a', ifname: 'p', cidr: '10.0.0.1/24' },
+    { kind: 'route-add', ns: 'a', dst: 'default', via: '10.0.0.254' },
+    { kind: 'sysctl', ns: 'a', key: 'net.ipv4.ip_forward', value: '1', previous: '0' },
+  ];
+  it('inverts every reversible op and the inverse inverts back', () => {
+    for (const op of samples) {
+      const inv = inverse(op);
+      expect(inv, op.kind).toBeDefined();
+      if (!['veth-add', 'bridge-add', 'link-master'].includes(op.kind)) expect(inverse(inv!)).toEqual(op);
+    }
+    expect(inverse({ kind: 'sysctl', ns: 'a', key: 'k', value: '1' })).toBeUndefined();
+  });
+  it('puts namespace and link creation in the root batch, the rest inside namespaces', () => {
+    expect(samples.map((o) => placement(o).where)).toEqual(['root', 'root', 'root', 'ns', 'ns', 'ns', 'ns', 'sysctl']);
+  });
+  it('renders ip -batch text one op per line', () => {
+    expect(batchText(samples.slice(5, 7))).toBe('addr add 10.0.0.1/24 dev p\nroute add default via 10.0.0.254\n');
+  });
+  it('names namespaces predictably and parses them back', () => {
+    expect(nsName('veth-routing-1a2b', 'ns1')).toBe('netlab-veth-routing-1a2b-ns1');
+    expect(parseNsName('netlab-veth-routing-1a2b-ns1')).toEqual({ instance: 'veth-routing-1a2b', node: 'ns1' });
+    expect(parseNsName('docker-ns')).toBeUndefined();
+  });
+});
