@@ -2,11 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // e2e files build real namespaces; a few at a time is plenty on 2 cores.
+    // e2e files build real namespaces; two at a time is plenty on 2 cores.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'main', globalSetup: ['test/global-setup.ts'], include: ['test/**/*.test.ts'], exclude: ['test/e2e/exclusive/**'] } },
+      // Tests that run `netlab cleanup` (which removes every idle netlab instance) run alone, after the rest.
+      { extends: true, test: { name: 'exclusive', globalSetup: ['test/global-setup.ts'], include: ['test/e2e/exclusive/**/*.test.ts'] } },
+    ],
   },
 });

@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   let parser = yargs(argv)
     .scriptName('netlab')
+    .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nBuild network labs from YAML in Linux network namespaces, check connectivity, report.')
     .option('verbose', { alias: 'v', type: 'boolean', default: false, global: true, describe: 'Print every command netlab runs (stderr)' })
     .middleware((a) => setTrace(Boolean(a.verbose)))
@@ -78,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
 class UsageErrorWithHelp extends NetlabError {
   override readonly exitCode = EXIT.invalid;
   constructor(msg: string) {
-    super(msg, { hint: 'see `netlab --help` or `netlab <command> --help`' });
+    const execHint = process.argv[2] === 'exec' ? '; for exec, put the command after --: netlab exec INSTANCE NODE -- ip -br addr' : '';
+    super(msg, { hint: `see \`netlab --help\` or \`netlab <command> --help\`${execHint}` });
   }
 }
 

@@ -105,7 +105,7 @@ export const statusCommand: Command<{ json: boolean }> = {
   },
 };
 
-export const execCommand: Command<{ instance: string; node: string; cmd: string[] }> = {
+export const execCommand: Command<{ instance: string; node: string; cmd: string[]; '--'?: (string | number)[] }> = {
   command: 'exec <instance> <node> [cmd..]',
   describe: 'Run a command inside a node of a running instance (default: a shell)',
   builder: (y) =>
@@ -121,7 +121,9 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
     if (!rec.model.nodes.some((n) => n.name === a.node)) {
       throw new UsageError(`instance "${a.instance}" has no node "${a.node}"`, { hint: `nodes: ${rec.model.nodes.map((n) => n.name).join(', ')}` });
     }
-    const cmd = a.cmd.length ? a.cmd : [process.env.SHELL ?? '/bin/sh'];
+    // Words after `--` arrive in a['--'] (populate--), so options of the command are not parsed by netlab.
+    const words = [...a.cmd, ...(a['--'] ?? []).map(String)];
+    const cmd = words.length ? words : [process.env.SHELL ?? '/bin/sh'];
     return runInteractive(inNamespace(nsName(rec.instance, a.node), cmd));
   },
 };

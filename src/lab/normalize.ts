@@ -1,5 +1,6 @@
 // WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
 import { parseDuration } from './duration.js';
+import { parseCidr } from './ip.js';
 import type { WrittenCheck, WrittenEndpoint, WrittenLab, WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
 import type { Address, Check, Config, Lab, Ref, Stage, Target } from './types.js';
@@ -51,7 +52,7 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
 }
 
 function parseTarget(text: string): Target {
-  if (/^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_.-]+)?$/.test(text) && !/^[0-9a-fA-F:]+$/.test(text)) {
+  if (parseCidr(text) === undefined && /^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_.-]+)?$/.test(text)) {
     const [node, ifname] = text.split(':') as [string, string | undefined];
     return ifname === undefined ? { kind: 'node', node } : { kind: 'node', node, ifname };
   }

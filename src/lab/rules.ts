@@ -101,14 +101,18 @@ export function checkRules(lab: Lab): RuleProblem[] {
   const stageNames = new Set<string>();
   lab.stages.forEach((stage, si) => {
     if (si > 0) {
-      if (stageNames.has(stage.name) || stage.name === 'setup') {
-        out.push({ at: ['steps', si - 1, 'name'], message: `step name "${stage.name}" is used twice (or is the reserved "setup")` });
+      if (stage.name === 'setup') {
+        out.push({ at: ['steps', si - 1, 'name'], message: 'step name "setup" is reserved for the initial build', hint: 'pick another name' });
+      } else if (stageNames.has(stage.name)) {
+        out.push({ at: ['steps', si - 1, 'name'], message: `step name "${stage.name}" is used twice`, hint: 'every step needs its own name' });
       }
     }
     stageNames.add(stage.name);
-    const configNodes = new Set([...stage.config.addresses, ...stage.config.routes, ...stage.config.sysctls].map((x) => x.node));
+    // Only steps can configure a node that is not declared: at setup, node config lives under `nodes:` itself,
+    // and a link or bridge on an unknown node was already reported where it names that node.
+    const configNodes = si === 0 ? [] : new Set([...stage.config.addresses, ...stage.config.routes, ...stage.config.sysctls].map((x) => x.node));
     for (const n of configNodes) {
-      if (!nodes.has(n)) out.push({ at: [...(si === 0 ? [] : ['steps', si - 1]), 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
+      if (!nodes.has(n)) out.push({ at: ['steps', si - 1, 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
     }
     for (const a of stage.config.addresses) {
       if (!nodes.has(a.node)) continue;

@@ -1,5 +1,5 @@
 // A parsed YAML document that can say where any dotted path of the lab file is (line and column).
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Problem } from '../errors.js';
 
 export type Path = readonly (string | number)[];
@@ -16,16 +16,33 @@ export class LabSource {
   syntaxProblems(): Problem[] {
     return this.doc.errors.map((e) => {
       const pos = this.lines.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0] ?? e.message;
+      const dup = e.code === 'DUPLICATE_KEY' ? this.keyAt(e.pos[0]) : undefined;
+      const message = dup ? `duplicate key "${String(dup.at(-1))}": map keys must be unique` : (e.message.split('\n')[0] ?? e.message);
       return {
         file: this.file,
         line: pos.line,
         col: pos.col,
-        path: '',
+        path: dup ? dotted(dup) : '',
         message: `YAML: ${message}`,
         hint: e.code === 'DUPLICATE_KEY' ? 'each name may appear once in a map' : 'check indentation and quoting near this line',
       };
     });
+  }
+
+  /** The path of the map key whose text starts at `offset` (the YAML parser reports duplicate keys by offset). */
+  private keyAt(offset: number): Path | undefined {
+    let found: Path | undefined;
+    visit(this.doc, {
+      Pair: (_, pair, ancestors) => {
+        if (!isScalar(pair.key) || pair.key.range?.[0] !== offset) return undefined;
+        const chain = [...ancestors, pair];
+        found = chain.flatMap<string | number>((n, i) =>
+          isPair(n) && isScalar(n.key) ? [String(n.key.value)] : isSeq(n) ? [n.items.indexOf(chain[i + 1] as never)] : [],
+        );
+        return visit.BREAK;
+      },
+    });
+    return found;
   }
 
   /** Line and column of the value at `path`, or of its key when `key` is set; falls back to the deepest existing parent. */

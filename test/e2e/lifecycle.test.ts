@@ -1,0 +1,62 @@
+// up / status / exec / check / down, rollback of a failed build, and refusing to touch foreign namespaces.
+import { expect, it } from 'vitest';
+import { execa } from 'execa';
+import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+
+describeRoot('instance lifecycle (real namespaces)', () => {
+  it('up → status → exec → check → down', async () => {
+    const up = await netlab(['up', 'veth-routing', '-i', 'e2e-life', '-q']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    try {
+      expect(instanceNamespaces('e2e-life').sort()).toEqual(['netlab-e2e-life-host', 'netlab-e2e-life-ns1', 'netlab-e2e-life-ns2']);
+      const status = await netlab(['status', '--json']);
+      const row = (JSON.parse(status.stdout) as { instance: string; state: string; step: string; namespaces: string }[]).find((r) => r.instance === 'e2e-life');
+      expect(row).toMatchObject({ state: 'up', step: 'routes-both-ways', namespaces: '3/3' });
+
+      const exec = await netlab(['exec', 'e2e-life', 'ns2', '--', 'ip', '-j', 'route']);
+      expect(exec.exitCode).toBe(0);
+      const routes = JSON.parse(exec.stdout) as { dst: string; gateway?: string }[];
+      expect(routes).toContainEqual(expect.objectContaining({ dst: '10.10.10.0/24', gateway: '10.10.20.1' }));
+      const fwd = await netlab(['exec', 'e2e-life', 'host', '--', 'sysctl', '-n', 'net.ipv4.ip_forward']);
+      expect(fwd.stdout.trim()).toBe('1');
+
+      const check = await netlab(['check', 'e2e-life']);
+      expect(check.exitCode).toBe(0);
+      expect(check.stdout).toMatch(/^4 passed, 0 failed$/m);
+
+      const again = await netlab(['up', 'veth-routing', '-i', 'e2e-life', '-q']);
+      expect(again.exitCode).toBe(2);
+      expect(again.stderr).toContain('already exists');
+    } finally {
+      const down = await netlab(['down', 'e2e-life']);
+      expect(down.exitCode).toBe(0);
+    }
+    expect(instanceNamespaces('e2e-life')).toEqual([]);
+    expect((await netlab(['status', '--json'])).stdout).not.toContain('e2e-life');
+  });
+
+  it('rolls back everything when the build fails part-way, exit 3', async () => {
+    const r = await netlab(['run', 'test/fixtures/labs/bad-sysctl-value.yaml', '-i', 'e2e-rollback']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('ip_default_ttl');
+    expect(r.stderr).toMatch(/rolled back: .*ip netns del netlab-e2e-rollback-a/);
+    expect(instanceNamespaces('e2e-rollback')).toEqual([]);
+  });
+
+  it('never adopts a namespace it did not create', async () => {
+    await execa('ip', ['netns', 'add', 'netlab-e2e-foreign-ns1']);
+    try {
+      const r = await netlab(['run', 'veth-routing', '-i', 'e2e-foreign']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('netlab-e2e-foreign-ns1 already exists');
+      expect(instanceNamespaces('e2e-foreign')).toEqual(['netlab-e2e-foreign-ns1']);
+    } finally {
+      await execa('ip', ['netns', 'del', 'netlab-e2e-foreign-ns1']);
+    }
+  });
+
+  it('exec into an unknown node or instance is a usage error', async () => {
+    expect((await netlab(['exec', 'no-such-instance', 'ns1', '--', 'true'])).exitCode).toBe(2);
+    expect((await netlab(['run', 'no-such-lab'])).stderr).toContain('built-in labs: ');
+  });
+});
