@@ -72,8 +72,8 @@ export function checkRules(lab: Lab): RuleProblem[] {
     for (const [end, i] of [[v.a, 0], [v.b, 1]] as const) {
       if (end.ifname === 'lo') out.push({ at: [...v.at, 'endpoints', i], message: '"lo" is the loopback device and cannot be a veth end' });
     }
-    if (okA) addIface(v.a, [...v.at, 'endpoints', 0]);
-    if (okB) addIface(v.b, [...v.at, 'endpoints', 1]);
+    if (okA && v.a.ifname !== 'lo') addIface(v.a, [...v.at, 'endpoints', 0]);
+    if (okB && v.b.ifname !== 'lo') addIface(v.b, [...v.at, 'endpoints', 1]);
     seg.join(refKey(v.a), refKey(v.b));
   }
   const enslaved = new Map<string, string>();

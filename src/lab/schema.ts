@@ -112,8 +112,13 @@ export const PingCheckSchema = z.strictObject({
 
 /** Every check kind; an unknown `kind` lists these. */
 export const CheckSchema = z.discriminatedUnion('kind', [PingCheckSchema], {
-  error: (iss) =>
-    iss.code === 'invalid_union' ? 'unknown check kind: valid kinds are ping' : undefined,
+  error: (iss) => {
+    if (iss.code !== 'invalid_union') return undefined;
+    const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
+    return kind === undefined
+      ? 'missing required key "kind": valid kinds are ping'
+      : `unknown check kind ${JSON.stringify(kind)}: valid kinds are ping`;
+  },
 });
 
 const nodeName = z.string().refine((s) => NODE_NAME.test(s), {

@@ -2,7 +2,7 @@
 import { readdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { describe } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -17,8 +17,8 @@ export function netlab(args: string[], opts: { env?: Record<string, string> } = 
 }
 
 /** Starts the CLI without waiting (for signal tests). */
-export function spawnNetlab(args: string[]): ResultPromise<{ reject: false }> {
-  return execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT }) as ResultPromise<{ reject: false }>;
+export function spawnNetlab(args: string[]) {
+  return execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT });
 }
 
 /** Namespaces of one instance currently present. */
