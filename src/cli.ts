@@ -65,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;
+      const first = process.argv[2];
+      if (first && !first.startsWith('-') && /^Unknown argument/.test(msg) && !COMMANDS.some((c) => String(c.command).split(' ')[0] === first)) {
+        throw new UsageErrorWithHelp(`unknown command "${first}"; commands: ${COMMANDS.map((c) => String(c.command).split(' ')[0]).join(', ')}`);
+      }
       throw new UsageErrorWithHelp(msg);
     });
   for (const c of COMMANDS) {

@@ -17,11 +17,12 @@ export function splitRef(text: string): Ref {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function emptyConfig(): Config {
-  return { addresses: [], routes: [], sysctls: [] };
+  return { nodes: [], addresses: [], routes: [], sysctls: [] };
 }
 
 /** Adds one node's written config (top-level or inside a step) to `config`. */
 function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig | null | undefined, at: Path): void {
+  config.nodes.push(node);
   if (!written) return;
   if (written.forwarding !== undefined) {
     const v = written.forwarding ? '1' : '0';

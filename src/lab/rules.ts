@@ -110,7 +110,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
     stageNames.add(stage.name);
     // Only steps can configure a node that is not declared: at setup, node config lives under `nodes:` itself,
     // and a link or bridge on an unknown node was already reported where it names that node.
-    const configNodes = si === 0 ? [] : new Set([...stage.config.addresses, ...stage.config.routes, ...stage.config.sysctls].map((x) => x.node));
+    const configNodes = si === 0 ? [] : stage.config.nodes;
     for (const n of configNodes) {
       if (!nodes.has(n)) out.push({ at: ['steps', si - 1, 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
     }

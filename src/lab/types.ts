@@ -42,6 +42,8 @@ export interface Sysctl {
 
 /** Config a stage adds: addresses, routes, sysctls. */
 export interface Config {
+  /** Nodes the stage's `nodes:` map names (a step may only name declared nodes). */
+  nodes: string[];
   addresses: Address[];
   routes: Route[];
   sysctls: Sysctl[];
