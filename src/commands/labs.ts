@@ -36,7 +36,9 @@ function describeLab(lab: Lab): string {
     return `${node}:${ifname}${a.length ? ` ${a.join(',')}` : ''}`;
   };
   if (lab.veths.length) out.push('Links (veth):', ...lab.veths.map((v) => `  ${label(v.a.node, v.a.ifname)} ⇄ ${label(v.b.node, v.b.ifname)}`), '');
-  if (lab.bridges.length) out.push('Bridges:', ...lab.bridges.map((b) => `  ${label(b.node, b.name)} ports ${b.ports.join(', ') || '(none)'}`), '');
+  const detail = (d: Lab['devices'][number]): string =>
+    d.kind === 'bridge' ? ` ports ${d.ports.join(', ') || '(none)'}` : d.kind === 'macvlan' || d.kind === 'ipvlan' ? ` on ${d.parent.node}:${d.parent.ifname}, mode ${d.mode}` : d.kind === 'vlan' ? ` on ${d.parent}, id ${d.id}` : d.kind === 'vxlan' ? ` vni ${d.id}${d.remote ? ` to ${d.remote}` : ''}` : '';
+  if (lab.devices.length) out.push('Devices:', ...lab.devices.map((d) => `  ${d.kind} ${label(d.node, d.name)}${detail(d)}`), '');
   lab.stages.forEach((s, i) => {
     if (i > 0 || s.checks.length) out.push(i === 0 ? 'Setup checks:' : `Step ${i}: ${s.title}`);
     if (i > 0 && s.explain) out.push(...s.explain.trim().split('\n').map((l) => `  ${l}`));

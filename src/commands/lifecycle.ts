@@ -49,7 +49,7 @@ export function reportExitCode(report: RunReport): number {
 
 function describeBuild(plan: Plan, lab: Lab): string {
   const parts = [`${plan.namespaces.length} namespaces`, `${lab.veths.length} veth links`];
-  if (lab.bridges.length) parts.push(`${lab.bridges.length} bridges`);
+  if (lab.devices.length) parts.push(`${lab.devices.length} devices`);
   return `Build ${parts.join(', ')}`;
 }
 

@@ -1,9 +1,9 @@
 // WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
 import { parseDuration } from './duration.js';
 import { parseCidr } from './ip.js';
-import type { WrittenCheck, WrittenEndpoint, WrittenLab, WrittenNodeConfig } from './schema.js';
+import { parsePercent, type WrittenCheck, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
-import type { Address, Check, Config, Lab, Ref, Stage, Target } from './types.js';
+import type { Address, Check, Config, Device, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -17,7 +17,7 @@ export function splitRef(text: string): Ref {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function emptyConfig(): Config {
-  return { nodes: [], addresses: [], routes: [], sysctls: [] };
+  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [] };
 }
 
 /** Adds one node's written config (top-level or inside a step) to `config`. */
@@ -34,6 +34,8 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
     config.sysctls.push({ node, key, value: text, at: [...at, 'sysctls', key] });
   }
   for (const [ifname, iface] of Object.entries(written.interfaces ?? {})) {
+    const setting = linkSetting(iface);
+    if (setting) config.links.push({ node, ifname, ...setting, at: [...at, 'interfaces', ifname] });
     const addrs = list(iface.address);
     const addrAt: Path = [...at, 'interfaces', ifname, 'address'];
     addrs.forEach((cidr, i) =>
@@ -50,6 +52,52 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
       at: [...at, 'routes', i],
     });
   });
+}
+
+/** MTU, MAC and netem of an interface, or undefined when none is set. */
+function linkSetting(i: WrittenInterface): Omit<LinkSetting, 'node' | 'ifname' | 'at'> | undefined {
+  if (i.mtu === undefined && i.mac === undefined && i.netem === undefined) return undefined;
+  const n = i.netem;
+  const netem: Netem | undefined = n && {
+    ...(n.delay !== undefined ? { delayMs: parseDuration(n.delay) ?? 0 } : {}),
+    ...(n.jitter !== undefined ? { jitterMs: parseDuration(n.jitter) ?? 0 } : {}),
+    ...(n.loss !== undefined ? { lossPercent: parsePercent(n.loss) ?? 0 } : {}),
+    ...(n.rate !== undefined ? { rate: n.rate } : {}),
+  };
+  return {
+    ...(i.mtu !== undefined ? { mtu: i.mtu } : {}),
+    ...(i.mac !== undefined ? { mac: i.mac.toLowerCase() } : {}),
+    ...(netem ? { netem } : {}),
+  };
+}
+
+/** One written device → the model (defaults filled in). */
+function normalizeDevice(d: WrittenDevice, at: Path): Device {
+  const base = { node: d.node, name: d.name, at };
+  switch (d.kind) {
+    case 'bridge':
+      return { ...base, kind: 'bridge', ports: d.ports ?? [], stp: d.stp ?? false, vlanFiltering: d.vlan_filtering ?? false };
+    case 'macvlan':
+      return { ...base, kind: 'macvlan', parent: splitRef(d.parent), mode: d.mode ?? 'bridge' };
+    case 'ipvlan':
+      return { ...base, kind: 'ipvlan', parent: splitRef(d.parent), mode: d.mode ?? 'l2' };
+    case 'vlan':
+      return { ...base, kind: 'vlan', parent: d.parent, id: d.id };
+    case 'vxlan':
+      return {
+        ...base,
+        kind: 'vxlan',
+        id: d.id,
+        port: d.port ?? 4789,
+        ...(d.remote !== undefined ? { remote: d.remote } : {}),
+        ...(d.local !== undefined ? { local: d.local } : {}),
+        ...(d.dev !== undefined ? { dev: d.dev } : {}),
+      };
+    case 'dummy':
+    case 'tap':
+    case 'tun':
+      return { ...base, kind: d.kind };
+  }
 }
 
 function parseTarget(text: string): Target {
@@ -111,17 +159,20 @@ export function normalize(w: WrittenLab, file: string): Lab {
     );
     return { a, b, at };
   });
-  const bridges = (w.bridges ?? []).map((b, i) => {
-    const at: Path = ['bridges', i];
-    list(b.address).forEach((cidr, j) =>
+  const written: [WrittenDevice, Path][] = [
+    ...(w.bridges ?? []).map((b, i): [WrittenDevice, Path] => [{ ...b, kind: 'bridge' }, ['bridges', i]]),
+    ...(w.devices ?? []).map((d, i): [WrittenDevice, Path] => [d, ['devices', i]]),
+  ];
+  const devices = written.map(([d, at]) => {
+    list(d.address).forEach((cidr, j) =>
       setup.config.addresses.push({
-        node: b.node,
-        ifname: b.name,
+        node: d.node,
+        ifname: d.name,
         cidr,
-        at: Array.isArray(b.address) ? [...at, 'address', j] : [...at, 'address'],
+        at: Array.isArray(d.address) ? [...at, 'address', j] : [...at, 'address'],
       }),
     );
-    return { node: b.node, name: b.name, ports: b.ports ?? [], at };
+    return normalizeDevice(d, at);
   });
   for (const [name, cfg] of Object.entries(w.nodes)) addNodeConfig(setup.config, name, cfg, ['nodes', name]);
   setup.checks = (w.checks ?? []).map((c, i) => normalizeCheck(c, 'setup', i, ['checks', i]));
@@ -150,7 +201,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
       ...(cfg?.description !== undefined ? { description: cfg.description } : {}),
     })),
     veths,
-    bridges,
+    devices,
     stages: [setup, ...steps],
   };
 }

@@ -59,12 +59,12 @@ export function checkRules(lab: Lab): RuleProblem[] {
       at,
       key,
       message: `node "${ref.node}" has no interface "${ref.ifname}"`,
-      hint: `interfaces of ${ref.node}: ${[...set].join(', ')} (interfaces come from links and bridges)`,
+      hint: `interfaces of ${ref.node}: ${[...set].join(', ')} (interfaces come from links and devices)`,
     });
     return false;
   };
 
-  // Topology: veth ends and bridges create interfaces; segments join them.
+  // Topology: veth ends and devices create interfaces; segments join them.
   const seg = new Segments();
   for (const v of lab.veths) {
     const okA = knownNode(v.a.node, [...v.at, 'endpoints', 0]);
@@ -76,24 +76,58 @@ export function checkRules(lab: Lab): RuleProblem[] {
     if (okB && v.b.ifname !== 'lo') addIface(v.b, [...v.at, 'endpoints', 1]);
     seg.join(refKey(v.a), refKey(v.b));
   }
+  for (const d of lab.devices) {
+    if (!knownNode(d.node, [...d.at, 'node'])) continue;
+    if (d.name === 'lo') out.push({ at: [...d.at, 'name'], message: '"lo" is the loopback device and cannot be created' });
+    else addIface({ node: d.node, ifname: d.name }, [...d.at, 'name']);
+  }
   const enslaved = new Map<string, string>();
-  for (const b of lab.bridges) {
-    if (!knownNode(b.node, [...b.at, 'node'])) continue;
-    addIface({ node: b.node, ifname: b.name }, [...b.at, 'name']);
+  const vlans: { key: string; parent: string; id: number }[] = [];
+  for (const d of lab.devices) {
+    if (!nodes.has(d.node)) continue;
+    const self = refKey({ node: d.node, ifname: d.name });
+    switch (d.kind) {
+      case 'bridge':
+        d.ports.forEach((port, i) => {
+          const at: Path = [...d.at, 'ports', i];
+          if (port === d.name) return out.push({ at, message: `bridge "${d.name}" cannot be its own port` });
+          if (!knownIface({ node: d.node, ifname: port }, at)) return;
+          const key = refKey({ node: d.node, ifname: port });
+          const owner = enslaved.get(key);
+          if (owner) return out.push({ at, message: `"${port}" is already a port of bridge "${owner}"`, hint: 'an interface can belong to one bridge' });
+          enslaved.set(key, d.name);
+          seg.join(key, self);
+        });
+        break;
+      case 'macvlan':
+      case 'ipvlan': {
+        const at: Path = [...d.at, 'parent'];
+        if (!knownNode(d.parent.node, at) || !knownIface(d.parent, at)) break;
+        if (refKey(d.parent) === self || d.parent.ifname === 'lo') {
+          out.push({ at, message: `a ${d.kind} needs a parent other than itself and lo`, hint: 'the parent is usually a veth end or a dummy device' });
+          break;
+        }
+        seg.join(self, refKey(d.parent));
+        break;
+      }
+      case 'vlan': {
+        const parent = { node: d.node, ifname: d.parent };
+        if (d.parent === d.name) out.push({ at: [...d.at, 'parent'], message: 'a vlan cannot be its own parent' });
+        else if (knownIface(parent, [...d.at, 'parent'])) vlans.push({ key: self, parent: refKey(parent), id: d.id });
+        break;
+      }
+      case 'vxlan':
+        if (d.dev !== undefined) knownIface({ node: d.node, ifname: d.dev }, [...d.at, 'dev']);
+        seg.join(self, `vxlan#${d.id}`);
+        break;
+      case 'dummy':
+      case 'tap':
+      case 'tun':
+        break;
+    }
   }
-  for (const b of lab.bridges) {
-    if (!nodes.has(b.node)) continue;
-    b.ports.forEach((port, i) => {
-      const at: Path = [...b.at, 'ports', i];
-      if (port === b.name) return out.push({ at, message: `bridge "${b.name}" cannot be its own port` });
-      if (!knownIface({ node: b.node, ifname: port }, at)) return;
-      const key = refKey({ node: b.node, ifname: port });
-      const owner = enslaved.get(key);
-      if (owner) return out.push({ at, message: `"${port}" is already a port of bridge "${owner}"`, hint: 'an interface can belong to one bridge' });
-      enslaved.set(key, b.name);
-      seg.join(key, refKey({ node: b.node, ifname: b.name }));
-    });
-  }
+  // VLAN sub-interfaces with the same id on one underlying segment form a segment of their own.
+  for (const v of vlans) seg.join(v.key, `vlan#${v.id}@${seg.find(v.parent)}`);
 
   // Stages, cumulatively: addresses, routes, sysctls, checks.
   const addrs: { a: Address; c: Cidr }[] = [];

@@ -60,8 +60,34 @@ export const RouteSchema = z.strictObject({
   metric: z.int().min(0).max(0xffffffff).optional(),
 });
 
+const percent = z.union([z.number(), z.string()]).refine((v) => parsePercent(v) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not a percentage: write e.g. 5% or 5`,
+});
+
+const rate = z.string().regex(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|bps|kbps|mbps)$/, 'a rate like 10mbit, 512kbit or 1gbit');
+
+/** Percentages: `5%`, `5`, `0.5%` → number, or undefined when malformed or out of 0..100. */
+export function parsePercent(v: string | number): number | undefined {
+  const n = typeof v === 'number' ? v : /^\d+(\.\d+)?%?$/.test(v.trim()) ? Number.parseFloat(v) : NaN;
+  return Number.isFinite(n) && n >= 0 && n <= 100 ? n : undefined;
+}
+
+export const NetemSchema = z.strictObject({
+  delay: duration.optional().describe('Added one-way delay, e.g. 50ms.'),
+  jitter: duration.optional().describe('Delay variation, e.g. 10ms (needs delay).'),
+  loss: percent.optional().describe('Random packet loss, e.g. 10%.'),
+  rate: rate.optional().describe('Bandwidth limit, e.g. 10mbit.'),
+});
+
 export const InterfaceSchema = z.strictObject({
-  address: addresses.optional().describe('Address(es) with prefix length, e.g. 10.10.10.1/24.'),
+  address: addresses.optional().describe('Address(es) with prefix length, e.g. 10.10.10.1/24 or 2001:db8::1/64.'),
+  mtu: z.int().min(68).max(65535).optional(),
+  mac: z
+    .string()
+    .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'a MAC address like 02:00:00:00:00:01')
+    .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'a multicast MAC cannot be an interface address (first octet must be even)')
+    .optional(),
+  netem: NetemSchema.optional().describe('Impairments on egress of this interface (tc netem).'),
 });
 
 /** What a node may say: used both at the top level and inside steps (which add to it). */
@@ -88,7 +114,61 @@ export const BridgeSchema = z.strictObject({
   node: z.string().describe('The node (namespace) the bridge device lives in.'),
   ports: z.array(ifname).default([]).optional().describe('Interfaces of that node enslaved to the bridge.'),
   address: addresses.optional(),
+  stp: z.boolean().optional().describe('Spanning tree (default off).'),
+  vlan_filtering: z.boolean().optional().describe('802.1Q filtering on the bridge (default off).'),
 });
+
+const deviceCommon = {
+  name: ifname,
+  node: z.string().describe('The node (namespace) the device lives in.'),
+  address: addresses.optional(),
+};
+
+/** Every device kind; `kind` picks the member, and an unknown kind lists them all. */
+export const DeviceSchema = z.discriminatedUnion(
+  'kind',
+  [
+    BridgeSchema.extend({ kind: z.literal('bridge') }),
+    z.strictObject({ kind: z.literal('dummy'), ...deviceCommon }),
+    z.strictObject({
+      kind: z.literal('macvlan'),
+      ...deviceCommon,
+      parent: endpointRef.describe('The parent interface, node:ifname (may be in another node).'),
+      mode: z.enum(['bridge', 'private', 'vepa', 'passthru']).default('bridge').optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('ipvlan'),
+      ...deviceCommon,
+      parent: endpointRef.describe('The parent interface, node:ifname (may be in another node).'),
+      mode: z.enum(['l2', 'l3']).default('l2').optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('vlan'),
+      ...deviceCommon,
+      parent: ifname.describe('The parent interface in the same node.'),
+      id: z.int().min(1).max(4094).describe('802.1Q VLAN id.'),
+    }),
+    z.strictObject({ kind: z.literal('tap'), ...deviceCommon }),
+    z.strictObject({ kind: z.literal('tun'), ...deviceCommon }),
+    z.strictObject({
+      kind: z.literal('vxlan'),
+      ...deviceCommon,
+      id: z.int().min(0).max(16777215).describe('VXLAN network identifier (VNI).'),
+      remote: ipAddress.optional().describe('Unicast peer address (the other end of the tunnel).'),
+      local: ipAddress.optional(),
+      dev: ifname.optional().describe('Underlay interface of this node.'),
+      port: z.int().min(1).max(65535).default(4789).optional(),
+    }),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `unknown device kind${(iss.input as { kind?: unknown })?.kind === undefined ? '' : ` "${String((iss.input as { kind?: unknown }).kind)}"`}: valid kinds are ${DEVICE_KINDS.join(', ')}`
+        : undefined,
+  },
+);
+
+export const DEVICE_KINDS = ['bridge', 'dummy', 'macvlan', 'ipvlan', 'vlan', 'tap', 'tun', 'vxlan'] as const;
 
 const checkCommon = {
   name: z.string().optional(),
@@ -144,7 +224,8 @@ export const LabSchema = z.strictObject({
   source: z.string().optional().describe('Where the lab comes from, e.g. a document section.'),
   nodes: z.record(nodeName, NodeConfigSchema.nullable()).describe('Each node is a network namespace.'),
   links: z.array(LinkSchema).optional(),
-  bridges: z.array(BridgeSchema).optional(),
+  bridges: z.array(BridgeSchema).optional().describe('Linux bridges (the same as devices of kind bridge).'),
+  devices: z.array(DeviceSchema).optional().describe('Devices besides veth pairs: bridge, dummy, macvlan, ipvlan, vlan, tap, tun, vxlan.'),
   checks: z.array(CheckSchema).optional().describe('Checks run after the build, before any steps.'),
   steps: z.array(StepSchema).optional().describe('Ordered stages: each adds config, then runs its checks.'),
 });
@@ -153,6 +234,8 @@ export type WrittenLab = z.infer<typeof LabSchema>;
 export type WrittenNodeConfig = z.infer<typeof NodeConfigSchema>;
 export type WrittenCheck = z.infer<typeof CheckSchema>;
 export type WrittenEndpoint = z.infer<typeof EndpointSchema>;
+export type WrittenDevice = z.infer<typeof DeviceSchema>;
+export type WrittenInterface = z.infer<typeof InterfaceSchema>;
 
 /** The JSON Schema editors use (schema/lab.schema.json, `netlab schema`). */
 export function labJsonSchema(): unknown {

@@ -12,11 +12,42 @@ export interface Veth {
   at: Path;
 }
 
-export interface Bridge {
+/** Fields every device has: where it lives and where it was written. */
+export interface DeviceBase {
   node: string;
   name: string;
-  ports: string[];
   at: Path;
+}
+
+/** Every device kind besides veth pairs (a union that grows by one member per kind). */
+export type Device = DeviceBase &
+  (
+    | { kind: 'bridge'; ports: string[]; stp: boolean; vlanFiltering: boolean }
+    | { kind: 'dummy' }
+    | { kind: 'macvlan'; parent: Ref; mode: 'bridge' | 'private' | 'vepa' | 'passthru' }
+    | { kind: 'ipvlan'; parent: Ref; mode: 'l2' | 'l3' }
+    | { kind: 'vlan'; parent: string; id: number }
+    | { kind: 'tap' }
+    | { kind: 'tun' }
+    | { kind: 'vxlan'; id: number; remote?: string; local?: string; dev?: string; port: number }
+  );
+export type DeviceKind = Device['kind'];
+export type Bridge = Extract<Device, { kind: 'bridge' }>;
+
+/** Link-layer settings of an interface: MTU, MAC address, netem impairment. */
+export interface LinkSetting extends Ref {
+  mtu?: number;
+  mac?: string;
+  netem?: Netem;
+  at: Path;
+}
+
+/** tc netem parameters, already in tc's units. */
+export interface Netem {
+  delayMs?: number;
+  jitterMs?: number;
+  lossPercent?: number;
+  rate?: string;
 }
 
 export interface Address extends Ref {
@@ -47,6 +78,7 @@ export interface Config {
   addresses: Address[];
   routes: Route[];
   sysctls: Sysctl[];
+  links: LinkSetting[];
 }
 
 /** Where a check sends to: a literal address, or a node (optionally one interface) resolved at plan time. */
@@ -100,6 +132,6 @@ export interface Lab {
   file: string;
   nodes: LabNode[];
   veths: Veth[];
-  bridges: Bridge[];
+  devices: Device[];
   stages: Stage[];
 }

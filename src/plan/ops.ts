@@ -1,10 +1,33 @@
 // Operations a plan is made of: a closed union, each with its inverse (used for rollback and `plan --teardown`).
 
+/** What `link-add` creates (the model's device minus where it lives; parents are names in the namespace the command runs in). */
+export type LinkSpec =
+  | { type: 'bridge'; stp: boolean; vlanFiltering: boolean }
+  | { type: 'dummy' }
+  | { type: 'tap' }
+  | { type: 'tun' }
+  | { type: 'macvlan'; parent: string; mode: string }
+  | { type: 'ipvlan'; parent: string; mode: string }
+  | { type: 'vlan'; parent: string; id: number }
+  | { type: 'vxlan'; id: number; remote?: string; local?: string; dev?: string; port: number };
+
+/** tc netem parameters. */
+export interface NetemSpec {
+  delayMs?: number;
+  jitterMs?: number;
+  lossPercent?: number;
+  rate?: string;
+}
+
 export type Op =
   | { kind: 'netns-add'; ns: string }
   | { kind: 'netns-del'; ns: string }
   | { kind: 'veth-add'; ns: string; ifname: string; peerNs: string; peer: string }
-  | { kind: 'bridge-add'; ns: string; ifname: string }
+  /** Creates a device; runs in `ns` and, with `into`, puts it straight into that namespace (macvlan/ipvlan children). */
+  | { kind: 'link-add'; ns: string; ifname: string; spec: LinkSpec; into?: string }
+  | { kind: 'link-set'; ns: string; ifname: string; mtu?: number; mac?: string }
+  | { kind: 'netem-add'; ns: string; ifname: string; netem: NetemSpec }
+  | { kind: 'netem-del'; ns: string; ifname: string }
   | { kind: 'link-del'; ns: string; ifname: string }
   | { kind: 'link-master'; ns: string; ifname: string; master: string }
   | { kind: 'link-nomaster'; ns: string; ifname: string }
@@ -24,7 +47,10 @@ const INVERSE = {
   'netns-add': (o) => ({ kind: 'netns-del', ns: o.ns }),
   'netns-del': (o) => ({ kind: 'netns-add', ns: o.ns }),
   'veth-add': (o) => ({ kind: 'link-del', ns: o.ns, ifname: o.ifname }),
-  'bridge-add': (o) => ({ kind: 'link-del', ns: o.ns, ifname: o.ifname }),
+  'link-add': (o) => ({ kind: 'link-del', ns: o.into ?? o.ns, ifname: o.ifname }),
+  'link-set': () => undefined,
+  'netem-add': (o) => ({ kind: 'netem-del', ns: o.ns, ifname: o.ifname }),
+  'netem-del': () => undefined,
   'link-del': () => undefined,
   'link-master': (o) => ({ kind: 'link-nomaster', ns: o.ns, ifname: o.ifname }),
   'link-nomaster': () => undefined,

@@ -1,8 +1,8 @@
 // Lab → Plan: a pure function producing the ordered ops of every stage and the checks with resolved targets.
 import { parseCidr } from '../lab/ip.js';
-import type { Address, Check, Config, Lab } from '../lab/types.js';
+import type { Address, Check, Config, Device, Lab } from '../lab/types.js';
 import { nsName } from './naming.js';
-import type { Op } from './ops.js';
+import type { LinkSpec, Op } from './ops.js';
 
 /** A check ready to run: source namespace and target address resolved. */
 export type PlannedCheck = Check & { stage: string; fromNs: string; target: string };
@@ -23,8 +23,52 @@ export interface Plan {
   stages: PlannedStage[];
 }
 
+/** The node a macvlan/ipvlan parent lives in. */
+function parentNode(d: Device): string {
+  return d.kind === 'macvlan' || d.kind === 'ipvlan' ? d.parent.node : d.node;
+}
+
+/** What `link-add` needs to create a device. */
+function linkSpec(d: Device): LinkSpec {
+  switch (d.kind) {
+    case 'bridge':
+      return { type: 'bridge', stp: d.stp, vlanFiltering: d.vlanFiltering };
+    case 'macvlan':
+    case 'ipvlan':
+      return { type: d.kind, parent: d.parent.ifname, mode: d.mode };
+    case 'vlan':
+      return { type: 'vlan', parent: d.parent, id: d.id };
+    case 'vxlan': {
+      const { id, port, remote, local, dev } = d;
+      return { type: 'vxlan', id, port, ...(remote !== undefined ? { remote } : {}), ...(local !== undefined ? { local } : {}), ...(dev !== undefined ? { dev } : {}) };
+    }
+    case 'dummy':
+    case 'tap':
+    case 'tun':
+      return { type: d.kind };
+  }
+}
+
+/** Orders one node's devices so that a device whose parent is another of them comes after it. */
+function parentsFirst(devices: readonly Device[]): Device[] {
+  const parentOf = (d: Device) => (d.kind === 'vlan' ? d.parent : d.kind === 'macvlan' || d.kind === 'ipvlan' ? d.parent.ifname : undefined);
+  const out: Device[] = [];
+  const left = [...devices];
+  while (left.length) {
+    const i = left.findIndex((d) => !left.some((o) => o !== d && o.name === parentOf(d)));
+    out.push(...left.splice(i < 0 ? 0 : i, 1));
+  }
+  return out;
+}
+
 function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<string, string>): Op[] {
   const ops: Op[] = [];
+  for (const l of config.links) {
+    if (l.mtu !== undefined || l.mac !== undefined) {
+      ops.push({ kind: 'link-set', ns: ns(l.node), ifname: l.ifname, ...(l.mtu !== undefined ? { mtu: l.mtu } : {}), ...(l.mac !== undefined ? { mac: l.mac } : {}) });
+    }
+    if (l.netem) ops.push({ kind: 'netem-add', ns: ns(l.node), ifname: l.ifname, netem: l.netem });
+  }
   for (const s of config.sysctls) {
     const key = `${s.node} ${s.key}`;
     const previous = sysctlNow.get(key);
@@ -65,19 +109,23 @@ export function planLab(lab: Lab, instance: string): Plan {
   for (const v of lab.veths) {
     build.push({ kind: 'veth-add', ns: ns(v.a.node), ifname: v.a.ifname, peerNs: ns(v.b.node), peer: v.b.ifname });
   }
-  for (const b of lab.bridges) build.push({ kind: 'bridge-add', ns: ns(b.node), ifname: b.name });
+  // macvlan/ipvlan children of a parent in another node: created in the parent's namespace, straight into their own.
+  const remote = lab.devices.filter((d) => (d.kind === 'macvlan' || d.kind === 'ipvlan') && d.parent.node !== d.node);
+  for (const d of remote) build.push({ kind: 'link-add', ns: ns(parentNode(d)), ifname: d.name, spec: linkSpec(d), into: ns(d.node) });
   for (const n of lab.nodes) {
     // New namespaces copy the root namespace's IPv4 settings: pin forwarding so a lab never depends on the host.
     const forwards = lab.stages[0]?.config.sysctls.some((s) => s.node === n.name && s.key === 'net.ipv4.ip_forward');
     if (!forwards) build.push({ kind: 'sysctl', ns: ns(n.name), key: 'net.ipv4.ip_forward', value: '0' });
     if (!forwards) sysctlNow.set(`${n.name} net.ipv4.ip_forward`, '0');
+    const local = lab.devices.filter((d) => d.node === n.name && !remote.includes(d));
+    for (const d of parentsFirst(local)) build.push({ kind: 'link-add', ns: ns(n.name), ifname: d.name, spec: linkSpec(d) });
     const up: Op[] = [{ kind: 'link-up', ns: ns(n.name), ifname: 'lo' }];
-    for (const b of lab.bridges.filter((x) => x.node === n.name)) {
-      for (const port of b.ports) build.push({ kind: 'link-master', ns: ns(n.name), ifname: port, master: b.name });
-      up.push({ kind: 'link-up', ns: ns(n.name), ifname: b.name });
-    }
     for (const v of lab.veths) {
       for (const end of [v.a, v.b]) if (end.node === n.name) up.push({ kind: 'link-up', ns: ns(n.name), ifname: end.ifname });
+    }
+    for (const d of lab.devices.filter((x) => x.node === n.name)) {
+      if (d.kind === 'bridge') for (const port of d.ports) build.push({ kind: 'link-master', ns: ns(n.name), ifname: port, master: d.name });
+      up.push({ kind: 'link-up', ns: ns(n.name), ifname: d.name });
     }
     build.push(...up);
   }

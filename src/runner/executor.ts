@@ -1,7 +1,7 @@
-// Applies a plan's ops with few processes (one root `ip -batch`, one `ip -batch` and one sysctl per namespace),
+// Applies a plan's ops with few processes (one root `ip -batch`; per namespace one `ip -batch`, and a `tc -batch` and a sysctl where needed),
 // keeps an undo log, and tears an instance down: stop its processes, delete its namespaces.
 import { BuildError } from '../errors.js';
-import { batchText, inNamespace, ipBatchArgv, placement, sysctlArgv } from '../plan/argv.js';
+import { batchText, inNamespace, ipBatchArgv, ipWords, placement, sysctlArgv, tcBatchArgv, tcWords } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
 import { runOk, run } from './exec.js';
@@ -12,12 +12,12 @@ import { alive, listNamespaces, type StateRecord } from './state.js';
 const NS_CONCURRENCY = 8;
 
 /** Maps "Command failed -:N" from `ip -batch` back to the op on that line. */
-function batchFailure(ops: readonly Op[], err: unknown, where: string): BuildError {
+function batchFailure(ops: readonly Op[], err: unknown, where: string, words: (op: Op) => string[] = ipWords): BuildError {
   const stderr = (err as { cause?: { stderr?: string } }).cause?.stderr ?? String(err);
   const m = /Command failed -:(\d+)/.exec(stderr);
   const op = m ? ops[Number(m[1]) - 1] : undefined;
   const first = stderr.split('\n').find((l) => l.trim() && !l.startsWith('Command failed')) ?? stderr.trim();
-  return new BuildError(`building ${where} failed${op ? ` at "${batchText([op]).trim()}"` : ''}: ${first.trim()}`, { cause: err });
+  return new BuildError(`building ${where} failed${op ? ` at "${batchText([op], words).trim()}"` : ''}: ${first.trim()}`, { cause: err });
 }
 
 /** Applies ops in order and remembers them for rollback. */
@@ -26,32 +26,48 @@ export class Executor {
   readonly applied: Op[] = [];
   constructor(private readonly signal?: AbortSignal) {}
 
-  /** Applies one stage's ops: root ops first (one batch), then each namespace's ops in parallel. */
+  /**
+   * Applies one stage's ops: the root batch (namespaces, veth pairs), then devices created across namespaces
+   * (phase 1), then each namespace's own work in parallel: its `ip -batch`, its `tc -batch`, its sysctls
+   * (after the devices they may name exist).
+   */
   async apply(ops: readonly Op[]): Promise<void> {
-    const root = ops.filter((o) => placement(o).where === 'root');
-    const perNs = new Map<string, { ip: Op[]; sysctl: Extract<Op, { kind: 'sysctl' }>[] }>();
+    const root: Op[] = [];
+    const cross = new Map<string, Op[]>();
+    const perNs = new Map<string, { ip: Op[]; tc: Op[]; sysctl: Extract<Op, { kind: 'sysctl' }>[] }>();
     for (const o of ops) {
       const p = placement(o);
-      if (p.where === 'root') continue;
-      const entry = perNs.get(p.ns) ?? { ip: [], sysctl: [] };
-      if (o.kind === 'sysctl') entry.sysctl.push(o);
-      else entry.ip.push(o);
-      perNs.set(p.ns, entry);
+      if (p.where === 'root') root.push(o);
+      else if (p.where === 'ns' && p.phase === 1) cross.set(p.ns, [...(cross.get(p.ns) ?? []), o]);
+      else {
+        const entry = perNs.get(p.ns) ?? { ip: [], tc: [], sysctl: [] };
+        if (o.kind === 'sysctl') entry.sysctl.push(o);
+        else if (p.where === 'tc') entry.tc.push(o);
+        else entry.ip.push(o);
+        perNs.set(p.ns, entry);
+      }
     }
     const opts = this.signal ? { signal: this.signal } : {};
-    if (root.length) {
-      this.applied.push(...root);
-      await runOk(ipBatchArgv(), { input: batchText(root), timeoutMs: 60_000, ...opts }).catch((e) => {
-        throw batchFailure(root, e, 'namespaces and links');
+    const ipBatch = async (ns: string | undefined, batch: Op[], what: string) => {
+      this.applied.push(...batch);
+      const argv = ns === undefined ? ipBatchArgv() : inNamespace(ns, ipBatchArgv());
+      await runOk(argv, { input: batchText(batch), timeoutMs: 60_000, ...opts }).catch((e) => {
+        throw batchFailure(batch, e, what);
       });
-    }
-    await pool([...perNs], NS_CONCURRENCY, async ([ns, { ip, sysctl }]) => {
-      this.applied.push(...sysctl, ...ip);
-      if (sysctl.length) await runOk(sysctlArgv(ns, sysctl), { timeoutMs: 10_000, ...opts });
-      if (ip.length) {
-        await runOk(inNamespace(ns, ipBatchArgv()), { input: batchText(ip), timeoutMs: 30_000, ...opts }).catch((e) => {
-          throw batchFailure(ip, e, ns);
+    };
+    if (root.length) await ipBatch(undefined, root, 'namespaces and links');
+    await pool([...cross], NS_CONCURRENCY, ([ns, batch]) => ipBatch(ns, batch, ns));
+    await pool([...perNs], NS_CONCURRENCY, async ([ns, { ip, tc, sysctl }]) => {
+      if (ip.length) await ipBatch(ns, ip, ns);
+      if (tc.length) {
+        this.applied.push(...tc);
+        await runOk(tcBatchArgv(ns), { input: batchText(tc, tcWords), timeoutMs: 30_000, ...opts }).catch((e) => {
+          throw batchFailure(tc, e, `${ns} (tc)`, tcWords);
         });
+      }
+      if (sysctl.length) {
+        this.applied.push(...sysctl);
+        await runOk(sysctlArgv(ns, sysctl), { timeoutMs: 10_000, ...opts });
       }
     });
   }

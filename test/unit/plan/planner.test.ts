@@ -46,7 +46,8 @@ describe('ops and argv', () => {
   const samples: Op[] = [
     { kind: 'netns-add', ns: 'n' },
     { kind: 'veth-add', ns: 'a', ifname: 'x', peerNs: 'b', peer: 'y' },
-    { kind: 'bridge-add', ns: 'a', ifname: 'br0' },
+    { kind: 'link-add', ns: 'a', ifname: 'br0', spec: { type: 'bridge', stp: false, vlanFiltering: false } },
+    { kind: 'link-add', ns: 'host', ifname: 'm1', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge' }, into: 'a' },
     { kind: 'link-master', ns: 'a', ifname: 'p', master: 'br0' },
     { kind: 'link-up', ns: 'a', ifname: 'p' },
     { kind: 'addr-add', ns: 'a', ifname: 'p', cidr: '10.0.0.1/24' },
@@ -57,15 +58,16 @@ describe('ops and argv', () => {
     for (const op of samples) {
       const inv = inverse(op);
       expect(inv, op.kind).toBeDefined();
-      if (!['veth-add', 'bridge-add', 'link-master'].includes(op.kind)) expect(inverse(inv!)).toEqual(op);
+      if (!['veth-add', 'link-add', 'link-master'].includes(op.kind)) expect(inverse(inv!)).toEqual(op);
     }
     expect(inverse({ kind: 'sysctl', ns: 'a', key: 'k', value: '1' })).toBeUndefined();
   });
   it('puts namespace and link creation in the root batch, the rest inside namespaces', () => {
-    expect(samples.map((o) => placement(o).where)).toEqual(['root', 'root', 'root', 'ns', 'ns', 'ns', 'ns', 'sysctl']);
+    expect(samples.map((o) => { const p = placement(o); return p.where === 'ns' ? `ns${p.phase}` : p.where; })).toEqual(['root', 'root', 'ns2', 'ns1', 'ns2', 'ns2', 'ns2', 'ns2', 'sysctl']);
+    expect(inverse(samples[3]!)).toEqual({ kind: 'link-del', ns: 'a', ifname: 'm1' });
   });
   it('renders ip -batch text one op per line', () => {
-    expect(batchText(samples.slice(5, 7))).toBe('addr add 10.0.0.1/24 dev p\nroute add default via 10.0.0.254\n');
+    expect(batchText(samples.slice(6, 8))).toBe('addr add 10.0.0.1/24 dev p\nroute add default via 10.0.0.254\n');
   });
   it('names namespaces predictably and parses them back', () => {
     expect(nsName('veth-routing-1a2b', 'ns1')).toBe('netlab-veth-routing-1a2b-ns1');
