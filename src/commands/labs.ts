@@ -5,6 +5,7 @@ import { labJsonSchema } from '../lab/schema.js';
 import type { Lab } from '../lab/types.js';
 import { NetlabError, ValidationError, formatProblem, type Problem } from '../errors.js';
 import { planLab } from '../plan/planner.js';
+import { nftCheck } from '../runner/nft-check.js';
 import { planScript, teardownScript } from '../plan/script.js';
 import { printJson, type Command } from './common.js';
 
@@ -99,8 +100,15 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
       try {
         file = labFile(arg);
         const lab = await loadLabFile(file);
+        const nft = await nftCheck(lab);
+        if (nft?.problems.length) {
+          const problems = nft.problems.map((p) => ({ file, line: 0, col: 0, path: `nodes.${p.node}`, message: `nftables rejects the ruleset of step "${p.stage}": ${p.message}` }));
+          results.push({ file, ok: false, problems });
+          if (!a.json) process.stderr.write(problems.map((p) => `${file}  ${p.path}  ${p.message}`).join('\n') + '\n');
+          continue;
+        }
         results.push({ file, ok: true, problems: [] });
-        if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks)\n`);
+        if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks${nft?.checked ? `; nft -c accepted its ${nft.checked} ruleset(s)` : ''})\n`);
       } catch (e) {
         if (e instanceof ValidationError) {
           results.push({ file, ok: false, problems: e.problems });

@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 import { parseCidr } from './ip.js';
 import { parsePercent, type WrittenCheck, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
-import type { Address, Check, Config, Device, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
+import type { Address, Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -17,7 +17,7 @@ export function splitRef(text: string): Ref {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function emptyConfig(): Config {
-  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [] };
+  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [] };
 }
 
 /** Adds one node's written config (top-level or inside a step) to `config`. */
@@ -41,6 +41,44 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
     addrs.forEach((cidr, i) =>
       config.addresses.push({ node, ifname, cidr, at: Array.isArray(iface.address) ? [...addrAt, i] : addrAt }),
     );
+  }
+  (written.nat ?? []).forEach((n, i) => {
+    config.nat.push({
+      node,
+      kind: n.masquerade ? 'masquerade' : 'snat',
+      ...(n.snat !== undefined ? { to: n.snat } : {}),
+      ...(n.src !== undefined ? { src: n.src } : {}),
+      ...(n.dst !== undefined ? { dst: n.dst } : {}),
+      ...(n.out !== undefined ? { out: n.out } : {}),
+      except: n.except ?? [],
+      at: [...at, 'nat', i],
+    });
+  });
+  (written.forwards ?? []).forEach((f, i) => {
+    const sep = f.to.lastIndexOf(':');
+    config.forwards.push({
+      node,
+      proto: f.proto ?? 'tcp',
+      port: f.port,
+      toAddress: f.to.slice(0, sep).replace(/^\[|\]$/g, ''),
+      toPort: Number(f.to.slice(sep + 1)),
+      ...(f.dst !== undefined ? { dst: f.dst } : {}),
+      ...(f.in !== undefined ? { in: f.in } : {}),
+      at: [...at, 'forwards', i],
+    });
+  });
+  for (const hook of ['forward', 'input'] as const) {
+    const c = written.firewall?.[hook];
+    if (!c) continue;
+    config.firewall.push({
+      node,
+      hook,
+      ...(c.policy !== undefined ? { policy: c.policy } : {}),
+      ...(c.established !== undefined ? { established: c.established } : {}),
+      // zod leaves absent keys absent, so the written rules already have the model's shape.
+      rules: (c.rules ?? []) as FirewallRule[],
+      at: [...at, 'firewall', hook],
+    });
   }
   (written.routes ?? []).forEach((r, i) => {
     config.routes.push({

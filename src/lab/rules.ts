@@ -196,6 +196,35 @@ export function checkRules(lab: Lab): RuleProblem[] {
         });
       }
     }
+    for (const n of stage.config.nat) {
+      if (!nodes.has(n.node)) continue;
+      if (n.out !== undefined) knownIface({ node: n.node, ifname: n.out }, [...n.at, 'out']);
+    }
+    for (const f of stage.config.forwards) {
+      if (!nodes.has(f.node)) continue;
+      if (f.in !== undefined) knownIface({ node: f.node, ifname: f.in }, [...f.at, 'in']);
+      const to = parseCidr(f.toAddress);
+      if (to && !addrs.some((x) => x.c.value === to.value && x.c.family === to.family)) {
+        out.push({
+          at: [...f.at, 'to'],
+          message: `port forward to ${f.toAddress}, an address no interface of this lab has (at step "${stage.name}")`,
+          hint: 'forward to the address of a node on one of the segments, e.g. the VM behind the NAT',
+        });
+      }
+      const dst = f.dst === undefined ? undefined : parseCidr(f.dst);
+      if (dst && !addrs.some((x) => x.a.node === f.node && x.c.value === dst.value)) {
+        out.push({ at: [...f.at, 'dst'], message: `${f.dst} is not an address of node "${f.node}"` });
+      }
+    }
+    for (const chain of stage.config.firewall) {
+      if (!nodes.has(chain.node)) continue;
+      chain.rules.forEach((r, i) => {
+        const at: Path = [...chain.at, 'rules', i];
+        if (r.port !== undefined && r.proto !== 'tcp' && r.proto !== 'udp') out.push({ at: [...at, 'port'], message: 'a port match needs proto: tcp or udp' });
+        if (r.in !== undefined) knownIface({ node: chain.node, ifname: r.in }, [...at, 'in']);
+        if (r.out !== undefined) knownIface({ node: chain.node, ifname: r.out }, [...at, 'out']);
+      });
+    }
     for (const c of stage.checks) {
       knownNode(c.from, [...c.at, 'from']);
       if (c.expect === 'pass' && c.reason !== undefined) out.push({ at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' });

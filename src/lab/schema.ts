@@ -90,6 +90,62 @@ export const InterfaceSchema = z.strictObject({
   netem: NetemSchema.optional().describe('Impairments on egress of this interface (tc netem).'),
 });
 
+const prefixOrAddress = z.string().refine((s) => parseCidr(s) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not an address or prefix`,
+});
+const port = z.int().min(1).max(65535);
+const hostPort = z.string().superRefine((s, ctx) => {
+  const m = /^(.+):(\d{1,5})$/.exec(s);
+  const addr = m?.[1]?.replace(/^\[|\]$/g, '');
+  if (!m || !addr || parseCidr(addr) === undefined || addr.includes('/') || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not address:port (e.g. 10.0.2.15:22)` });
+  }
+});
+
+/** Source NAT: masquerade (to the outgoing interface's address) or SNAT to a fixed address. */
+export const NatSchema = z
+  .strictObject({
+    masquerade: z.boolean().optional().describe('Rewrite the source to the outgoing interface\'s address.'),
+    snat: ipAddress.optional().describe('Rewrite the source to this fixed address.'),
+    src: prefixOrAddress.optional().describe('Only packets from this prefix.'),
+    dst: prefixOrAddress.optional().describe('Only packets to this prefix.'),
+    out: ifname.optional().describe('Only packets leaving through this interface.'),
+    except: z.array(prefixOrAddress).optional().describe('Destinations left untranslated (the RETURN rules of libvirt).'),
+  })
+  .refine((n) => (n.masquerade === true) !== (n.snat !== undefined), {
+    error: 'a nat rule needs exactly one of masquerade: true or snat: ADDRESS',
+  });
+
+/** DNAT port forward: connections to [dst:]port arriving [on in] go to address:port. */
+export const ForwardSchema = z.strictObject({
+  proto: z.enum(['tcp', 'udp']).default('tcp').optional(),
+  port: port.describe('The port connections arrive on.'),
+  to: hostPort.describe('Where they go: address:port.'),
+  dst: ipAddress.optional().describe('Only connections to this address of the node (default: any of its addresses).'),
+  in: ifname.optional().describe('Only connections arriving on this interface.'),
+});
+
+export const FirewallRuleSchema = z.strictObject({
+  action: z.enum(['accept', 'drop', 'reject']),
+  src: prefixOrAddress.optional(),
+  dst: prefixOrAddress.optional(),
+  proto: z.enum(['tcp', 'udp', 'icmp', 'icmpv6']).optional(),
+  port: port.optional().describe('Destination port (needs proto tcp or udp).'),
+  in: ifname.optional(),
+  out: ifname.optional(),
+});
+
+const ChainSchema = z.strictObject({
+  policy: z.enum(['accept', 'drop']).default('accept').optional(),
+  established: z.boolean().default(true).optional().describe('Accept replies of allowed connections first (default true).'),
+  rules: z.array(FirewallRuleSchema).optional(),
+});
+
+export const FirewallSchema = z.strictObject({
+  forward: ChainSchema.optional().describe('Traffic the node routes.'),
+  input: ChainSchema.optional().describe('Traffic to the node itself.'),
+});
+
 /** What a node may say: used both at the top level and inside steps (which add to it). */
 export const NodeConfigSchema = z.strictObject({
   description: z.string().optional(),
@@ -97,6 +153,9 @@ export const NodeConfigSchema = z.strictObject({
   sysctls: z.record(sysctlKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
   interfaces: z.record(z.string(), InterfaceSchema).optional().describe('Addresses per interface of this node.'),
   routes: z.array(RouteSchema).optional(),
+  nat: z.array(NatSchema).optional().describe('Source NAT rules (nftables, in this node only).'),
+  forwards: z.array(ForwardSchema).optional().describe('DNAT port forwards (nftables, in this node only).'),
+  firewall: FirewallSchema.optional().describe('Filter rules (nftables, in this node only).'),
 });
 
 const EndpointSchema = z.union([

@@ -71,7 +71,51 @@ export interface Sysctl {
   at: Path;
 }
 
-/** Config a stage adds: addresses, routes, sysctls. */
+/** Source NAT in a node: masquerade, or SNAT to a fixed address. */
+export interface Nat {
+  node: string;
+  kind: 'masquerade' | 'snat';
+  to?: string;
+  src?: string;
+  dst?: string;
+  out?: string;
+  except: string[];
+  at: Path;
+}
+
+/** A DNAT port forward in a node. */
+export interface Forward {
+  node: string;
+  proto: 'tcp' | 'udp';
+  port: number;
+  toAddress: string;
+  toPort: number;
+  dst?: string;
+  in?: string;
+  at: Path;
+}
+
+export interface FirewallRule {
+  action: 'accept' | 'drop' | 'reject';
+  src?: string;
+  dst?: string;
+  proto?: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  port?: number;
+  in?: string;
+  out?: string;
+}
+
+/** Filter settings of one hook of a node; a later stage's policy wins and its rules are appended. */
+export interface FirewallChain {
+  node: string;
+  hook: 'forward' | 'input';
+  policy?: 'accept' | 'drop';
+  established?: boolean;
+  rules: FirewallRule[];
+  at: Path;
+}
+
+/** Config a stage adds: addresses, routes, sysctls, link settings, NAT, forwards, firewall. */
 export interface Config {
   /** Nodes the stage's `nodes:` map names (a step may only name declared nodes). */
   nodes: string[];
@@ -79,6 +123,9 @@ export interface Config {
   routes: Route[];
   sysctls: Sysctl[];
   links: LinkSetting[];
+  nat: Nat[];
+  forwards: Forward[];
+  firewall: FirewallChain[];
 }
 
 /** Where a check sends to: a literal address, or a node (optionally one interface) resolved at plan time. */

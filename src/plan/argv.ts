@@ -1,5 +1,6 @@
-// The ONLY file that knows ip/tc/sysctl syntax: Op → words for `ip -batch`, argv arrays, and shell lines for `netlab plan`.
-import type { LinkSpec, Op, OpKind } from './ops.js';
+// The ONLY file that knows ip/tc/nft/sysctl syntax: Op → words for `ip -batch`, argv arrays, and shell lines for `netlab plan`.
+import type { FirewallRule } from '../lab/types.js';
+import type { LinkSpec, Op, OpKind, Ruleset } from './ops.js';
 import { nsPath } from './naming.js';
 
 type OpOf<K extends OpKind> = Extract<Op, { kind: K }>;
@@ -22,6 +23,7 @@ export type Placement =
   | { where: 'root' }
   | { where: 'ns'; ns: string; phase: 1 | 2 }
   | { where: 'tc'; ns: string }
+  | { where: 'nft'; ns: string }
   | { where: 'sysctl'; ns: string };
 
 const LINK_WORDS = {
@@ -67,6 +69,8 @@ const IP_WORDS = {
   'route-del': (o) => routeWords(o, 'del'),
   'netem-add': () => undefined,
   'netem-del': () => undefined,
+  'nft-apply': () => undefined,
+  'nft-delete': () => undefined,
   sysctl: () => undefined,
 } satisfies { [K in OpKind]: (op: OpOf<K>) => string[] | undefined };
 
@@ -83,6 +87,7 @@ export function tcWords(op: Op): string[] {
 export function placement(op: Op): Placement {
   if (op.kind === 'sysctl') return { where: 'sysctl', ns: op.ns };
   if (op.kind === 'netem-add' || op.kind === 'netem-del') return { where: 'tc', ns: op.ns };
+  if (op.kind === 'nft-apply' || op.kind === 'nft-delete') return { where: 'nft', ns: op.ns };
   if (ROOT_KINDS.has(op.kind)) return { where: 'root' };
   return { where: 'ns', ns: op.ns, phase: op.kind === 'link-add' && op.into !== undefined ? 1 : 2 };
 }
@@ -114,6 +119,71 @@ export function tcBatchArgv(ns: string): string[] {
   return inNamespace(ns, ['tc', '-batch', '-']);
 }
 
+const fam = (addr: string) => (addr.includes(':') ? 'ip6' : 'ip');
+const q = (ifname: string) => `"${ifname}"`;
+
+function natRule(n: Ruleset['nat'][number]): string[] {
+  const match = [
+    ...(n.out !== undefined ? [`oifname ${q(n.out)}`] : []),
+    ...(n.src !== undefined ? [`${fam(n.src)} saddr ${n.src}`] : []),
+    ...(n.dst !== undefined ? [`${fam(n.dst)} daddr ${n.dst}`] : []),
+  ];
+  const exceptions = n.except.map((e) => [...match, `${fam(e)} daddr ${e}`, 'return'].join(' '));
+  const action = n.kind === 'masquerade' ? 'masquerade' : `snat ${fam(n.to ?? '')} to ${n.to}`;
+  return [...exceptions, [...match, action].join(' ')];
+}
+
+function forwardRule(f: Ruleset['forwards'][number], hook: 'prerouting' | 'output'): string {
+  const target = f.toAddress.includes(':') ? `[${f.toAddress}]:${f.toPort}` : `${f.toAddress}:${f.toPort}`;
+  return [
+    ...(hook === 'prerouting' && f.in !== undefined ? [`iifname ${q(f.in)}`] : []),
+    f.dst !== undefined ? `${fam(f.dst)} daddr ${f.dst}` : 'fib daddr type local',
+    `${f.proto} dport ${f.port}`,
+    `dnat ${fam(f.toAddress)} to ${target}`,
+  ].join(' ');
+}
+
+function filterRule(r: FirewallRule): string {
+  const proto =
+    r.port !== undefined ? [`${r.proto} dport ${r.port}`] : r.proto === 'icmpv6' ? ['meta l4proto ipv6-icmp'] : r.proto ? [`meta l4proto ${r.proto}`] : [];
+  return [
+    ...(r.in !== undefined ? [`iifname ${q(r.in)}`] : []),
+    ...(r.out !== undefined ? [`oifname ${q(r.out)}`] : []),
+    ...(r.src !== undefined ? [`${fam(r.src)} saddr ${r.src}`] : []),
+    ...(r.dst !== undefined ? [`${fam(r.dst)} daddr ${r.dst}`] : []),
+    ...proto,
+    r.action,
+  ].join(' ');
+}
+
+/** The nft script that atomically replaces the namespace's `inet netlab` table (one `nft -f`). */
+export function nftText(op: Op): string {
+  if (op.kind === 'nft-delete') return 'table inet netlab {}\ndelete table inet netlab\n';
+  if (op.kind !== 'nft-apply') throw new Error(`op ${op.kind} is not an nft command`);
+  const r = op.ruleset;
+  const chain = (name: string, head: string, rules: string[]) => [`  chain ${name} {`, `    ${head}`, ...rules.map((l) => `    ${l}`), '  }'];
+  const body: string[] = [];
+  if (r.forwards.length) {
+    body.push(...chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', r.forwards.map((f) => forwardRule(f, 'prerouting'))));
+    body.push(...chain('output', 'type nat hook output priority -100; policy accept;', r.forwards.map((f) => forwardRule(f, 'output'))));
+  }
+  if (r.nat.length) body.push(...chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', r.nat.flatMap(natRule)));
+  for (const c of r.chains) {
+    body.push(
+      ...chain(c.hook, `type filter hook ${c.hook} priority filter; policy ${c.policy};`, [
+        ...(c.established ? ['ct state established,related accept'] : []),
+        ...c.rules.map(filterRule),
+      ]),
+    );
+  }
+  return ['table inet netlab {}', 'delete table inet netlab', 'table inet netlab {', ...body, '}', ''].join('\n');
+}
+
+/** argv that loads an nft script (stdin) inside a namespace. */
+export function nftArgv(ns: string, check = false): string[] {
+  return inNamespace(ns, ['nft', ...(check ? ['-c'] : []), '-f', '-']);
+}
+
 /** argv that writes sysctls inside a namespace. */
 export function sysctlArgv(ns: string, ops: readonly OpOf<'sysctl'>[]): string[] {
   return inNamespace(ns, ['sysctl', '-q', '-w', ...ops.map((o) => `${o.key}=${o.value}`)]);
@@ -124,6 +194,7 @@ export function shellLine(op: Op): string {
   const p = placement(op);
   if (op.kind === 'sysctl') return `ip netns exec ${op.ns} sysctl -qw ${op.key}=${op.value}`;
   if (p.where === 'tc') return `tc -n ${p.ns} ${tcWords(op).join(' ')}`;
+  if (p.where === 'nft') return `ip netns exec ${p.ns} nft -f - <<'NFT'\n${nftText(op)}NFT`;
   const words = ipWords(op).join(' ');
   return p.where === 'ns' ? `ip -n ${p.ns} ${words}` : `ip ${words}`;
 }

@@ -1,4 +1,5 @@
 // Operations a plan is made of: a closed union, each with its inverse (used for rollback and `plan --teardown`).
+import type { FirewallRule, Forward, Nat } from '../lab/types.js';
 
 /** What `link-add` creates (the model's device minus where it lives; parents are names in the namespace the command runs in). */
 export type LinkSpec =
@@ -19,6 +20,13 @@ export interface NetemSpec {
   rate?: string;
 }
 
+/** One namespace's nftables state: NAT, port forwards and filter chains (rendered by argv.ts). */
+export interface Ruleset {
+  nat: Omit<Nat, 'node' | 'at'>[];
+  forwards: Omit<Forward, 'node' | 'at'>[];
+  chains: { hook: 'forward' | 'input'; policy: 'accept' | 'drop'; established: boolean; rules: FirewallRule[] }[];
+}
+
 export type Op =
   | { kind: 'netns-add'; ns: string }
   | { kind: 'netns-del'; ns: string }
@@ -37,6 +45,9 @@ export type Op =
   | { kind: 'addr-del'; ns: string; ifname: string; cidr: string }
   | { kind: 'route-add'; ns: string; dst: string; via?: string; dev?: string; metric?: number }
   | { kind: 'route-del'; ns: string; dst: string; via?: string; dev?: string; metric?: number }
+  /** Replaces the namespace's netlab table atomically with this ruleset. */
+  | { kind: 'nft-apply'; ns: string; ruleset: Ruleset; previous?: Ruleset }
+  | { kind: 'nft-delete'; ns: string }
   | { kind: 'sysctl'; ns: string; key: string; value: string; previous?: string };
 
 export type OpKind = Op['kind'];
@@ -60,6 +71,8 @@ const INVERSE = {
   'addr-del': (o) => ({ ...o, kind: 'addr-add' }),
   'route-add': (o) => ({ ...o, kind: 'route-del' }),
   'route-del': (o) => ({ ...o, kind: 'route-add' }),
+  'nft-apply': (o) => (o.previous ? { kind: 'nft-apply', ns: o.ns, ruleset: o.previous, previous: o.ruleset } : { kind: 'nft-delete', ns: o.ns }),
+  'nft-delete': () => undefined,
   sysctl: (o) => (o.previous === undefined ? undefined : { ...o, value: o.previous, previous: o.value }),
 } satisfies { [K in OpKind]: (op: OpOf<K>) => Op | undefined };
 

@@ -2,7 +2,7 @@
 import { parseCidr } from '../lab/ip.js';
 import type { Address, Check, Config, Device, Lab } from '../lab/types.js';
 import { nsName } from './naming.js';
-import type { LinkSpec, Op } from './ops.js';
+import type { LinkSpec, Op, Ruleset } from './ops.js';
 
 /** A check ready to run: source namespace and target address resolved. */
 export type PlannedCheck = Check & { stage: string; fromNs: string; target: string };
@@ -89,6 +89,27 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
   return ops;
 }
 
+/** One nft-apply per node whose NAT, forwards or firewall this stage changes, carrying the cumulative ruleset. */
+function nftOps(config: Config, ns: (node: string) => string, rulesets: Map<string, Ruleset>): Op[] {
+  const changed = new Set([...config.nat, ...config.forwards, ...config.firewall].map((x) => x.node));
+  const ops: Op[] = [];
+  for (const node of changed) {
+    const previous = rulesets.get(node);
+    const next: Ruleset = structuredClone(previous ?? { nat: [], forwards: [], chains: [] });
+    for (const { node: n, at, ...rest } of config.nat) if (n === node) next.nat.push(rest);
+    for (const { node: n, at, ...rest } of config.forwards) if (n === node) next.forwards.push(rest);
+    for (const c of config.firewall.filter((x) => x.node === node)) {
+      const chain = next.chains.find((x) => x.hook === c.hook) ?? next.chains[next.chains.push({ hook: c.hook, policy: 'accept', established: true, rules: [] }) - 1]!;
+      if (c.policy !== undefined) chain.policy = c.policy;
+      if (c.established !== undefined) chain.established = c.established;
+      chain.rules.push(...c.rules);
+    }
+    rulesets.set(node, next);
+    ops.push({ kind: 'nft-apply', ns: ns(node), ruleset: next, ...(previous ? { previous } : {}) });
+  }
+  return ops;
+}
+
 /** The address a check target means at this point of the lab: IPv4 preferred, first declared wins. */
 function resolveTarget(check: Check, addresses: readonly Address[]): string {
   if (check.to.kind === 'address') return check.to.address;
@@ -129,8 +150,9 @@ export function planLab(lab: Lab, instance: string): Plan {
     }
     build.push(...up);
   }
+  const rulesets = new Map<string, Ruleset>();
   const stages = lab.stages.map((stage, i): PlannedStage => {
-    const ops = [...(i === 0 ? build : []), ...configOps(stage.config, ns, sysctlNow)];
+    const ops = [...(i === 0 ? build : []), ...configOps(stage.config, ns, sysctlNow), ...nftOps(stage.config, ns, rulesets)];
     addresses.push(...stage.config.addresses);
     const checks = stage.checks.map((c) => ({ ...c, stage: stage.name, fromNs: ns(c.from), target: resolveTarget(c, addresses) }));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };

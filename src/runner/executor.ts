@@ -1,7 +1,8 @@
-// Applies a plan's ops with few processes (one root `ip -batch`; per namespace one `ip -batch`, and a `tc -batch` and a sysctl where needed),
+// Applies a plan's ops with few processes (one root `ip -batch`; per namespace one `ip -batch`, and one `tc -batch`,
+// one atomic `nft -f` and one sysctl where needed),
 // keeps an undo log, and tears an instance down: stop its processes, delete its namespaces.
 import { BuildError } from '../errors.js';
-import { batchText, inNamespace, ipBatchArgv, ipWords, placement, sysctlArgv, tcBatchArgv, tcWords } from '../plan/argv.js';
+import { batchText, inNamespace, ipBatchArgv, ipWords, nftArgv, nftText, placement, sysctlArgv, tcBatchArgv, tcWords } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
 import { runOk, run } from './exec.js';
@@ -34,15 +35,16 @@ export class Executor {
   async apply(ops: readonly Op[]): Promise<void> {
     const root: Op[] = [];
     const cross = new Map<string, Op[]>();
-    const perNs = new Map<string, { ip: Op[]; tc: Op[]; sysctl: Extract<Op, { kind: 'sysctl' }>[] }>();
+    const perNs = new Map<string, { ip: Op[]; tc: Op[]; nft: Op[]; sysctl: Extract<Op, { kind: 'sysctl' }>[] }>();
     for (const o of ops) {
       const p = placement(o);
       if (p.where === 'root') root.push(o);
       else if (p.where === 'ns' && p.phase === 1) cross.set(p.ns, [...(cross.get(p.ns) ?? []), o]);
       else {
-        const entry = perNs.get(p.ns) ?? { ip: [], tc: [], sysctl: [] };
+        const entry = perNs.get(p.ns) ?? { ip: [], tc: [], nft: [], sysctl: [] };
         if (o.kind === 'sysctl') entry.sysctl.push(o);
         else if (p.where === 'tc') entry.tc.push(o);
+        else if (p.where === 'nft') entry.nft.push(o);
         else entry.ip.push(o);
         perNs.set(p.ns, entry);
       }
@@ -57,12 +59,18 @@ export class Executor {
     };
     if (root.length) await ipBatch(undefined, root, 'namespaces and links');
     await pool([...cross], NS_CONCURRENCY, ([ns, batch]) => ipBatch(ns, batch, ns));
-    await pool([...perNs], NS_CONCURRENCY, async ([ns, { ip, tc, sysctl }]) => {
+    await pool([...perNs], NS_CONCURRENCY, async ([ns, { ip, tc, nft, sysctl }]) => {
       if (ip.length) await ipBatch(ns, ip, ns);
       if (tc.length) {
         this.applied.push(...tc);
         await runOk(tcBatchArgv(ns), { input: batchText(tc, tcWords), timeoutMs: 30_000, ...opts }).catch((e) => {
           throw batchFailure(tc, e, `${ns} (tc)`, tcWords);
+        });
+      }
+      for (const o of nft) {
+        this.applied.push(o);
+        await runOk(nftArgv(ns), { input: nftText(o), timeoutMs: 30_000, ...opts }).catch((e) => {
+          throw new BuildError(`loading the nftables ruleset of ${ns} failed: ${String((e as { cause?: { stderr?: string } }).cause?.stderr ?? e).trim()}`, { cause: e });
         });
       }
       if (sysctl.length) {

@@ -75,3 +75,20 @@ describe('ops and argv', () => {
     expect(parseNsName('docker-ns')).toBeUndefined();
   });
 });
+
+describe('nftables rulesets', () => {
+  const lab = parseLab(readFileSync('test/fixtures/labs/nat-basic.yaml', 'utf8'), 'nat-basic.yaml');
+  const plan = planLab(lab, 'x');
+  const nft = plan.stages[0]!.ops.filter((o) => o.kind === 'nft-apply');
+
+  it('renders one atomic ruleset per node that has NAT, forwards or a firewall', () => {
+    expect(nft.map((o) => o.ns)).toEqual(['netlab-x-nat']);
+    expect(shellLine(nft[0]!)).toMatchSnapshot();
+  });
+
+  it('undoes a ruleset by deleting the table, or by restoring the previous one', () => {
+    expect(inverse(nft[0]!)).toEqual({ kind: 'nft-delete', ns: 'netlab-x-nat' });
+    const again: Op = { kind: 'nft-apply', ns: 'n', ruleset: { nat: [], forwards: [], chains: [] }, previous: (nft[0] as Extract<Op, { kind: 'nft-apply' }>).ruleset };
+    expect(inverse(again)).toMatchObject({ kind: 'nft-apply', ruleset: { nat: [{ kind: 'masquerade' }] } });
+  });
+});
