@@ -10,7 +10,7 @@ import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
-import { createRecord, listNamespaces, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
+import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
 
@@ -85,7 +85,13 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   }
   const { signal, dispose } = trapSignals();
   await createRecord(record);
-  const executor = new Executor(signal);
+  const executor = new Executor(signal, {
+    runDir: runDir(instance),
+    onProcess: async (p) => {
+      record.processes.push(p);
+      await updateRecord(record);
+    },
+  });
   const reports: StageReport[] = [];
   let error: NetlabError | undefined;
   let keep = opts.keep;

@@ -17,7 +17,7 @@ export function splitRef(text: string): Ref {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function emptyConfig(): Config {
-  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [] };
+  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [], services: [] };
 }
 
 /** Adds one node's written config (top-level or inside a step) to `config`. */
@@ -80,6 +80,7 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
       at: [...at, 'firewall', hook],
     });
   }
+  (written.services ?? []).forEach((svc, i) => config.services.push({ node, kind: svc.kind, port: svc.port, at: [...at, 'services', i] }));
   (written.routes ?? []).forEach((r, i) => {
     config.routes.push({
       node,

@@ -132,6 +132,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
   // Stages, cumulatively: addresses, routes, sysctls, checks.
   const addrs: { a: Address; c: Cidr }[] = [];
   const routeKeys = new Set<string>();
+  const servicePorts = new Set<string>();
   const stageNames = new Set<string>();
   lab.stages.forEach((stage, si) => {
     if (si > 0) {
@@ -195,6 +196,11 @@ export function checkRules(lab: Lab): RuleProblem[] {
           hint: `addresses of ${r.node} at this point: ${nets}`,
         });
       }
+    }
+    for (const svc of stage.config.services) {
+      const key = `${svc.node} ${svc.kind === 'udp-echo' ? 'udp' : 'tcp'} ${svc.port}`;
+      if (servicePorts.has(key)) out.push({ at: [...svc.at, 'port'], message: `node "${svc.node}" already has a service on ${key.split(' ').slice(1).join(' port ')}` });
+      servicePorts.add(key);
     }
     for (const n of stage.config.nat) {
       if (!nodes.has(n.node)) continue;

@@ -146,6 +146,12 @@ export const FirewallSchema = z.strictObject({
   input: ChainSchema.optional().describe('Traffic to the node itself.'),
 });
 
+/** A service netlab's own server program runs in the node, for checks to talk to. */
+export const ServiceSchema = z.strictObject({
+  kind: z.enum(['http', 'tcp-echo', 'udp-echo']).describe('http answers with its node name and the client address it saw.'),
+  port: port,
+});
+
 /** What a node may say: used both at the top level and inside steps (which add to it). */
 export const NodeConfigSchema = z.strictObject({
   description: z.string().optional(),
@@ -156,6 +162,7 @@ export const NodeConfigSchema = z.strictObject({
   nat: z.array(NatSchema).optional().describe('Source NAT rules (nftables, in this node only).'),
   forwards: z.array(ForwardSchema).optional().describe('DNAT port forwards (nftables, in this node only).'),
   firewall: FirewallSchema.optional().describe('Filter rules (nftables, in this node only).'),
+  services: z.array(ServiceSchema).optional().describe('Services started in this node (stopped on teardown).'),
 });
 
 const EndpointSchema = z.union([

@@ -115,6 +115,14 @@ export interface FirewallChain {
   at: Path;
 }
 
+/** A service started in a node. */
+export interface Service {
+  node: string;
+  kind: 'http' | 'tcp-echo' | 'udp-echo';
+  port: number;
+  at: Path;
+}
+
 /** Config a stage adds: addresses, routes, sysctls, link settings, NAT, forwards, firewall. */
 export interface Config {
   /** Nodes the stage's `nodes:` map names (a step may only name declared nodes). */
@@ -126,6 +134,7 @@ export interface Config {
   nat: Nat[];
   forwards: Forward[];
   firewall: FirewallChain[];
+  services: Service[];
 }
 
 /** Where a check sends to: a literal address, or a node (optionally one interface) resolved at plan time. */

@@ -48,6 +48,9 @@ export type Op =
   /** Replaces the namespace's netlab table atomically with this ruleset. */
   | { kind: 'nft-apply'; ns: string; ruleset: Ruleset; previous?: Ruleset }
   | { kind: 'nft-delete'; ns: string }
+  /** Starts netlab's service server in a node; stopped by pid (proc-stop) or with the namespace's teardown. */
+  | { kind: 'service-start'; ns: string; node: string; services: { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[] }
+  | { kind: 'proc-stop'; ns: string; node: string; what: string }
   | { kind: 'sysctl'; ns: string; key: string; value: string; previous?: string };
 
 export type OpKind = Op['kind'];
@@ -73,6 +76,8 @@ const INVERSE = {
   'route-del': (o) => ({ ...o, kind: 'route-add' }),
   'nft-apply': (o) => (o.previous ? { kind: 'nft-apply', ns: o.ns, ruleset: o.previous, previous: o.ruleset } : { kind: 'nft-delete', ns: o.ns }),
   'nft-delete': () => undefined,
+  'service-start': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: 'services' }),
+  'proc-stop': () => undefined,
   sysctl: (o) => (o.previous === undefined ? undefined : { ...o, value: o.previous, previous: o.value }),
 } satisfies { [K in OpKind]: (op: OpOf<K>) => Op | undefined };
 

@@ -86,6 +86,9 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
       ...(r.metric !== undefined ? { metric: r.metric } : {}),
     });
   }
+  const byNode = new Map<string, Config['services']>();
+  for (const svc of config.services) byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), svc]);
+  for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services: services.map(({ kind, port }) => ({ kind, port })) });
   return ops;
 }
 

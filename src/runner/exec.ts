@@ -76,3 +76,44 @@ export async function runInteractive(argv: readonly string[]): Promise<number> {
   const r = await execa(file, args, { reject: false, stdio: 'inherit' });
   return r.exitCode ?? (r.signal ? 128 : 1);
 }
+
+export interface Detached {
+  pid: number;
+  /** The process's stdout, when asked for; close it once the process said it is ready. */
+  stdout?: NodeJS.ReadableStream;
+  /** Resolves with the exit code if the process ends while netlab still watches it. */
+  exited: Promise<number | undefined>;
+  /** Stops watching, so netlab can exit while the process keeps running. */
+  release: () => void;
+}
+
+/**
+ * Starts a long-running process (a lab service, a DHCP server) in its own process group, so it outlives an `up`
+ * and a Ctrl-C in the terminal does not reach it; netlab stops it by pid on teardown. stderr goes to `logFile`.
+ */
+export function spawnDetached(argv: readonly string[], opts: { logFile: string; stdout?: boolean }): Detached {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('empty argv');
+  if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);
+  const child = execa(file, args, {
+    reject: false,
+    env: ENV,
+    detached: true,
+    cleanup: false,
+    stdin: 'ignore',
+    stdout: opts.stdout ? 'pipe' : 'ignore',
+    stderr: { file: opts.logFile, append: true },
+    buffer: false,
+  });
+  const exited = child.then((r) => r.exitCode);
+  if (child.pid === undefined) throw new Error(`could not start ${file}`);
+  return {
+    pid: child.pid,
+    ...(opts.stdout && child.stdout ? { stdout: child.stdout } : {}),
+    exited,
+    release: () => {
+      child.stdout?.destroy();
+      child.unref();
+    },
+  };
+}

@@ -2,82 +2,104 @@
 // one atomic `nft -f` and one sysctl where needed),
 // keeps an undo log, and tears an instance down: stop its processes, delete its namespaces.
 import { BuildError } from '../errors.js';
-import { batchText, inNamespace, ipBatchArgv, ipWords, nftArgv, nftText, placement, sysctlArgv, tcBatchArgv, tcWords } from '../plan/argv.js';
+import { batchText, fanOutArgv, fanOutInput, ipBatchArgv, jobText, placement, toolOf, TOOLS, type Tool } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runOk, run } from './exec.js';
-import { pool } from './pool.js';
-import { alive, listNamespaces, type StateRecord } from './state.js';
+import { startServices, type LabProcess } from './processes.js';
+import { rm } from 'node:fs/promises';
+import { alive, listNamespaces, runDir, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
 const NS_CONCURRENCY = 8;
 
 /** Maps "Command failed -:N" from `ip -batch` back to the op on that line. */
-function batchFailure(ops: readonly Op[], err: unknown, where: string, words: (op: Op) => string[] = ipWords): BuildError {
+function batchFailure(ops: readonly Op[], err: unknown, where: string): BuildError {
   const stderr = (err as { cause?: { stderr?: string } }).cause?.stderr ?? String(err);
   const m = /Command failed -:(\d+)/.exec(stderr);
   const op = m ? ops[Number(m[1]) - 1] : undefined;
   const first = stderr.split('\n').find((l) => l.trim() && !l.startsWith('Command failed')) ?? stderr.trim();
-  return new BuildError(`building ${where} failed${op ? ` at "${batchText([op], words).trim()}"` : ''}: ${first.trim()}`, { cause: err });
+  return new BuildError(`building ${where} failed${op ? ` at "${batchText([op]).trim()}"` : ''}: ${first.trim()}`, { cause: err });
+}
+
+/** Names the namespace, tool and (for ip/tc batches) the op of a failed job from the fan-out's stderr. */
+function jobFailure(jobs: readonly { ns: string; tool: Tool; file: string; ops: Op[] }[], stderr: string): BuildError {
+  const failed = /Command failed (\S+):(\d+)/.exec(stderr);
+  const job =
+    jobs.find((j) => (failed ? failed[1] === j.file : stderr.includes(j.file))) ??
+    jobs.find((j) => j.ops.some((o) => o.kind === 'sysctl' && stderr.includes(`"${o.key}"`))) ??
+    (jobs.length === 1 ? jobs[0] : undefined);
+  const op = failed && job ? job.ops[Number(failed[2]) - 1] : undefined;
+  const why = stderr
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('Command failed') && !/^\s*\^+\s*$/.test(l))
+    .map((l) => l.replaceAll(job?.file ?? '\0', '').replace(/^:\d+:\d+(-\d+)?:\s*/, '').trim())
+    .slice(0, 2)
+    .join(' / ');
+  const where = job ? `${job.ns} (${job.tool})` : 'a namespace';
+  const at = op && job && (job.tool === 'ip' || job.tool === 'tc') ? ` at "${jobText(job.tool, [op]).trim()}"` : '';
+  return new BuildError(`building ${where} failed${at}: ${why}`);
 }
 
 /** Applies ops in order and remembers them for rollback. */
 export class Executor {
   /** Every op applied so far, in order. */
   readonly applied: Op[] = [];
-  constructor(private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly signal?: AbortSignal,
+    /** Where services keep their logs; processes started are reported through onProcess (for the state record). */
+    private readonly procs?: { runDir: string; onProcess: (p: LabProcess) => Promise<void> },
+  ) {}
 
   /**
-   * Applies one stage's ops: the root batch (namespaces, veth pairs), then devices created across namespaces
-   * (phase 1), then each namespace's own work in parallel: its `ip -batch`, its `tc -batch`, its sysctls
-   * (after the devices they may name exist).
+   * Applies one stage's ops: the root batch (namespaces, veth pairs); then devices created across namespaces
+   * (phase 1); then every namespace's own ip, tc, nft and sysctl work, one tool after the other, each as one
+   * fan-out process over all namespaces; then services. At N=100 that is a handful of processes, not 200.
    */
   async apply(ops: readonly Op[]): Promise<void> {
-    const root: Op[] = [];
-    const cross = new Map<string, Op[]>();
-    const perNs = new Map<string, { ip: Op[]; tc: Op[]; nft: Op[]; sysctl: Extract<Op, { kind: 'sysctl' }>[] }>();
-    for (const o of ops) {
-      const p = placement(o);
-      if (p.where === 'root') root.push(o);
-      else if (p.where === 'ns' && p.phase === 1) cross.set(p.ns, [...(cross.get(p.ns) ?? []), o]);
-      else {
-        const entry = perNs.get(p.ns) ?? { ip: [], tc: [], nft: [], sysctl: [] };
-        if (o.kind === 'sysctl') entry.sysctl.push(o);
-        else if (p.where === 'tc') entry.tc.push(o);
-        else if (p.where === 'nft') entry.nft.push(o);
-        else entry.ip.push(o);
-        perNs.set(p.ns, entry);
-      }
-    }
     const opts = this.signal ? { signal: this.signal } : {};
-    const ipBatch = async (ns: string | undefined, batch: Op[], what: string) => {
-      this.applied.push(...batch);
-      const argv = ns === undefined ? ipBatchArgv() : inNamespace(ns, ipBatchArgv());
-      await runOk(argv, { input: batchText(batch), timeoutMs: 60_000, ...opts }).catch((e) => {
-        throw batchFailure(batch, e, what);
+    const root = ops.filter((o) => placement(o).where === 'root');
+    if (root.length) {
+      this.applied.push(...root);
+      await runOk(ipBatchArgv(), { input: batchText(root), timeoutMs: 60_000, ...opts }).catch((e) => {
+        throw batchFailure(root, e, 'namespaces and links');
       });
-    };
-    if (root.length) await ipBatch(undefined, root, 'namespaces and links');
-    await pool([...cross], NS_CONCURRENCY, ([ns, batch]) => ipBatch(ns, batch, ns));
-    await pool([...perNs], NS_CONCURRENCY, async ([ns, { ip, tc, nft, sysctl }]) => {
-      if (ip.length) await ipBatch(ns, ip, ns);
-      if (tc.length) {
-        this.applied.push(...tc);
-        await runOk(tcBatchArgv(ns), { input: batchText(tc, tcWords), timeoutMs: 30_000, ...opts }).catch((e) => {
-          throw batchFailure(tc, e, `${ns} (tc)`, tcWords);
-        });
+    }
+    const phase1 = ops.filter((o) => { const p = placement(o); return p.where === 'ns' && p.phase === 1; });
+    await this.fanOut(phase1);
+    await this.fanOut(ops.filter((o) => toolOf(o) !== undefined && placement(o).where !== 'root' && !phase1.includes(o)));
+    for (const o of ops) {
+      if (o.kind !== 'service-start') continue;
+      if (!this.procs) throw new Error('services need a run directory');
+      this.signal?.throwIfAborted();
+      const started = await startServices(o, this.procs.runDir);
+      this.applied.push(o);
+      await this.procs.onProcess(started);
+    }
+  }
+
+  /** Runs ops inside their namespaces: per tool (ip, tc, nft, sysctl in that order) one job file per namespace. */
+  private async fanOut(ops: readonly Op[]): Promise<void> {
+    if (!ops.length) return;
+    const dir = await mkdtemp(join(tmpdir(), 'netlab-jobs-'));
+    try {
+      for (const tool of TOOLS) {
+        const byNs = new Map<string, Op[]>();
+        for (const o of ops) if (toolOf(o) === tool) byNs.set(o.ns, [...(byNs.get(o.ns) ?? []), o]);
+        if (!byNs.size) continue;
+        const jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
+        await Promise.all(jobs.map((j) => writeFile(j.file, jobText(tool, j.ops))));
+        for (const j of jobs) this.applied.push(...j.ops);
+        const r = await run(fanOutArgv(NS_CONCURRENCY), { input: fanOutInput(jobs), timeoutMs: 120_000, ...(this.signal ? { signal: this.signal } : {}) });
+        this.signal?.throwIfAborted();
+        if (r.exitCode !== 0) throw jobFailure(jobs, r.stderr || r.spawnError || `exit ${r.exitCode}`);
       }
-      for (const o of nft) {
-        this.applied.push(o);
-        await runOk(nftArgv(ns), { input: nftText(o), timeoutMs: 30_000, ...opts }).catch((e) => {
-          throw new BuildError(`loading the nftables ruleset of ${ns} failed: ${String((e as { cause?: { stderr?: string } }).cause?.stderr ?? e).trim()}`, { cause: e });
-        });
-      }
-      if (sysctl.length) {
-        this.applied.push(...sysctl);
-        await runOk(sysctlArgv(ns, sysctl), { timeoutMs: 10_000, ...opts });
-      }
-    });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** The inverse ops that undo what was applied, newest first, with ops inside deleted namespaces folded away. */
@@ -95,7 +117,7 @@ export interface TeardownResult {
 }
 
 /** Stops the instance's processes (by recorded pid, only if still the same process) and deletes its namespaces. */
-export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'>): Promise<TeardownResult> {
+export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'> & { instance?: string }): Promise<TeardownResult> {
   const killed: number[] = [];
   for (const p of rec.processes) {
     if (!alive(p)) continue;
@@ -117,5 +139,6 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
     const left = (await listNamespaces()).filter((ns) => mine.includes(ns));
     if (left.length) throw new BuildError(`could not delete namespace(s) ${left.join(', ')}`, { hint: `look at ${left.map(nsPath).join(', ')}` });
   }
+  if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
   return { namespaces: mine, killed };
 }

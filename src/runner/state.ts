@@ -36,6 +36,11 @@ export function stateDir(): string {
   return process.env.NETLAB_STATE_DIR ?? '/run/netlab';
 }
 
+/** Per-instance directory for service logs, client logs and DHCP leases; removed on teardown. */
+export function runDir(instance: string): string {
+  return join(stateDir(), instance);
+}
+
 function recordPath(instance: string): string {
   return join(stateDir(), `${instance}.json`);
 }
