@@ -5,26 +5,24 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, NetlabError, ValidationError, formatProblem } from './errors.js';
 import { setTrace } from './runner/exec.js';
 import type { Command } from './commands/common.js';
-import { doctorCommand } from './commands/doctor.js';
-import { checkCommand, cleanupCommand, downCommand, execCommand, statusCommand } from './commands/instances.js';
-import { listCommand, planCommand, schemaCommand, showCommand, validateCommand } from './commands/labs.js';
-import { runCommand, upCommand } from './commands/run.js';
 
-const COMMANDS: Command<never>[] = [
-  runCommand,
-  upCommand,
-  checkCommand,
-  downCommand,
-  statusCommand,
-  execCommand,
-  cleanupCommand,
-  listCommand,
-  showCommand,
-  planCommand,
-  validateCommand,
-  schemaCommand,
-  doctorCommand,
-] as unknown as Command<never>[];
+/** Every verb: usage and summary here, the module (and its dependencies) loaded only when that verb runs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
+const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>> }[] = [
+  { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand },
+  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, down)', load: async () => (await import('./commands/run.js')).upCommand },
+  { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
+  { usage: 'down <instance>', describe: 'Tear down a running instance', load: async () => (await import('./commands/instances.js')).downCommand },
+  { usage: 'status', describe: 'List running instances', load: async () => (await import('./commands/instances.js')).statusCommand },
+  { usage: 'exec <instance> <node> [cmd..]', describe: 'Run a command inside a node of a running instance (default: a shell)', load: async () => (await import('./commands/instances.js')).execCommand },
+  { usage: 'cleanup', describe: 'Remove everything netlab owns that no live netlab process is running: crashed runs, up instances, stray netlab-* namespaces', load: async () => (await import('./commands/instances.js')).cleanupCommand },
+  { usage: 'list', describe: 'List the built-in labs', load: async () => (await import('./commands/labs.js')).listCommand },
+  { usage: 'show <lab>', describe: 'Describe a lab: goals, nodes, links, steps and checks', load: async () => (await import('./commands/labs.js')).showCommand },
+  { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand },
+  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand },
+  { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
+  { usage: 'doctor', describe: 'Check privileges and system tools; say how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
+];
 
 const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 invalid lab file or usage,
 3 environment or build failure (not root, tool missing, a command failed), 130 interrupted (SIGINT), 143 SIGTERM.
@@ -53,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nBuild network labs from YAML in Linux network namespaces, check connectivity, report.')
     .option('verbose', { alias: 'v', type: 'boolean', default: false, global: true, describe: 'Print every command netlab runs (stderr)' })
-    .middleware((a) => setTrace(Boolean(a.verbose)))
+    .middleware((a) => setTrace(Boolean(a.verbose) || process.env.NETLAB_TRACE === '1'))
     .example('$0 run veth-routing', 'Build the veth-routing lab, check each step, tear down')
     .example('$0 up veth-routing && $0 exec veth-routing ns1 -- ip route', 'Keep a lab up and look inside')
     .example('$0 plan veth-routing', 'Print the exact ip commands as a script')
@@ -66,14 +64,17 @@ async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       if (err) throw err;
       const first = process.argv[2];
-      if (first && !first.startsWith('-') && /^Unknown argument/.test(msg) && !COMMANDS.some((c) => String(c.command).split(' ')[0] === first)) {
-        throw new UsageErrorWithHelp(`unknown command "${first}"; commands: ${COMMANDS.map((c) => String(c.command).split(' ')[0]).join(', ')}`);
+      if (first && !first.startsWith('-') && /^Unknown argument/.test(msg) && !VERBS.some((v) => v.usage.split(' ')[0] === first)) {
+        throw new UsageErrorWithHelp(`unknown command "${first}"; commands: ${VERBS.map((v) => v.usage.split(' ')[0]).join(', ')}`);
       }
       throw new UsageErrorWithHelp(msg);
     });
-  for (const c of COMMANDS) {
-    parser = parser.command(c.command, c.describe, c.builder as never, async (args: never) => {
-      code = await c.handler(args);
+  const wanted = argv.find((a) => !a.startsWith('-'));
+  for (const v of VERBS) {
+    const name = v.usage.split(' ')[0];
+    const selected = name === wanted ? await v.load() : undefined;
+    parser = parser.command(v.usage, v.describe, (selected?.builder ?? ((y: never) => y)) as never, async (args: never) => {
+      code = await (selected ?? (await v.load())).handler(args);
     });
   }
   await parser.help().alias('h', 'help').version().parseAsync();

@@ -2,15 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { FORMATS, render, type Format } from '../report/index.js';
+import { FORMATS, type Format } from '../report/formats.js';
 import { useColor } from '../report/color.js';
 import type { RunReport } from '../report/model.js';
 import { readRecord, readRecords, type StateRecord } from '../runner/state.js';
 
-/** A verb: yargs wiring plus a handler that returns the exit code. */
+/** A verb's options (yargs builder) and its handler, which returns the exit code; cli.ts holds usage and summary. */
 export interface Command<A = Record<string, unknown>> {
-  command: string | string[];
-  describe: string;
   builder: (y: Argv) => Argv<A>;
   handler: (args: A) => Promise<number>;
 }
@@ -24,6 +22,7 @@ export function withReportOptions<T>(y: Argv<T>) {
 
 /** Writes a report in the chosen format to stdout or --output. */
 export async function emitReport(report: RunReport, format: Format, output?: string): Promise<void> {
+  const { render } = await import('../report/index.js');
   const text = render(format, report, output === undefined && useColor(process.stdout));
   if (output !== undefined) await writeFile(output, text);
   else process.stdout.write(text);

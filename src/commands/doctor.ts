@@ -6,8 +6,6 @@ import { useColor } from '../report/color.js';
 import { printJson, type Command } from './common.js';
 
 export const doctorCommand: Command<{ json: boolean }> = {
-  command: 'doctor',
-  describe: 'Check privileges and system tools; say how to install what is missing',
   builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
   handler: async (a) => {
     const caps = capabilities();

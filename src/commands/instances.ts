@@ -15,8 +15,6 @@ import { emitReport, printJson, requireRecord, withReportOptions, type Command }
 import { reportExitCode } from './lifecycle.js';
 
 export const checkCommand: Command<{ instance: string; step?: string; format: Format; output?: string }> = {
-  command: 'check <instance>',
-  describe: 'Run the checks against a running instance (setup checks and those of the step it is at)',
   builder: (y) =>
     withReportOptions(y)
       .positional('instance', { type: 'string', demandOption: true })
@@ -51,8 +49,6 @@ export const checkCommand: Command<{ instance: string; step?: string; format: Fo
 };
 
 export const downCommand: Command<{ instance: string }> = {
-  command: 'down <instance>',
-  describe: 'Tear down a running instance',
   builder: (y) => y.positional('instance', { type: 'string', demandOption: true }).example('netlab down veth-routing', '') as never,
   handler: async (a) => {
     preflight();
@@ -78,8 +74,6 @@ interface StatusRow {
 }
 
 export const statusCommand: Command<{ json: boolean }> = {
-  command: 'status',
-  describe: 'List running instances',
   builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
   handler: async (a) => {
     const recs = await readRecords();
@@ -106,8 +100,6 @@ export const statusCommand: Command<{ json: boolean }> = {
 };
 
 export const execCommand: Command<{ instance: string; node: string; cmd: string[]; '--'?: (string | number)[] }> = {
-  command: 'exec <instance> <node> [cmd..]',
-  describe: 'Run a command inside a node of a running instance (default: a shell)',
   builder: (y) =>
     y
       .positional('instance', { type: 'string', demandOption: true })
@@ -138,8 +130,6 @@ export async function leftovers(): Promise<{ records: StateRecord[]; orphans: st
 }
 
 export const cleanupCommand: Command<{ dryRun: boolean }> = {
-  command: 'cleanup',
-  describe: 'Remove everything netlab owns that no live netlab process is running: crashed runs, up instances, stray netlab-* namespaces',
   builder: (y) =>
     y
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only say what would be removed' })

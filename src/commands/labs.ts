@@ -10,8 +10,6 @@ import { planScript, teardownScript } from '../plan/script.js';
 import { printJson, type Command } from './common.js';
 
 export const listCommand: Command<{ json: boolean }> = {
-  command: 'list',
-  describe: 'List the built-in labs',
   builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
   handler: async (a) => {
     const labs = await Promise.all(builtinLabs().map((n) => loadLab(n)));
@@ -54,8 +52,6 @@ function describeLab(lab: Lab): string {
 }
 
 export const showCommand: Command<{ lab: string; json: boolean }> = {
-  command: 'show <lab>',
-  describe: 'Describe a lab: goals, nodes, links, steps and checks',
   builder: (y) => y.positional('lab', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }) as never,
   handler: async (a) => {
     const lab = await loadLab(a.lab);
@@ -66,8 +62,6 @@ export const showCommand: Command<{ lab: string; json: boolean }> = {
 };
 
 export const planCommand: Command<{ lab: string; instance?: string; teardown: boolean; json: boolean }> = {
-  command: 'plan <lab>',
-  describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script',
   builder: (y) =>
     y
       .positional('lab', { type: 'string', demandOption: true })
@@ -85,8 +79,6 @@ export const planCommand: Command<{ lab: string; instance?: string; teardown: bo
 };
 
 export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
-  command: 'validate <labs..>',
-  describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col',
   builder: (y) =>
     y
       .positional('labs', { type: 'string', array: true, demandOption: true })
@@ -127,8 +119,6 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
 };
 
 export const schemaCommand: Command = {
-  command: 'schema',
-  describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)',
   builder: (y) => y,
   handler: async () => {
     printJson(labJsonSchema());

@@ -8,7 +8,7 @@ import { shellLine } from '../plan/argv.js';
 import { INSTANCE } from '../plan/naming.js';
 import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
-import { preflight } from '../runner/preflight.js';
+import { preflight, rootForwards } from '../runner/preflight.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
@@ -57,7 +57,7 @@ function describeBuild(plan: Plan, lab: Lab): string {
 export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
   preflight();
   const instance = instanceId(lab, opts);
-  const plan = planLab(lab, instance);
+  const plan = planLab(lab, instance, { pinForwarding: rootForwards() });
   const last = Math.min(opts.untilStage ?? plan.stages.length - 1, plan.stages.length - 1);
   const stages = plan.stages.slice(0, last + 1);
   const startedAt = new Date();

@@ -49,8 +49,6 @@ const common = (y: Parameters<Command['builder']>[0]) =>
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' });
 
 export const runCommand: Command<Args> = {
-  command: 'run <lab>',
-  describe: 'Build a lab, run its checks step by step, print the report, tear it down',
   builder: (y) =>
     common(y)
       .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
@@ -59,8 +57,6 @@ export const runCommand: Command<Args> = {
 };
 
 export const upCommand: Command<Args> = {
-  command: 'up <lab>',
-  describe: 'Build a lab and keep it running (then exec, check, down)',
   builder: (y) =>
     common(y)
       .option('check', { type: 'boolean', default: false, describe: 'Also run the checks and print the report' })

@@ -123,8 +123,17 @@ function resolveTarget(check: Check, addresses: readonly Address[]): string {
   return pick.cidr.split('/')[0] as string;
 }
 
-/** Plans a lab for one instance. Pure: same lab and instance, same plan. */
-export function planLab(lab: Lab, instance: string): Plan {
+export interface PlanOptions {
+  /**
+   * Set net.ipv4.ip_forward explicitly in every node that does not forward (default true). New namespaces copy
+   * the root namespace's IPv4 settings; when the root namespace does not forward, the pin is a no-op and the
+   * runner skips it (one process per namespace saved).
+   */
+  pinForwarding?: boolean;
+}
+
+/** Plans a lab for one instance. Pure: same lab, instance and options, same plan. */
+export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Plan {
   const ns = (node: string) => nsName(instance, node);
   const sysctlNow = new Map<string, string>();
   const addresses: Address[] = [];
@@ -139,7 +148,7 @@ export function planLab(lab: Lab, instance: string): Plan {
   for (const n of lab.nodes) {
     // New namespaces copy the root namespace's IPv4 settings: pin forwarding so a lab never depends on the host.
     const forwards = lab.stages[0]?.config.sysctls.some((s) => s.node === n.name && s.key === 'net.ipv4.ip_forward');
-    if (!forwards) build.push({ kind: 'sysctl', ns: ns(n.name), key: 'net.ipv4.ip_forward', value: '0' });
+    if (!forwards && opts.pinForwarding !== false) build.push({ kind: 'sysctl', ns: ns(n.name), key: 'net.ipv4.ip_forward', value: '0' });
     if (!forwards) sysctlNow.set(`${n.name} net.ipv4.ip_forward`, '0');
     const local = lab.devices.filter((d) => d.node === n.name && !remote.includes(d));
     for (const d of parentsFirst(local)) build.push({ kind: 'link-add', ns: ns(n.name), ifname: d.name, spec: linkSpec(d) });

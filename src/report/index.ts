@@ -3,8 +3,9 @@ import { renderJson } from './json.js';
 import type { RunReport } from './model.js';
 import { renderTable } from './table.js';
 
-export const FORMATS = ['table', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
+import { type Format } from './formats.js';
+
+export { FORMATS, type Format } from './formats.js';
 
 const RENDERERS = {
   table: (r, color) => renderTable(r, color),

@@ -49,6 +49,15 @@ export function capabilities(): { netAdmin: boolean; sysAdmin: boolean; root: bo
   }
 }
 
+/** Whether the root namespace forwards IPv4 (read only; new namespaces copy this setting). */
+export function rootForwards(): boolean {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '0';
+  } catch {
+    return true;
+  }
+}
+
 /** The apt-get line that installs the given tools' packages. */
 export function aptLine(tools: readonly Pick<Tool, 'pkg'>[]): string {
   return `apt-get install -y ${[...new Set(tools.map((t) => t.pkg))].join(' ')}`;
