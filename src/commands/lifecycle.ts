@@ -95,11 +95,20 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const reports: StageReport[] = [];
   let error: NetlabError | undefined;
   let keep = opts.keep;
+  /** Set as soon as applying a stage fails, so the closing task tears down even for `up`. */
+  let buildFailed = false;
 
   const stageTask = (stage: PlannedStage, i: number): ProgressTask => ({
     title: i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`,
     run: async (setTitle) => {
-      if (stage.ops.length) await executor.apply(stage.ops);
+      if (stage.ops.length) {
+        try {
+          await executor.apply(stage.ops);
+        } catch (e) {
+          buildFailed = true;
+          throw e;
+        }
+      }
       record.stage = i;
       await updateRecord(record);
       const report: StageReport = { name: stage.name, title: stage.title, ...(stage.explain ? { explain: stage.explain } : {}), results: [] };
@@ -122,7 +131,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     title: keep ? 'Keep the lab up' : 'Tear down',
     always: true,
     run: async (setTitle) => {
-      if (keep && error === undefined && !signal.aborted) {
+      if (keep && !buildFailed && !signal.aborted) {
         record.owner = null;
         record.status = 'ready';
         await updateRecord(record);

@@ -29,15 +29,15 @@ export type Placement =
   | { where: 'sysctl'; ns: string };
 
 const LINK_WORDS = {
-  bridge: (n, s) => ['link', 'add', n, 'type', 'bridge', 'stp_state', s.stp ? '1' : '0', ...(s.vlanFiltering ? ['vlan_filtering', '1'] : [])],
-  dummy: (n) => ['link', 'add', n, 'type', 'dummy'],
+  bridge: (n, s) => ['link', 'add', 'name', n, 'type', 'bridge', 'stp_state', s.stp ? '1' : '0', ...(s.vlanFiltering ? ['vlan_filtering', '1'] : [])],
+  dummy: (n) => ['link', 'add', 'name', n, 'type', 'dummy'],
   tap: (n) => ['tuntap', 'add', 'dev', n, 'mode', 'tap'],
   tun: (n) => ['tuntap', 'add', 'dev', n, 'mode', 'tun'],
   macvlan: (n, s, into) => ['link', 'add', 'link', s.parent, 'name', n, ...(into ? ['netns', into] : []), 'type', 'macvlan', 'mode', s.mode],
   ipvlan: (n, s, into) => ['link', 'add', 'link', s.parent, 'name', n, ...(into ? ['netns', into] : []), 'type', 'ipvlan', 'mode', s.mode],
   vlan: (n, s) => ['link', 'add', 'link', s.parent, 'name', n, 'type', 'vlan', 'id', String(s.id)],
   vxlan: (n, s) => [
-    'link', 'add', n, 'type', 'vxlan', 'id', String(s.id),
+    'link', 'add', 'name', n, 'type', 'vxlan', 'id', String(s.id),
     ...(s.remote !== undefined ? ['remote', s.remote] : []),
     ...(s.local !== undefined ? ['local', s.local] : []),
     ...(s.dev !== undefined ? ['dev', s.dev] : []),
@@ -52,18 +52,21 @@ const netemWords = (o: OpOf<'netem-add'>): string[] => [
   ...(o.netem.rate !== undefined ? ['rate', o.netem.rate] : []),
 ];
 
-/** `ip` words (after `ip`, without `-n`) for every kind; sysctl and tc ops have none. */
+/**
+ * `ip` words (after `ip`, without `-n`) for every kind; sysctl and tc ops have none. Interface names always follow
+ * `dev` or `name`, so a name that is also an ip keyword (an interface called `up`) is never misread.
+ */
 const IP_WORDS = {
   'netns-add': (o) => ['netns', 'add', o.ns],
   'netns-del': (o) => ['netns', 'del', o.ns],
-  'veth-add': (o) => ['link', 'add', o.ifname, 'netns', o.ns, 'type', 'veth', 'peer', 'name', o.peer, 'netns', o.peerNs],
+  'veth-add': (o) => ['link', 'add', 'name', o.ifname, 'netns', o.ns, 'type', 'veth', 'peer', 'name', o.peer, 'netns', o.peerNs],
   'link-add': (o) => (LINK_WORDS[o.spec.type] as (n: string, s: LinkSpec, into?: string) => string[])(o.ifname, o.spec, o.into),
   'link-set': (o) => ['link', 'set', 'dev', o.ifname, ...(o.mtu !== undefined ? ['mtu', String(o.mtu)] : []), ...(o.mac !== undefined ? ['address', o.mac] : [])],
-  'link-del': (o) => ['link', 'del', o.ifname],
-  'link-master': (o) => ['link', 'set', o.ifname, 'master', o.master],
-  'link-nomaster': (o) => ['link', 'set', o.ifname, 'nomaster'],
-  'link-up': (o) => ['link', 'set', o.ifname, 'up'],
-  'link-down': (o) => ['link', 'set', o.ifname, 'down'],
+  'link-del': (o) => ['link', 'del', 'dev', o.ifname],
+  'link-master': (o) => ['link', 'set', 'dev', o.ifname, 'master', o.master],
+  'link-nomaster': (o) => ['link', 'set', 'dev', o.ifname, 'nomaster'],
+  'link-up': (o) => ['link', 'set', 'dev', o.ifname, 'up'],
+  'link-down': (o) => ['link', 'set', 'dev', o.ifname, 'down'],
   // IPv6 addresses skip duplicate address detection, so they are usable at once (no tentative state racing checks).
   'addr-add': (o) => ['addr', 'add', o.cidr, 'dev', o.ifname, ...(o.cidr.includes(':') ? ['nodad'] : [])],
   'addr-del': (o) => ['addr', 'del', o.cidr, 'dev', o.ifname],

@@ -35,7 +35,7 @@ function jobFailure(jobs: readonly { ns: string; tool: Tool; file: string; ops: 
   const op = failed && job ? job.ops[Number(failed[2]) - 1] : undefined;
   const why = stderr
     .split('\n')
-    .filter((l) => l.trim() && !l.startsWith('Command failed') && !/^\s*\^+\s*$/.test(l))
+    .filter((l) => l.trim() && !l.startsWith('Command failed') && !l.startsWith('xargs: ') && !/^\s*\^+\s*$/.test(l))
     .map((l) => l.replaceAll(job?.file ?? '\0', '').replace(/^:\d+:\d+(-\d+)?:\s*/, '').trim())
     .slice(0, 2)
     .join(' / ');

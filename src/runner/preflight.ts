@@ -16,6 +16,7 @@ export interface Tool {
 export const TOOLS: readonly Tool[] = [
   { cmd: 'ip', pkg: 'iproute2', version: ['ip', '-V'], why: 'namespaces, links, addresses, routes', required: true },
   { cmd: 'nsenter', pkg: 'util-linux', version: ['nsenter', '--version'], why: 'run commands inside namespaces', required: true },
+  { cmd: 'xargs', pkg: 'findutils', version: ['xargs', '--version'], why: 'configure many namespaces with one process', required: true },
   { cmd: 'sysctl', pkg: 'procps', version: ['sysctl', '--version'], why: 'forwarding and other sysctls', required: true },
   { cmd: 'ping', pkg: 'iputils-ping', version: ['ping', '-V'], why: 'ping checks', required: true },
   { cmd: 'nft', pkg: 'nftables', version: ['nft', '--version'], why: 'NAT and firewall rules', required: false },

@@ -45,11 +45,12 @@ function recordPath(instance: string): string {
   return join(stateDir(), `${instance}.json`);
 }
 
-/** Start time of a process from /proc (field 22), or undefined when it does not exist. */
+/** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
 export function procStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }

@@ -43,6 +43,14 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     expect(instanceNamespaces('e2e-rollback')).toEqual([]);
   });
 
+  it('a failed `up` keeps nothing either', async () => {
+    const r = await netlab(['up', 'test/fixtures/labs/bad-sysctl-value.yaml', '-i', 'e2e-upfail', '-q']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('rolled back');
+    expect(instanceNamespaces('e2e-upfail')).toEqual([]);
+    expect((await netlab(['status', '--json'])).stdout).not.toContain('e2e-upfail');
+  });
+
   it('never adopts a namespace it did not create', async () => {
     await execa('ip', ['netns', 'add', 'netlab-e2e-foreign-ns1']);
     try {

@@ -22,8 +22,8 @@ describe('planLab', () => {
     expect(ops.slice(0, 3).map((o) => o.kind)).toEqual(['netns-add', 'netns-add', 'netns-add']);
     const veths = ops.filter((o) => o.kind === 'veth-add');
     expect(veths.map(shellLine)).toEqual([
-      'ip link add v1 netns netlab-x-ns1 type veth peer name v1_r netns netlab-x-host',
-      'ip link add v2 netns netlab-x-ns2 type veth peer name v2_r netns netlab-x-host',
+      'ip link add name v1 netns netlab-x-ns1 type veth peer name v1_r netns netlab-x-host',
+      'ip link add name v2 netns netlab-x-ns2 type veth peer name v2_r netns netlab-x-host',
     ]);
   });
 
