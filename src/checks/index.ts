@@ -12,15 +12,25 @@ export const CHECK_RUNNERS = {
   ping: runPing,
 } satisfies { [K in Check['kind']]: Runner<K> };
 
+/** A check whose target is a DHCP lease (`lease:<node>:<ifname>`), with the leased address filled in. */
+function withLease(c: PlannedCheck, leases: readonly { node: string; ifname: string; address: string }[]): PlannedCheck {
+  const m = /^lease:([^:]+):(.+)$/.exec(c.target);
+  if (!m) return c;
+  const lease = leases.find((l) => l.node === m[1] && l.ifname === m[2]);
+  // Without a lease the target stays unresolvable: the check reports an error, not a pass or a fail.
+  return lease ? { ...c, target: lease.address } : c;
+}
+
 /** How many checks run at once. */
 export const CHECK_CONCURRENCY = 16;
 
 /** Runs checks with a bounded pool; results come back in the order given. */
 export async function runChecks(
   checks: readonly PlannedCheck[],
-  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void } = {},
+  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void; leases?: readonly { node: string; ifname: string; address: string }[] } = {},
 ): Promise<CheckResult[]> {
-  return pool(checks, CHECK_CONCURRENCY, async (c) => {
+  return pool(checks, CHECK_CONCURRENCY, async (planned) => {
+    const c = withLease(planned, opts.leases ?? []);
     const r = await (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, opts.signal);
     opts.signal?.throwIfAborted();
     opts.onResult?.(r);

@@ -37,7 +37,7 @@ export const checkCommand: Command<{ instance: string; step?: string; format: Fo
       for (const i of picks) {
         const s = plan.stages[i];
         if (!s) continue;
-        stages.push({ name: s.name, title: s.title, results: await runChecks(s.checks, { signal }) });
+        stages.push({ name: s.name, title: s.title, results: await runChecks(s.checks, { signal, leases: rec.leases ?? [] }) });
       }
     } finally {
       dispose();

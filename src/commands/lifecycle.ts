@@ -72,6 +72,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     status: 'building',
     namespaces: plan.namespaces.map((n) => n.ns),
     processes: [],
+    leases: [],
     stage: -1,
     model: lab,
   };
@@ -89,6 +90,10 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     runDir: runDir(instance),
     onProcess: async (p) => {
       record.processes.push(p);
+      await updateRecord(record);
+    },
+    onLease: async (l) => {
+      record.leases.push(l);
       await updateRecord(record);
     },
   });
@@ -117,6 +122,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
         let done = 0;
         const results: CheckResult[] = await runChecks(stage.checks, {
           signal,
+          leases: record.leases,
           onResult: () => setTitle(`${i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`} — checks ${++done}/${stage.checks.length}`),
         });
         report.results = results;

@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 import { parseCidr } from './ip.js';
 import { parsePercent, type WrittenCheck, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
-import type { Address, Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
+import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -17,7 +17,7 @@ export function splitRef(text: string): Ref {
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function emptyConfig(): Config {
-  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [], services: [] };
+  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [], services: [], dhcpServers: [], dhcpClients: [] };
 }
 
 /** Adds one node's written config (top-level or inside a step) to `config`. */
@@ -38,9 +38,11 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
     if (setting) config.links.push({ node, ifname, ...setting, at: [...at, 'interfaces', ifname] });
     const addrs = list(iface.address);
     const addrAt: Path = [...at, 'interfaces', ifname, 'address'];
-    addrs.forEach((cidr, i) =>
-      config.addresses.push({ node, ifname, cidr, at: Array.isArray(iface.address) ? [...addrAt, i] : addrAt }),
-    );
+    addrs.forEach((cidr, i) => {
+      const where = Array.isArray(iface.address) ? [...addrAt, i] : addrAt;
+      if (cidr === 'dhcp') config.dhcpClients.push({ node, ifname, at: where });
+      else config.addresses.push({ node, ifname, cidr, at: where });
+    });
   }
   (written.nat ?? []).forEach((n, i) => {
     config.nat.push({
@@ -80,6 +82,18 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
       at: [...at, 'firewall', hook],
     });
   }
+  (written.dhcp_servers ?? []).forEach((d, i) =>
+    config.dhcpServers.push({
+      node,
+      ifname: d.interface,
+      start: d.range[0],
+      end: d.range[1],
+      ...(d.gateway !== undefined ? { gateway: d.gateway === 'none' ? null : d.gateway } : {}),
+      dns: d.dns ?? [],
+      leaseSecs: Math.max(120, Math.round((d.lease !== undefined ? (parseDuration(d.lease) ?? 3_600_000) : 3_600_000) / 1000)),
+      at: [...at, 'dhcp_servers', i],
+    }),
+  );
   (written.services ?? []).forEach((svc, i) => config.services.push({ node, kind: svc.kind, port: svc.port, at: [...at, 'services', i] }));
   (written.routes ?? []).forEach((r, i) => {
     config.routes.push({
@@ -173,14 +187,13 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
   }
 }
 
-function endpointAddresses(ep: WrittenEndpoint, ref: Ref, at: Path): Address[] {
-  if (typeof ep === 'string' || ep.address === undefined) return [];
-  const addrs = list(ep.address);
-  return addrs.map((cidr, i) => ({
-    ...ref,
-    cidr,
-    at: Array.isArray(ep.address) ? [...at, 'address', i] : [...at, 'address'],
-  }));
+/** Addresses written on a link endpoint or a device go to the stage's config: static ones, or a DHCP client. */
+function addAddresses(config: Config, ref: Ref, written: string | string[] | undefined, at: Path): void {
+  list(written).forEach((cidr, i) => {
+    const where: Path = Array.isArray(written) ? [...at, 'address', i] : [...at, 'address'];
+    if (cidr === 'dhcp') config.dhcpClients.push({ ...ref, at: where });
+    else config.addresses.push({ ...ref, cidr, at: where });
+  });
 }
 
 /** Builds the model from a schema-valid written lab. Semantic rules run on the result (rules.ts). */
@@ -192,10 +205,8 @@ export function normalize(w: WrittenLab, file: string): Lab {
     const a = refOf(ea);
     const b = refOf(eb);
     const at: Path = ['links', i];
-    setup.config.addresses.push(
-      ...endpointAddresses(ea, a, [...at, 'endpoints', 0]),
-      ...endpointAddresses(eb, b, [...at, 'endpoints', 1]),
-    );
+    if (typeof ea !== 'string') addAddresses(setup.config, a, ea.address, [...at, 'endpoints', 0]);
+    if (typeof eb !== 'string') addAddresses(setup.config, b, eb.address, [...at, 'endpoints', 1]);
     return { a, b, at };
   });
   const written: [WrittenDevice, Path][] = [
@@ -203,14 +214,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
     ...(w.devices ?? []).map((d, i): [WrittenDevice, Path] => [d, ['devices', i]]),
   ];
   const devices = written.map(([d, at]) => {
-    list(d.address).forEach((cidr, j) =>
-      setup.config.addresses.push({
-        node: d.node,
-        ifname: d.name,
-        cidr,
-        at: Array.isArray(d.address) ? [...at, 'address', j] : [...at, 'address'],
-      }),
-    );
+    addAddresses(setup.config, { node: d.node, ifname: d.name }, d.address, at);
     return normalizeDevice(d, at);
   });
   for (const [name, cfg] of Object.entries(w.nodes)) addNodeConfig(setup.config, name, cfg, ['nodes', name]);

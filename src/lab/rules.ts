@@ -1,5 +1,5 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
-import { inSubnet, isNetworkOrBroadcast, parseCidr, type Cidr } from './ip.js';
+import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
 import type { Path } from './source.js';
 import type { Address, Lab, Ref } from './types.js';
 
@@ -133,6 +133,9 @@ export function checkRules(lab: Lab): RuleProblem[] {
   const addrs: { a: Address; c: Cidr }[] = [];
   const routeKeys = new Set<string>();
   const servicePorts = new Set<string>();
+  /** Subnets DHCP servers serve, by segment; and the subnet each DHCP client will get an address in. */
+  const dhcpSegments: { segment: string; net: Cidr }[] = [];
+  const dhcpNets: { node: string; ifname: string; net: Cidr }[] = [];
   const stageNames = new Set<string>();
   lab.stages.forEach((stage, si) => {
     if (si > 0) {
@@ -169,6 +172,28 @@ export function checkRules(lab: Lab): RuleProblem[] {
       }
       addrs.push({ a, c });
     }
+    for (const d of stage.config.dhcpServers) {
+      if (!nodes.has(d.node) || !knownIface(d, [...d.at, 'interface'])) continue;
+      const own = addrs.find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c.family === 4);
+      if (!own) {
+        out.push({ at: [...d.at, 'interface'], message: `${d.node}:${d.ifname} has no static IPv4 address for a DHCP server to serve`, hint: 'give the interface an address; the range must lie in its subnet' });
+        continue;
+      }
+      const [start, end] = [parseCidr(d.start), parseCidr(d.end)];
+      [start, end].forEach((x, i) => {
+        if (x && !inSubnet(x, own.c)) out.push({ at: [...d.at, 'range', i], message: `${x.address} is outside ${networkOf(own.c)}, the subnet of ${d.node}:${d.ifname}` });
+      });
+      if (start && end && start.value > end.value) out.push({ at: [...d.at, 'range'], message: `the range starts (${d.start}) after it ends (${d.end})` });
+      const gw = typeof d.gateway === 'string' ? parseCidr(d.gateway) : undefined;
+      if (gw && !inSubnet(gw, own.c)) out.push({ at: [...d.at, 'gateway'], message: `gateway ${d.gateway} is outside ${networkOf(own.c)}` });
+      dhcpSegments.push({ segment: seg.find(refKey(d)), net: own.c });
+    }
+    for (const c of stage.config.dhcpClients) {
+      if (!nodes.has(c.node) || !knownIface(c, c.at)) continue;
+      const server = dhcpSegments.find((x) => x.segment === seg.find(refKey(c)));
+      if (server) dhcpNets.push({ ...c, net: server.net });
+      else out.push({ at: c.at, message: `no DHCP server serves the segment of ${c.node}:${c.ifname}`, hint: 'add dhcp_servers to a node on the same link or bridge' });
+    }
     for (const s of stage.config.sysctls) {
       const m = /^net\.ipv[46]\.conf\.([^.]+)\./.exec(s.key);
       if (m && m[1] !== 'all' && m[1] !== 'default' && nodes.has(s.node)) knownIface({ node: s.node, ifname: m[1] as string }, s.at, true);
@@ -188,7 +213,8 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (!via) continue;
       if (dst && dst.family !== via.family) out.push({ at: [...r.at, 'via'], message: `gateway ${r.via} and destination ${r.dst} are of different IP families` });
       const own = addrs.filter((x) => x.a.node === r.node && (r.dev === undefined || x.a.ifname === r.dev));
-      if (!own.some((x) => inSubnet(via, x.c))) {
+      const leased = dhcpNets.filter((x) => x.node === r.node && (r.dev === undefined || x.ifname === r.dev));
+      if (!own.some((x) => inSubnet(via, x.c)) && !leased.some((x) => inSubnet(via, x.net))) {
         const nets = own.map((x) => `${x.a.cidr} (${x.a.ifname})`).join(', ') || 'none';
         out.push({
           at: [...r.at, 'via'],
@@ -244,7 +270,9 @@ export function checkRules(lab: Lab): RuleProblem[] {
       const target = c.to;
       if (!knownNode(target.node, [...c.at, 'to'])) continue;
       if (target.ifname !== undefined && !knownIface({ node: target.node, ifname: target.ifname }, [...c.at, 'to'])) continue;
-      if (!addrs.some((x) => x.a.node === target.node && (target.ifname === undefined || x.a.ifname === target.ifname))) {
+      const hasStatic = addrs.some((x) => x.a.node === target.node && (target.ifname === undefined || x.a.ifname === target.ifname));
+      const hasLease = dhcpNets.some((x) => x.node === target.node && (target.ifname === undefined || x.ifname === target.ifname));
+      if (!hasStatic && !hasLease) {
         out.push({ at: [...c.at, 'to'], message: `"${c.toText}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or ping an address directly' });
       }
     }

@@ -16,8 +16,8 @@ const ifname = z.string().superRefine((s, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const cidr = z.string().refine((s) => parseCidr(s, true) !== undefined, {
-  error: (iss) => `"${String(iss.input)}" is not an address with a prefix length (e.g. 10.0.0.1/24 or 2001:db8::1/64)`,
+const cidr = z.string().refine((s) => s === 'dhcp' || parseCidr(s, true) !== undefined, {
+  error: (iss) => `"${String(iss.input)}" is not an address with a prefix length (e.g. 10.0.0.1/24 or 2001:db8::1/64) or "dhcp"`,
 });
 
 const ipAddress = z.string().refine((s) => parseCidr(s) !== undefined && !s.includes('/'), {
@@ -146,6 +146,18 @@ export const FirewallSchema = z.strictObject({
   input: ChainSchema.optional().describe('Traffic to the node itself.'),
 });
 
+/** A DHCP server (dnsmasq) on one interface of the node. */
+export const DhcpServerSchema = z.strictObject({
+  interface: ifname.describe('The interface it serves; needs a static address, whose subnet the range must lie in.'),
+  range: z.tuple([ipAddress, ipAddress]).describe('First and last address handed out.'),
+  gateway: z
+    .union([ipAddress, z.literal('none')])
+    .optional()
+    .describe('Default gateway handed out: an address, or none (VMware host-only); default: the server\'s own address.'),
+  dns: z.array(ipAddress).optional().describe('DNS servers handed out.'),
+  lease: duration.optional().describe('Lease time (default 1h; at least 2m).'),
+});
+
 /** A service netlab's own server program runs in the node, for checks to talk to. */
 export const ServiceSchema = z.strictObject({
   kind: z.enum(['http', 'tcp-echo', 'udp-echo']).describe('http answers with its node name and the client address it saw.'),
@@ -163,6 +175,7 @@ export const NodeConfigSchema = z.strictObject({
   forwards: z.array(ForwardSchema).optional().describe('DNAT port forwards (nftables, in this node only).'),
   firewall: FirewallSchema.optional().describe('Filter rules (nftables, in this node only).'),
   services: z.array(ServiceSchema).optional().describe('Services started in this node (stopped on teardown).'),
+  dhcp_servers: z.array(DhcpServerSchema).optional().describe('DHCP servers in this node (dnsmasq).'),
 });
 
 const EndpointSchema = z.union([

@@ -123,6 +123,21 @@ export interface Service {
   at: Path;
 }
 
+/** A DHCP server on an interface of a node. gateway undefined: the server's own address; null: none. */
+export interface DhcpServer extends Ref {
+  start: string;
+  end: string;
+  gateway?: string | null;
+  dns: string[];
+  leaseSecs: number;
+  at: Path;
+}
+
+/** An interface that gets its address (and default route) by DHCP. */
+export interface DhcpClient extends Ref {
+  at: Path;
+}
+
 /** Config a stage adds: addresses, routes, sysctls, link settings, NAT, forwards, firewall. */
 export interface Config {
   /** Nodes the stage's `nodes:` map names (a step may only name declared nodes). */
@@ -135,6 +150,8 @@ export interface Config {
   forwards: Forward[];
   firewall: FirewallChain[];
   services: Service[];
+  dhcpServers: DhcpServer[];
+  dhcpClients: DhcpClient[];
 }
 
 /** Where a check sends to: a literal address, or a node (optionally one interface) resolved at plan time. */

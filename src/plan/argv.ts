@@ -77,6 +77,8 @@ const IP_WORDS = {
   'nft-apply': () => undefined,
   'nft-delete': () => undefined,
   'service-start': () => undefined,
+  'dhcp-server': () => undefined,
+  'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: () => undefined,
 } satisfies { [K in OpKind]: (op: OpOf<K>) => string[] | undefined };
@@ -95,7 +97,7 @@ export function placement(op: Op): Placement {
   if (op.kind === 'sysctl') return { where: 'sysctl', ns: op.ns };
   if (op.kind === 'netem-add' || op.kind === 'netem-del') return { where: 'tc', ns: op.ns };
   if (op.kind === 'nft-apply' || op.kind === 'nft-delete') return { where: 'nft', ns: op.ns };
-  if (op.kind === 'service-start' || op.kind === 'proc-stop') return { where: 'proc', ns: op.ns };
+  if (op.kind === 'service-start' || op.kind === 'proc-stop' || op.kind === 'dhcp-server' || op.kind === 'dhcp-client') return { where: 'proc', ns: op.ns };
   if (ROOT_KINDS.has(op.kind)) return { where: 'root' };
   return { where: 'ns', ns: op.ns, phase: op.kind === 'link-add' && op.into !== undefined ? 1 : 2 };
 }
@@ -245,9 +247,39 @@ export function serviceArgv(op: Op, clientLog: string): string[] {
   return inNamespace(op.ns, [process.execPath, SERVER_JS, '--node', op.node, ...flags, '--log', clientLog]);
 }
 
+/** dnsmasq as a DHCP server only (no DNS, no config file, no pid file), in the foreground so netlab owns its pid. */
+export function dhcpServerArgv(op: Op, files: { leases: string; log: string }): string[] {
+  if (op.kind !== 'dhcp-server') throw new Error(`op ${op.kind} is not a DHCP server`);
+  return inNamespace(op.ns, [
+    'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--port=0',
+    // --no-ping: dnsmasq would otherwise ping each address before offering it and the client gives up meanwhile.
+    '--no-ping', `--interface=${op.ifname}`, '--bind-interfaces',
+    `--dhcp-range=${op.start},${op.end},${op.netmask},${op.leaseSecs}`,
+    ...(op.gateway === null ? ['--dhcp-option=3'] : op.gateway !== undefined ? [`--dhcp-option=option:router,${op.gateway}`] : []),
+    ...(op.dns.length ? [`--dhcp-option=option:dns-server,${op.dns.join(',')}`] : []),
+    `--dhcp-leasefile=${files.leases}`, '--pid-file=', `--log-facility=${files.log}`, '--log-dhcp', '--user=root', '--group=root',
+  ]);
+}
+
+/** The udhcpc script netlab uses: it prints the lease and changes nothing (netlab applies it; no resolv.conf edits). */
+export const UDHCPC_HOOK = fileURLToPath(new URL('../../libexec/udhcpc-hook', import.meta.url));
+
+/** udhcpc asking once for a lease (5 tries, 1 s apart) and exiting. */
+export function dhcpClientArgv(op: Op): string[] {
+  if (op.kind !== 'dhcp-client') throw new Error(`op ${op.kind} is not a DHCP client`);
+  return inNamespace(op.ns, ['udhcpc', '-i', op.ifname, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', UDHCPC_HOOK]);
+}
+
 /** argv that writes sysctls inside a namespace. */
 export function sysctlArgv(ns: string, ops: readonly OpOf<'sysctl'>[]): string[] {
   return inNamespace(ns, ['sysctl', '-q', '-w', ...ops.map((o) => `${o.key}=${o.value}`)]);
+}
+
+/** An argv as a learner would type it: `nsenter --net=/run/netns/NS --` becomes `ip netns exec NS`. */
+function asShell(argv: readonly string[]): string {
+  const [first, net, sep, ...rest] = argv;
+  if (first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') return `ip netns exec ${net.slice('--net=/run/netns/'.length)} ${rest.join(' ')}`;
+  return argv.join(' ');
 }
 
 /** One shell line a learner could type for this op. */
@@ -255,7 +287,9 @@ export function shellLine(op: Op): string {
   const p = placement(op);
   if (op.kind === 'sysctl') return `ip netns exec ${op.ns} sysctl -qw ${op.key}=${op.value}`;
   if (p.where === 'tc') return `tc -n ${p.ns} ${tcWords(op).join(' ')}`;
-  if (op.kind === 'service-start') return `ip netns exec ${op.ns} node ${SERVER_JS} --node ${op.node} ${op.services.map((s) => `--${s.kind} ${s.port}`).join(' ')} &`;
+  if (op.kind === 'service-start') return `${asShell(serviceArgv(op, `${op.node}.clients.jsonl`)).replace(process.execPath, 'node')} &`;
+  if (op.kind === 'dhcp-server') return `${asShell(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` }))} &`;
+  if (op.kind === 'dhcp-client') return `${asShell(dhcpClientArgv(op))}   # then: ip -n ${op.ns} addr add LEASE dev ${op.ifname}; ip -n ${op.ns} route add default via ROUTER`;
   if (op.kind === 'proc-stop') return `# stop the ${op.what} of ${op.node} (kill its pid)`;
   if (p.where === 'nft') return `ip netns exec ${p.ns} nft -f - <<'NFT'\n${nftText(op)}NFT`;
   const words = ipWords(op).join(' ');

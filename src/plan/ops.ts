@@ -50,6 +50,10 @@ export type Op =
   | { kind: 'nft-delete'; ns: string }
   /** Starts netlab's service server in a node; stopped by pid (proc-stop) or with the namespace's teardown. */
   | { kind: 'service-start'; ns: string; node: string; services: { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[] }
+  /** Starts dnsmasq as the DHCP server of one interface; gateway null hands out no default route. */
+  | { kind: 'dhcp-server'; ns: string; node: string; ifname: string; start: string; end: string; netmask: string; gateway?: string | null; dns: string[]; leaseSecs: number }
+  /** Asks for a lease on an interface (udhcpc) and configures the address and default route it got. */
+  | { kind: 'dhcp-client'; ns: string; node: string; ifname: string }
   | { kind: 'proc-stop'; ns: string; node: string; what: string }
   | { kind: 'sysctl'; ns: string; key: string; value: string; previous?: string };
 
@@ -77,6 +81,8 @@ const INVERSE = {
   'nft-apply': (o) => (o.previous ? { kind: 'nft-apply', ns: o.ns, ruleset: o.previous, previous: o.ruleset } : { kind: 'nft-delete', ns: o.ns }),
   'nft-delete': () => undefined,
   'service-start': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: 'services' }),
+  'dhcp-server': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `dhcp-server ${o.ifname}` }),
+  'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: (o) => (o.previous === undefined ? undefined : { ...o, value: o.previous, previous: o.value }),
 } satisfies { [K in OpKind]: (op: OpOf<K>) => Op | undefined };

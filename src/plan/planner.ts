@@ -1,6 +1,6 @@
 // Lab → Plan: a pure function producing the ordered ops of every stage and the checks with resolved targets.
-import { parseCidr } from '../lab/ip.js';
-import type { Address, Check, Config, Device, Lab } from '../lab/types.js';
+import { formatValue, parseCidr } from '../lab/ip.js';
+import type { Address, Check, Config, Device, DhcpClient, Lab } from '../lab/types.js';
 import { nsName } from './naming.js';
 import type { LinkSpec, Op, Ruleset } from './ops.js';
 
@@ -86,9 +86,33 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
       ...(r.metric !== undefined ? { metric: r.metric } : {}),
     });
   }
+  return ops;
+}
+
+/** Processes a stage starts: services (one server per node), DHCP servers, then DHCP clients. */
+function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[]): Op[] {
+  const ops: Op[] = [];
   const byNode = new Map<string, Config['services']>();
   for (const svc of config.services) byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), svc]);
   for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services: services.map(({ kind, port }) => ({ kind, port })) });
+  for (const d of config.dhcpServers) {
+    const own = addresses.map((a) => ({ a, c: parseCidr(a.cidr) })).find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c?.family === 4);
+    const prefix = own?.c?.prefix ?? 24;
+    const netmask = formatValue(((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n), 4);
+    ops.push({
+      kind: 'dhcp-server',
+      ns: ns(d.node),
+      node: d.node,
+      ifname: d.ifname,
+      start: d.start,
+      end: d.end,
+      netmask,
+      ...(d.gateway !== undefined ? { gateway: d.gateway } : {}),
+      dns: d.dns,
+      leaseSecs: d.leaseSecs,
+    });
+  }
+  for (const c of config.dhcpClients) ops.push({ kind: 'dhcp-client', ns: ns(c.node), node: c.node, ifname: c.ifname });
   return ops;
 }
 
@@ -114,13 +138,21 @@ function nftOps(config: Config, ns: (node: string) => string, rulesets: Map<stri
 }
 
 /** The address a check target means at this point of the lab: IPv4 preferred, first declared wins. */
-function resolveTarget(check: Check, addresses: readonly Address[]): string {
+function resolveTarget(check: Check, addresses: readonly Address[], leased: readonly DhcpClient[]): string {
   if (check.to.kind === 'address') return check.to.address;
   const { node, ifname } = check.to;
   const own = addresses.filter((a) => a.node === node && (ifname === undefined || a.ifname === ifname));
   const pick = own.find((a) => parseCidr(a.cidr)?.family === 4) ?? own[0];
-  if (!pick) throw new Error(`${check.toText} has no address (the rules should have caught this)`);
-  return pick.cidr.split('/')[0] as string;
+  if (pick) return pick.cidr.split('/')[0] as string;
+  // An address only known once the lab runs: the runner swaps in the lease (see leaseTarget).
+  const lease = leased.find((c) => c.node === node && (ifname === undefined || c.ifname === ifname));
+  if (lease) return leaseTarget(lease);
+  throw new Error(`${check.toText} has no address (the rules should have caught this)`);
+}
+
+/** Placeholder target for an address a DHCP client will lease: `lease:<node>:<ifname>`. */
+export function leaseTarget(ref: { node: string; ifname: string }): string {
+  return `lease:${ref.node}:${ref.ifname}`;
 }
 
 export interface PlanOptions {
@@ -163,10 +195,17 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
     build.push(...up);
   }
   const rulesets = new Map<string, Ruleset>();
+  const leased: DhcpClient[] = [];
   const stages = lab.stages.map((stage, i): PlannedStage => {
-    const ops = [...(i === 0 ? build : []), ...configOps(stage.config, ns, sysctlNow), ...nftOps(stage.config, ns, rulesets)];
     addresses.push(...stage.config.addresses);
-    const checks = stage.checks.map((c) => ({ ...c, stage: stage.name, fromNs: ns(c.from), target: resolveTarget(c, addresses) }));
+    leased.push(...stage.config.dhcpClients);
+    const ops = [
+      ...(i === 0 ? build : []),
+      ...configOps(stage.config, ns, sysctlNow),
+      ...nftOps(stage.config, ns, rulesets),
+      ...procOps(stage.config, ns, addresses),
+    ];
+    const checks = stage.checks.map((c) => ({ ...c, stage: stage.name, fromNs: ns(c.from), target: resolveTarget(c, addresses, leased) }));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };
   });
   return { lab: lab.name, instance, namespaces: lab.nodes.map((n) => ({ node: n.name, ns: ns(n.name) })), stages };

@@ -2,14 +2,14 @@
 // one atomic `nft -f` and one sysctl where needed),
 // keeps an undo log, and tears an instance down: stop its processes, delete its namespaces.
 import { BuildError } from '../errors.js';
-import { batchText, fanOutArgv, fanOutInput, ipBatchArgv, jobText, placement, toolOf, TOOLS, type Tool } from '../plan/argv.js';
+import { batchText, fanOutArgv, fanOutInput, inNamespace, ipBatchArgv, jobText, placement, toolOf, TOOLS, type Tool } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
-import { startServices, type LabProcess } from './processes.js';
+import { requestLease, startDhcpServer, startServices, type LabProcess, type Lease } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { alive, listNamespaces, runDir, type StateRecord } from './state.js';
 
@@ -48,10 +48,12 @@ function jobFailure(jobs: readonly { ns: string; tool: Tool; file: string; ops: 
 export class Executor {
   /** Every op applied so far, in order. */
   readonly applied: Op[] = [];
+  /** Leases DHCP clients got, in the order they came. */
+  readonly leases: Lease[] = [];
   constructor(
     private readonly signal?: AbortSignal,
     /** Where services keep their logs; processes started are reported through onProcess (for the state record). */
-    private readonly procs?: { runDir: string; onProcess: (p: LabProcess) => Promise<void> },
+    private readonly procs?: { runDir: string; onProcess: (p: LabProcess) => Promise<void>; onLease?: (l: Lease) => Promise<void> },
   ) {}
 
   /**
@@ -72,13 +74,27 @@ export class Executor {
     await this.fanOut(phase1);
     await this.fanOut(ops.filter((o) => toolOf(o) !== undefined && placement(o).where !== 'root' && !phase1.includes(o)));
     for (const o of ops) {
-      if (o.kind !== 'service-start') continue;
+      if (o.kind !== 'service-start' && o.kind !== 'dhcp-server') continue;
       if (!this.procs) throw new Error('services need a run directory');
       this.signal?.throwIfAborted();
-      const started = await startServices(o, this.procs.runDir);
+      const started = o.kind === 'service-start' ? await startServices(o, this.procs.runDir) : await startDhcpServer(o, this.procs.runDir);
       this.applied.push(o);
       await this.procs.onProcess(started);
     }
+    // DHCP clients last, in parallel: every server of this stage listens by now.
+    const clients = ops.filter((o): o is Extract<Op, { kind: 'dhcp-client' }> => o.kind === 'dhcp-client');
+    await Promise.all(clients.map((c) => this.lease(c)));
+  }
+
+  /** Gets a lease for one interface and configures it: the address, and a default route via the router handed out. */
+  private async lease(op: Extract<Op, { kind: 'dhcp-client' }>): Promise<void> {
+    const lease = await requestLease(op, this.signal);
+    const config: Op[] = [{ kind: 'addr-add', ns: op.ns, ifname: op.ifname, cidr: `${lease.address}/${lease.prefix}` }];
+    if (lease.router) config.push({ kind: 'route-add', ns: op.ns, dst: 'default', via: lease.router, dev: op.ifname });
+    this.applied.push(op, ...config);
+    await runOk(inNamespace(op.ns, ipBatchArgv()), { input: batchText(config), timeoutMs: 10_000, ...(this.signal ? { signal: this.signal } : {}) });
+    this.leases.push(lease);
+    await this.procs?.onLease?.(lease);
   }
 
   /** Runs ops inside their namespaces: per tool (ip, tc, nft, sysctl in that order) one job file per namespace. */

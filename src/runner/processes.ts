@@ -1,11 +1,12 @@
-// Long-running lab processes (services): start inside a namespace, wait until they say they are ready, record them.
+// Lab processes: services and DHCP servers started inside a namespace and waited for until ready; DHCP client runs.
 import { createInterface } from 'node:readline';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
-import { serviceArgv } from '../plan/argv.js';
+import { parseCidr } from '../lab/ip.js';
+import { dhcpClientArgv, dhcpServerArgv, serviceArgv } from '../plan/argv.js';
 import type { Op } from '../plan/ops.js';
-import { spawnDetached } from './exec.js';
+import { run, spawnDetached } from './exec.js';
 import { procStart, type ProcRef } from './state.js';
 
 export type LabProcess = ProcRef & { node: string; what: string };
@@ -56,4 +57,81 @@ export async function startServices(op: Extract<Op, { kind: 'service-start' }>, 
     proc.release();
   }
   return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: 'services' };
+}
+
+/** Waits until the process has a socket bound to this local port (read from /proc/PID/net, its own namespace's view). */
+async function waitBound(pid: number, proto: 'udp' | 'tcp', port: number, timeoutMs: number): Promise<boolean> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      if (readFileSync(`/proc/${pid}/net/${proto}`, 'utf8').split('\n').some((l) => l.slice(0, 40).includes(hex))) return true;
+    } catch {
+      return false; // the process is gone
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+/** Files of one DHCP server in the instance's run directory. */
+export function dhcpFiles(runDir: string, node: string, ifname: string): { leases: string; log: string } {
+  return { leases: join(runDir, `${node}.${ifname}.leases`), log: join(runDir, `${node}.${ifname}.dnsmasq.log`) };
+}
+
+/** Starts dnsmasq for a dhcp-server op and resolves once it listens on UDP port 67. */
+export async function startDhcpServer(op: Extract<Op, { kind: 'dhcp-server' }>, runDir: string, timeoutMs = 5_000): Promise<LabProcess> {
+  mkdirSync(runDir, { recursive: true });
+  const files = dhcpFiles(runDir, op.node, op.ifname);
+  const proc = spawnDetached(dhcpServerArgv(op, files), { logFile: files.log });
+  proc.release();
+  if (!(await waitBound(proc.pid, 'udp', 67, timeoutMs))) {
+    let log = '';
+    try {
+      log = readFileSync(files.log, 'utf8').trim().split('\n').slice(-2).join(' | ');
+    } catch {
+      /* no log */
+    }
+    try {
+      process.kill(proc.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    throw new BuildError(`the DHCP server of ${op.node}:${op.ifname} did not start${log ? `: ${log}` : ''}`);
+  }
+  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `dhcp-server ${op.ifname}` };
+}
+
+/** A lease a DHCP client got. */
+export interface Lease {
+  node: string;
+  ifname: string;
+  address: string;
+  prefix: number;
+  router?: string;
+  server?: string;
+}
+
+/** Parses the NETLAB_LEASE line libexec/udhcpc-hook prints. */
+export function parseLease(stdout: string, node: string, ifname: string): Lease | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith('NETLAB_LEASE '));
+  if (!line) return undefined;
+  const kv = Object.fromEntries(line.slice(13).split(' ').map((w) => w.split('=') as [string, string]));
+  const ip = kv.ip && parseCidr(kv.ip);
+  const mask = kv.subnet && parseCidr(kv.subnet);
+  if (!ip || !mask) return undefined;
+  const prefix = mask.value.toString(2).replace(/0+$/, '').length;
+  const router = kv.router?.split(/\s+/)[0];
+  return { node, ifname, address: ip.address, prefix, ...(router ? { router } : {}), ...(kv.serverid ? { server: kv.serverid } : {}) };
+}
+
+/** Runs udhcpc once for a dhcp-client op; returns the lease, or throws BuildError with udhcpc's words. */
+export async function requestLease(op: Extract<Op, { kind: 'dhcp-client' }>, signal?: AbortSignal): Promise<Lease> {
+  const r = await run(dhcpClientArgv(op), { timeoutMs: 15_000, ...(signal ? { signal } : {}) });
+  const lease = r.exitCode === 0 ? parseLease(r.stdout, op.node, op.ifname) : undefined;
+  if (!lease) {
+    const why = (r.spawnError ?? r.stderr.trim().split('\n').slice(-1)[0]) || `udhcpc exited ${r.exitCode}`;
+    throw new BuildError(`${op.node}:${op.ifname} got no DHCP lease: ${why}`);
+  }
+  return lease;
 }

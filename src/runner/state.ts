@@ -25,6 +25,8 @@ export interface StateRecord {
   namespaces: string[];
   /** Processes netlab started inside the lab (services); killed by pid on teardown. */
   processes: (ProcRef & { node: string; what: string })[];
+  /** Addresses DHCP clients leased (checks resolve `lease:` targets with them). */
+  leases: { node: string; ifname: string; address: string; prefix: number; router?: string }[];
   /** Index of the last stage applied. */
   stage: number;
   /** The model, so `check` and `show` work on a running instance without its file. */
@@ -89,11 +91,18 @@ export async function createRecord(rec: StateRecord): Promise<void> {
   }
 }
 
-/** Rewrites a record atomically. */
-export async function updateRecord(rec: StateRecord): Promise<void> {
-  const tmp = `${recordPath(rec.instance)}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(rec, null, 2));
-  await rename(tmp, recordPath(rec.instance));
+let writes: Promise<void> = Promise.resolve();
+
+/** Rewrites a record atomically; concurrent calls (parallel leases, services) are written one after the other. */
+export function updateRecord(rec: StateRecord): Promise<void> {
+  const text = JSON.stringify(rec, null, 2);
+  const write = async () => {
+    const tmp = `${recordPath(rec.instance)}.tmp-${process.pid}`;
+    await writeFile(tmp, text);
+    await rename(tmp, recordPath(rec.instance));
+  };
+  writes = writes.then(write, write);
+  return writes;
 }
 
 export async function readRecord(instance: string): Promise<StateRecord | undefined> {
