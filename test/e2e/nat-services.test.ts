@@ -73,6 +73,8 @@ describeRoot('NAT, forwards, firewall and services (real namespaces)', () => {
       expect((JSON.parse(fromGw.stdout) as Seen).client).toBe('192.168.3.1');
       const echo = await exec('internet', ['bash', '-c', 'echo via-2222 | socat -T2 - TCP:192.168.3.101:2222']);
       expect(echo.stdout.trim()).toBe('via-2222');
+      const udp = await exec('internet', ['bash', '-c', 'echo via-udp-5007 | socat -T2 - UDP:192.168.3.101:5007']);
+      expect(udp.stdout.trim()).toBe('via-udp-5007');
       const unforwarded = await exec('internet', curl('http://192.168.3.101:9999/'));
       expect(unforwarded.exitCode).not.toBe(0);
       // With a route to the VM's subnet, the forward chain's drop policy still stops what no rule accepts (ICMP).
