@@ -119,14 +119,9 @@ export function inNamespace(ns: string, argv: readonly string[]): string[] {
   return ['nsenter', `--net=${nsPath(ns)}`, '--', ...argv];
 }
 
-/** argv that applies ip ops in the root namespace. `-force` keeps going past an error and reports it. */
-export function ipBatchArgv(): string[] {
-  return ['ip', '-batch', '-'];
-}
-
-/** argv that applies tc ops (from stdin) inside a namespace. */
-export function tcBatchArgv(ns: string): string[] {
-  return inNamespace(ns, ['tc', '-batch', '-']);
+/** argv of `ip -batch -`: applies the ip ops given on stdin, stopping at the first that fails (with `force`, going on). */
+export function ipBatchArgv(force = false): string[] {
+  return ['ip', ...(force ? ['-force'] : []), '-batch', '-'];
 }
 
 const fam = (addr: string) => (addr.includes(':') ? 'ip6' : 'ip');
@@ -232,11 +227,6 @@ export function fanOutInput(jobs: readonly { ns: string; tool: Tool; file: strin
   return jobs.map((j) => [`--net=${nsPath(j.ns)}`, ...jobWords(j.tool, j.file)].join('\0') + '\0').join('');
 }
 
-/** argv that loads an nft script (stdin) inside a namespace. */
-export function nftArgv(ns: string, check = false): string[] {
-  return inNamespace(ns, ['nft', ...(check ? ['-c'] : []), '-f', '-']);
-}
-
 /** netlab's service server (src/services/server.ts), next to this file once built. */
 export const SERVER_JS = fileURLToPath(new URL('../services/server.js', import.meta.url));
 
@@ -268,11 +258,6 @@ export const UDHCPC_HOOK = fileURLToPath(new URL('../../libexec/udhcpc-hook', im
 export function dhcpClientArgv(op: Op): string[] {
   if (op.kind !== 'dhcp-client') throw new Error(`op ${op.kind} is not a DHCP client`);
   return inNamespace(op.ns, ['udhcpc', '-i', op.ifname, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', UDHCPC_HOOK]);
-}
-
-/** argv that writes sysctls inside a namespace. */
-export function sysctlArgv(ns: string, ops: readonly OpOf<'sysctl'>[]): string[] {
-  return inNamespace(ns, ['sysctl', '-q', '-w', ...ops.map((o) => `${o.key}=${o.value}`)]);
 }
 
 /** An argv as a learner would type it: `nsenter --net=/run/netns/NS --` becomes `ip netns exec NS`. */

@@ -151,7 +151,7 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
   if (mine.length) {
     const ops: Op[] = mine.map((ns) => ({ kind: 'netns-del', ns }));
     // -force: keep deleting the rest if one fails; the check below reports what is left.
-    await run(['ip', '-force', '-batch', '-'], { input: batchText(ops), timeoutMs: 60_000 });
+    await run(ipBatchArgv(true), { input: batchText(ops), timeoutMs: 60_000 });
     const left = (await listNamespaces()).filter((ns) => mine.includes(ns));
     if (left.length) throw new BuildError(`could not delete namespace(s) ${left.join(', ')}`, { hint: `look at ${left.map(nsPath).join(', ')}` });
   }
