@@ -2,7 +2,11 @@
 import type { Check } from '../lab/types.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { pool } from '../runner/pool.js';
+import { runTcp, runUdp } from './connect.js';
+import { runHttp, runNatSource } from './http.js';
 import { runPing } from './ping.js';
+import { runCmd, runState } from './state.js';
+import { runMtu, runPath } from './trace.js';
 import type { CheckResult } from './result.js';
 
 type Runner<K extends Check['kind']> = (c: Extract<PlannedCheck, { kind: K }>, signal?: AbortSignal) => Promise<CheckResult>;
@@ -10,6 +14,14 @@ type Runner<K extends Check['kind']> = (c: Extract<PlannedCheck, { kind: K }>, s
 /** Every check kind's runner; a kind added to the model without a runner does not compile. */
 export const CHECK_RUNNERS = {
   ping: runPing,
+  tcp: runTcp,
+  udp: runUdp,
+  http: runHttp,
+  'nat-source': runNatSource,
+  mtu: runMtu,
+  path: runPath,
+  state: runState,
+  cmd: runCmd,
 } satisfies { [K in Check['kind']]: Runner<K> };
 
 /** A check whose target is a DHCP lease (`lease:<node>:<ifname>`), with the leased address filled in. */

@@ -2,7 +2,7 @@
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
-import type { CheckResult } from './result.js';
+import { makeResult, type CheckResult } from './result.js';
 
 type PingPlanned = Extract<PlannedCheck, { kind: 'ping' }>;
 
@@ -57,20 +57,5 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
     ok = false;
     detail = `${p.message}, expected ${c.reason}`;
   }
-  return {
-    id: c.id,
-    stage: c.stage,
-    name: c.name,
-    kind: c.kind,
-    from: c.from,
-    to: c.toText,
-    target: c.target,
-    expected: c.expect,
-    got,
-    ok,
-    detail,
-    durationMs: r.durationMs,
-    ...(c.hint !== undefined ? { hint: c.hint } : {}),
-    evidence: { argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr },
-  };
+  return makeResult(c, { ...r, argv }, got, detail, ok);
 }

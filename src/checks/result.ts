@@ -1,4 +1,5 @@
 // The result of one check: what was expected, what happened, why, and the evidence. A failure is data, not an exception.
+import type { PlannedCheck } from '../plan/planner.js';
 
 export interface Evidence {
   argv: string[];
@@ -26,4 +27,40 @@ export interface CheckResult {
   durationMs: number;
   hint?: string;
   evidence: Evidence;
+}
+
+/** Builds a result from a finished command: `got` is what happened; ok unless `ok` says otherwise. */
+export function makeResult(
+  c: PlannedCheck,
+  r: { argv: string[]; exitCode: number | undefined; stdout: string; stderr: string; durationMs: number },
+  got: CheckResult['got'],
+  detail: string,
+  ok: boolean = got === c.expect,
+): CheckResult {
+  return {
+    id: c.id,
+    stage: c.stage,
+    name: c.name,
+    kind: c.kind,
+    from: c.from,
+    to: 'toText' in c ? c.toText : c.from,
+    target: c.target,
+    expected: c.expect,
+    got,
+    ok,
+    detail,
+    durationMs: r.durationMs,
+    ...(c.hint !== undefined ? { hint: c.hint } : {}),
+    evidence: { argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr },
+  };
+}
+
+/** Seconds for a tool's timeout flag: at least 0.05. */
+export function seconds(ms: number): string {
+  return Math.max(ms / 1000, 0.05).toFixed(2);
+}
+
+/** An address as a URL or socat host: IPv6 in brackets. */
+export function hostOf(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }

@@ -4,6 +4,7 @@ import { loadLabFile } from '../lab/load.js';
 import { labJsonSchema } from '../lab/schema.js';
 import type { Lab } from '../lab/types.js';
 import { NetlabError, ValidationError, formatProblem, type Problem } from '../errors.js';
+import { describeExpectation, describeRoute } from '../lab/describe.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
 import { planScript, teardownScript } from '../plan/script.js';
@@ -43,8 +44,7 @@ function describeLab(lab: Lab): string {
     if (i > 0 && s.explain) out.push(...s.explain.trim().split('\n').map((l) => `  ${l}`));
     for (const r of s.config.routes) out.push(`  + route in ${r.node}: ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
     for (const c of s.checks) {
-      const how = c.expect === 'fail' ? `must fail${c.reason ? ` (${c.reason})` : ''}` : `must pass${c.ttl ? `, TTL ${c.ttl}` : ''}`;
-      out.push(`  ✓ ${c.name}: ${c.kind} ${c.from} → ${c.toText}, ${how}`);
+      out.push(`  ✓ ${c.name}: ${c.kind} ${describeRoute(c)}, ${describeExpectation(c)}`);
     }
     if (i > 0 || s.checks.length) out.push('');
   });

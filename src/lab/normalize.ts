@@ -1,9 +1,10 @@
 // WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
 import { parseDuration } from './duration.js';
+import { describeQuery } from './describe.js';
 import { parseCidr } from './ip.js';
 import { parsePercent, type WrittenCheck, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
-import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, Target } from './types.js';
+import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, StateQuery, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -171,6 +172,7 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
     at,
     ...(c.hint !== undefined ? { hint: c.hint } : {}),
   };
+  const aim = (to: string) => ({ to: parseTarget(to), toText: to });
   switch (c.kind) {
     case 'ping':
       return {
@@ -178,12 +180,80 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
         kind: 'ping',
         name: c.name ?? `ping ${c.from} → ${c.to}`,
         from: c.from,
-        to: parseTarget(c.to),
-        toText: c.to,
+        ...aim(c.to),
         count: c.count ?? 1,
         ...(c.ttl !== undefined ? { ttl: c.ttl } : {}),
         ...(c.reason !== undefined ? { reason: c.reason } : {}),
       };
+    case 'tcp':
+      return { ...base, kind: 'tcp', name: c.name ?? `tcp ${c.from} → ${c.to}:${c.port}`, from: c.from, ...aim(c.to), port: c.port };
+    case 'udp':
+      return { ...base, kind: 'udp', name: c.name ?? `udp ${c.from} → ${c.to}:${c.port}`, from: c.from, ...aim(c.to), port: c.port, send: c.send ?? 'netlab' };
+    case 'http': {
+      const port = c.port ?? 80;
+      return {
+        ...base,
+        kind: 'http',
+        name: c.name ?? `http ${c.from} → ${c.to}${port === 80 ? '' : `:${port}`}${c.path ?? '/'}`,
+        from: c.from,
+        ...aim(c.to),
+        port,
+        path: c.path ?? '/',
+        status: c.status ?? 200,
+        ...(c.contains !== undefined ? { contains: c.contains } : {}),
+        ...(c.regex !== undefined ? { regex: c.regex } : {}),
+        headers: c.headers ?? {},
+      };
+    }
+    case 'nat-source':
+      return {
+        ...base,
+        kind: 'nat-source',
+        name: c.name ?? `${c.to} sees ${c.from} as ${c.seen_as}`,
+        from: c.from,
+        ...aim(c.to),
+        port: c.port ?? 80,
+        seenAs: parseTarget(c.seen_as),
+        seenAsText: c.seen_as,
+      };
+    case 'mtu':
+      return { ...base, kind: 'mtu', name: c.name ?? `${c.size}-byte packets ${c.from} → ${c.to} (DF)`, from: c.from, ...aim(c.to), size: c.size };
+    case 'path':
+      return {
+        ...base,
+        kind: 'path',
+        name: c.name ?? `path ${c.from} → ${c.to} via ${c.via.join(', ')}`,
+        from: c.from,
+        ...aim(c.to),
+        via: c.via.map(parseTarget),
+        viaText: c.via,
+        maxHops: c.max_hops ?? 8,
+      };
+    case 'state': {
+      const query: StateQuery = c.address
+        ? { what: 'address', ...c.address }
+        : c.route
+          ? { what: 'route', dst: c.route.dst, ...(c.route.via !== undefined ? { via: c.route.via } : {}), ...(c.route.dev !== undefined ? { dev: c.route.dev } : {}) }
+          : c.link
+            ? { what: 'link', dev: c.link.dev, ...(c.link.up !== undefined ? { up: c.link.up } : {}), ...(c.link.carrier !== undefined ? { carrier: c.link.carrier } : {}) }
+            : c.sysctl
+              ? { what: 'sysctl', key: c.sysctl.key, value: String(c.sysctl.value) }
+              : { what: 'nft', contains: c.nft?.contains ?? '' };
+      return { ...base, kind: 'state', name: c.name ?? `state of ${c.node}: ${describeQuery(query)}`, from: c.node, query };
+    }
+    case 'cmd': {
+      const argv = c.shell !== undefined ? ['sh', '-c', c.shell] : (c.argv ?? []);
+      return {
+        ...base,
+        kind: 'cmd',
+        name: c.name ?? `${c.node}: ${c.shell ?? argv.join(' ')}`,
+        from: c.node,
+        argv,
+        shell: c.shell !== undefined,
+        exit: c.exit ?? 0,
+        ...(c.stdout !== undefined ? { stdout: c.stdout } : {}),
+      };
+    }
   }
 }
 

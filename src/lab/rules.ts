@@ -1,7 +1,7 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
 import type { Path } from './source.js';
-import type { Address, Lab, Ref } from './types.js';
+import type { Address, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
   at: Path;
@@ -257,24 +257,56 @@ export function checkRules(lab: Lab): RuleProblem[] {
         if (r.out !== undefined) knownIface({ node: chain.node, ifname: r.out }, [...at, 'out']);
       });
     }
+    /** A check target must be an address, or a node (interface) that has one at this point of the lab. */
+    const checkTarget = (t: Target, text: string, at: Path): void => {
+      if (t.kind === 'address') {
+        if (!parseCidr(t.address) || t.address.includes('/')) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
+        return;
+      }
+      if (!knownNode(t.node, at)) return;
+      if (t.ifname !== undefined && !knownIface({ node: t.node, ifname: t.ifname }, at)) return;
+      const hasStatic = addrs.some((x) => x.a.node === t.node && (t.ifname === undefined || x.a.ifname === t.ifname));
+      const hasLease = dhcpNets.some((x) => x.node === t.node && (t.ifname === undefined || x.ifname === t.ifname));
+      if (!hasStatic && !hasLease) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
+    };
+    const checkRegex = (re: string | undefined, at: Path): void => {
+      if (re === undefined) return;
+      try {
+        new RegExp(re);
+      } catch (e) {
+        out.push({ at, message: `not a valid regular expression: ${(e as Error).message}` });
+      }
+    };
     for (const c of stage.checks) {
-      knownNode(c.from, [...c.at, 'from']);
-      if (c.expect === 'pass' && c.reason !== undefined) out.push({ at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' });
-      if (c.expect === 'fail' && c.ttl !== undefined) out.push({ at: [...c.at, 'ttl'], message: 'ttl only applies to checks with expect: pass' });
-      if (c.to.kind === 'address') {
-        if (!parseCidr(c.to.address) || c.to.address.includes('/')) {
-          out.push({ at: [...c.at, 'to'], message: `"${c.toText}" is neither an address, a node nor node:ifname` });
+      const fromOk = knownNode(c.from, [...c.at, c.kind === 'state' || c.kind === 'cmd' ? 'node' : 'from']);
+      switch (c.kind) {
+        case 'ping':
+          if (c.expect === 'pass' && c.reason !== undefined) out.push({ at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' });
+          if (c.expect === 'fail' && c.ttl !== undefined) out.push({ at: [...c.at, 'ttl'], message: 'ttl only applies to checks with expect: pass' });
+          break;
+        case 'nat-source':
+          checkTarget(c.seenAs, c.seenAsText, [...c.at, 'seen_as']);
+          break;
+        case 'path':
+          c.via.forEach((t, i) => checkTarget(t, c.viaText[i] ?? '', [...c.at, 'via', i]));
+          break;
+        case 'http':
+          checkRegex(c.regex, [...c.at, 'regex']);
+          break;
+        case 'cmd':
+          checkRegex(c.stdout, [...c.at, 'stdout']);
+          break;
+        case 'state': {
+          const dev = c.query.what === 'address' || c.query.what === 'link' ? c.query.dev : c.query.what === 'route' ? c.query.dev : undefined;
+          if (fromOk && dev !== undefined) knownIface({ node: c.from, ifname: dev }, [...c.at, c.query.what, 'dev']);
+          break;
         }
-        continue;
+        case 'tcp':
+        case 'udp':
+        case 'mtu':
+          break;
       }
-      const target = c.to;
-      if (!knownNode(target.node, [...c.at, 'to'])) continue;
-      if (target.ifname !== undefined && !knownIface({ node: target.node, ifname: target.ifname }, [...c.at, 'to'])) continue;
-      const hasStatic = addrs.some((x) => x.a.node === target.node && (target.ifname === undefined || x.a.ifname === target.ifname));
-      const hasLease = dhcpNets.some((x) => x.node === target.node && (target.ifname === undefined || x.ifname === target.ifname));
-      if (!hasStatic && !hasLease) {
-        out.push({ at: [...c.at, 'to'], message: `"${c.toText}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or ping an address directly' });
-      }
+      if ('to' in c) checkTarget(c.to, c.toText, [...c.at, 'to']);
     }
   });
   return out;

@@ -269,16 +269,96 @@ export const PingCheckSchema = z.strictObject({
     .describe('With expect: fail, how it must fail.'),
 });
 
-/** Every check kind; an unknown `kind` lists these. */
-export const CheckSchema = z.discriminatedUnion('kind', [PingCheckSchema], {
-  error: (iss) => {
-    if (iss.code !== 'invalid_union') return undefined;
-    const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
-    return kind === undefined
-      ? 'missing required key "kind": valid kinds are ping'
-      : `unknown check kind ${JSON.stringify(kind)}: valid kinds are ping`;
-  },
+const targeted = {
+  ...checkCommon,
+  from: z.string().describe('The node the check runs in.'),
+  to: z.string().describe('An address, a node (its first address) or node:ifname.'),
+};
+
+export const TcpCheckSchema = z.strictObject({ kind: z.literal('tcp'), ...targeted, port: port.describe('Connect to this TCP port.') });
+
+export const UdpCheckSchema = z.strictObject({
+  kind: z.literal('udp'),
+  ...targeted,
+  port,
+  send: z.string().optional().describe('What to send (default "netlab"); the check passes when it comes back (an echo service).'),
 });
+
+export const HttpCheckSchema = z.strictObject({
+  kind: z.literal('http'),
+  ...targeted,
+  port: port.optional().describe('Default 80.'),
+  path: z.string().regex(/^\/[^\s]*$/, 'a path starting with /').optional(),
+  status: z.int().min(100).max(599).optional().describe('Expected status (default 200).'),
+  contains: z.string().optional().describe('The body must contain this text.'),
+  regex: z.string().optional().describe('The body must match this regular expression.'),
+  headers: z.record(z.string(), z.string()).optional().describe('Response headers that must have these values.'),
+});
+
+export const NatSourceCheckSchema = z.strictObject({
+  kind: z.literal('nat-source'),
+  ...targeted,
+  port: port.optional().describe('Port of the HTTP service on `to` (default 80).'),
+  seen_as: z.string().describe('The client address the service must see: an address, a node or node:ifname.'),
+});
+
+export const MtuCheckSchema = z.strictObject({
+  kind: z.literal('mtu'),
+  ...targeted,
+  size: z.int().min(68).max(65535).describe('IP packet size that must pass (or, with expect: fail, not pass) with DF set.'),
+});
+
+export const PathCheckSchema = z.strictObject({
+  kind: z.literal('path'),
+  ...targeted,
+  via: z.array(z.string()).min(1).describe('The routers traffic must pass, in order: addresses, nodes or node:ifname.'),
+  max_hops: z.int().min(1).max(30).optional(),
+});
+
+export const StateCheckSchema = z
+  .strictObject({
+    kind: z.literal('state'),
+    ...checkCommon,
+    node: z.string().describe('The node whose state is read.'),
+    address: z.strictObject({ dev: ifname, cidr }).optional().describe('This address is on this interface.'),
+    route: z.strictObject({ dst: destination, via: ipAddress.optional(), dev: ifname.optional() }).optional().describe('This route exists.'),
+    link: z.strictObject({ dev: ifname, up: z.boolean().optional(), carrier: z.boolean().optional() }).optional().describe('The interface is (not) up / has (no) carrier.'),
+    sysctl: z.strictObject({ key: z.string().regex(/^[a-z0-9_.]+$/), value: z.union([z.string(), z.number()]) }).optional(),
+    nft: z.strictObject({ contains: z.string() }).optional().describe('The node\'s nftables ruleset contains this text.'),
+  })
+  .refine((c) => [c.address, c.route, c.link, c.sysctl, c.nft].filter((x) => x !== undefined).length === 1, {
+    error: 'a state check reads exactly one of address, route, link, sysctl, nft',
+  });
+
+export const CmdCheckSchema = z
+  .strictObject({
+    kind: z.literal('cmd'),
+    ...checkCommon,
+    node: z.string().describe('The node the command runs in.'),
+    argv: z.array(z.string()).min(1).optional().describe('The command as a list of words (no shell).'),
+    shell: z.string().optional().describe('A shell command (sh -c); only when a shell is really needed.'),
+    exit: z.int().min(0).max(255).optional().describe('Expected exit code (default 0).'),
+    stdout: z.string().optional().describe('A regular expression the output must match.'),
+  })
+  .refine((c) => (c.argv === undefined) !== (c.shell === undefined), { error: 'a cmd check needs exactly one of argv or shell' });
+
+/** Every check kind, in the order the docs list them. */
+export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'state', 'cmd'] as const;
+
+/** Every check kind; an unknown `kind` lists these. */
+export const CheckSchema = z.discriminatedUnion(
+  'kind',
+  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, StateCheckSchema, CmdCheckSchema],
+  {
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
+      return kind === undefined
+        ? `missing required key "kind": valid kinds are ${CHECK_KINDS.join(', ')}`
+        : `unknown check kind ${JSON.stringify(kind)}: valid kinds are ${CHECK_KINDS.join(', ')}`;
+    },
+  },
+);
 
 const nodeName = z.string().refine((s) => NODE_NAME.test(s), {
   error: (iss) =>

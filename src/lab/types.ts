@@ -165,20 +165,87 @@ export interface CheckBase {
   hint?: string;
   timeoutMs: number;
   at: Path;
+  /** The node the check runs in (`node:` in state and cmd checks). */
+  from: string;
 }
 
-export interface PingCheck extends CheckBase {
-  kind: 'ping';
-  from: string;
+/** Checks that send to a target. */
+export interface TargetedCheck extends CheckBase {
   to: Target;
   toText: string;
+}
+
+export interface PingCheck extends TargetedCheck {
+  kind: 'ping';
   count: number;
   ttl?: number;
   reason?: 'no-route' | 'icmp-unreachable' | 'no-reply';
 }
 
+export interface TcpCheck extends TargetedCheck {
+  kind: 'tcp';
+  port: number;
+}
+
+export interface UdpCheck extends TargetedCheck {
+  kind: 'udp';
+  port: number;
+  send: string;
+}
+
+export interface HttpCheck extends TargetedCheck {
+  kind: 'http';
+  port: number;
+  path: string;
+  status: number;
+  contains?: string;
+  regex?: string;
+  headers: Record<string, string>;
+}
+
+export interface NatSourceCheck extends TargetedCheck {
+  kind: 'nat-source';
+  port: number;
+  seenAs: Target;
+  seenAsText: string;
+}
+
+export interface MtuCheck extends TargetedCheck {
+  kind: 'mtu';
+  size: number;
+}
+
+export interface PathCheck extends TargetedCheck {
+  kind: 'path';
+  via: Target[];
+  viaText: string[];
+  maxHops: number;
+}
+
+/** What a state check reads. */
+export type StateQuery =
+  | { what: 'address'; dev: string; cidr: string }
+  | { what: 'route'; dst: string; via?: string; dev?: string }
+  | { what: 'link'; dev: string; up?: boolean; carrier?: boolean }
+  | { what: 'sysctl'; key: string; value: string }
+  | { what: 'nft'; contains: string };
+
+export interface StateCheck extends CheckBase {
+  kind: 'state';
+  query: StateQuery;
+}
+
+export interface CmdCheck extends CheckBase {
+  kind: 'cmd';
+  argv: string[];
+  /** True when argv is `sh -c SCRIPT` because the lab asked for a shell. */
+  shell: boolean;
+  exit: number;
+  stdout?: string;
+}
+
 /** Every check kind (a union that grows by one member per kind). */
-export type Check = PingCheck;
+export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | StateCheck | CmdCheck;
 
 /** One stage of the lab's story. Stage 0 ("setup") is the top-level config and checks. */
 export interface Stage {

@@ -1,11 +1,14 @@
 // Lab → Plan: a pure function producing the ordered ops of every stage and the checks with resolved targets.
 import { formatValue, parseCidr } from '../lab/ip.js';
-import type { Address, Check, Config, Device, DhcpClient, Lab } from '../lab/types.js';
+import type { Address, Check, Config, Device, DhcpClient, Lab, Target } from '../lab/types.js';
 import { nsName } from './naming.js';
 import type { LinkSpec, Op, Ruleset } from './ops.js';
 
-/** A check ready to run: source namespace and target address resolved. */
-export type PlannedCheck = Check & { stage: string; fromNs: string; target: string };
+/**
+ * A check ready to run: its namespace and target address resolved ('' for checks without a target), and `more`
+ * holding the other addresses it names, resolved too (nat-source: the expected client; path: the hops).
+ */
+export type PlannedCheck = Check & { stage: string; fromNs: string; target: string; more: string[] };
 
 export interface PlannedStage {
   name: string;
@@ -138,16 +141,24 @@ function nftOps(config: Config, ns: (node: string) => string, rulesets: Map<stri
 }
 
 /** The address a check target means at this point of the lab: IPv4 preferred, first declared wins. */
-function resolveTarget(check: Check, addresses: readonly Address[], leased: readonly DhcpClient[]): string {
-  if (check.to.kind === 'address') return check.to.address;
-  const { node, ifname } = check.to;
+function resolveTarget(to: Target, text: string, addresses: readonly Address[], leased: readonly DhcpClient[]): string {
+  if (to.kind === 'address') return to.address;
+  const { node, ifname } = to;
   const own = addresses.filter((a) => a.node === node && (ifname === undefined || a.ifname === ifname));
   const pick = own.find((a) => parseCidr(a.cidr)?.family === 4) ?? own[0];
   if (pick) return pick.cidr.split('/')[0] as string;
   // An address only known once the lab runs: the runner swaps in the lease (see leaseTarget).
   const lease = leased.find((c) => c.node === node && (ifname === undefined || c.ifname === ifname));
   if (lease) return leaseTarget(lease);
-  throw new Error(`${check.toText} has no address (the rules should have caught this)`);
+  throw new Error(`${text} has no address (the rules should have caught this)`);
+}
+
+/** Resolves every address a check names. */
+function planCheck(c: Check, stage: string, ns: (node: string) => string, addresses: readonly Address[], leased: readonly DhcpClient[]): PlannedCheck {
+  const resolve = (t: Target, text: string) => resolveTarget(t, text, addresses, leased);
+  const target = 'to' in c ? resolve(c.to, c.toText) : '';
+  const more = c.kind === 'nat-source' ? [resolve(c.seenAs, c.seenAsText)] : c.kind === 'path' ? c.via.map((t, i) => resolve(t, c.viaText[i] ?? '')) : [];
+  return { ...c, stage, fromNs: ns(c.from), target, more };
 }
 
 /** Placeholder target for an address a DHCP client will lease: `lease:<node>:<ifname>`. */
@@ -205,7 +216,7 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
       ...nftOps(stage.config, ns, rulesets),
       ...procOps(stage.config, ns, addresses),
     ];
-    const checks = stage.checks.map((c) => ({ ...c, stage: stage.name, fromNs: ns(c.from), target: resolveTarget(c, addresses, leased) }));
+    const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, addresses, leased));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };
   });
   return { lab: lab.name, instance, namespaces: lab.nodes.map((n) => ({ node: n.name, ns: ns(n.name) })), stages };

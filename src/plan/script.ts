@@ -1,4 +1,5 @@
 // Plan → a runnable bash script of the same ip/sysctl commands, for learners to read beside the source document.
+import { describeExpectation } from '../lab/describe.js';
 import { shellLine } from './argv.js';
 import type { Plan } from './planner.js';
 
@@ -31,8 +32,7 @@ export function planScript(plan: Plan, opts: { title?: string } = {}): string {
     if (stage.explain) out.push(...comment(stage.explain));
     out.push(...stage.ops.map(shellLine));
     for (const c of stage.checks) {
-      const how = c.expect === 'fail' ? `must fail${c.reason ? ` (${c.reason})` : ''}` : `must pass${c.ttl ? ` with TTL ${c.ttl}` : ''}`;
-      out.push(`# check: ${c.name} — ${c.kind} from ${c.from} to ${c.target}, ${how}`);
+      out.push(`# check: ${c.name} — ${c.kind} ${c.target ? `from ${c.from} to ${c.target}` : `in ${c.from}`}, ${describeExpectation(c)}`);
     }
   });
   return out.join('\n') + '\n';

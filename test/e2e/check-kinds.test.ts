@@ -1,0 +1,80 @@
+// Every check kind on a real lab, each with an expect: pass and an expect: fail case that hold; then the same
+// checks with every expectation flipped, which must all be reported as not as expected (no check that cannot fail).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/model.js';
+import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+
+/** The NAT lab of the services tests, with a smaller MTU on the internet side, and these checks. */
+function labWith(checks: object[], name: string): string {
+  const base = readFileSync('test/fixtures/labs/nat-services.yaml', 'utf8')
+    .replace('name: nat-services', `name: ${name}`)
+    .replace('  gw:\n    forwarding: true', '  gw:\n    forwarding: true\n    interfaces: { up: { mtu: 1400 } }');
+  const text = base.replace(/^checks:[\s\S]*$/m, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}`).join('\n')}\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-checks-'));
+  writeFileSync(join(dir, `${name}.yaml`), text);
+  return join(dir, `${name}.yaml`);
+}
+
+type Spec = Record<string, unknown> & { kind: string; expect: 'pass' | 'fail' };
+const CHECKS: Spec[] = [
+  { kind: 'ping', from: 'vm', to: 'internet', expect: 'pass' },
+  { kind: 'ping', from: 'internet', to: 'vm', expect: 'fail' },
+  { kind: 'tcp', from: 'vm', to: 'internet', port: 80, expect: 'pass' },
+  { kind: 'tcp', from: 'vm', to: 'internet', port: 81, expect: 'fail' },
+  { kind: 'udp', from: 'nat', to: 'vm', port: 7, expect: 'pass' },
+  { kind: 'udp', from: 'nat', to: 'vm', port: 9, expect: 'fail' },
+  { kind: 'http', from: 'vm', to: 'internet', contains: '"node":"internet"', headers: { 'X-Netlab-Node': 'internet' }, expect: 'pass' },
+  { kind: 'http', from: 'vm', to: 'internet', path: '/status/404', status: 200, expect: 'fail' },
+  { kind: 'nat-source', from: 'vm', to: 'internet', seen_as: 'nat:wan', expect: 'pass' },
+  { kind: 'nat-source', from: 'vm', to: 'internet', seen_as: 'vm', expect: 'fail' },
+  { kind: 'mtu', from: 'vm', to: 'internet', size: 1400, expect: 'pass' },
+  { kind: 'mtu', from: 'vm', to: 'internet', size: 1500, expect: 'fail' },
+  { kind: 'path', from: 'vm', to: 'internet', via: ['10.0.2.2', 'gw:lan'], expect: 'pass' },
+  { kind: 'path', from: 'vm', to: 'internet', via: ['gw:lan'], expect: 'fail' },
+  { kind: 'state', node: 'nat', sysctl: { key: 'net.ipv4.ip_forward', value: 1 }, expect: 'pass' },
+  { kind: 'state', node: 'vm', route: { dst: 'default', via: '10.0.2.2' }, expect: 'pass' },
+  { kind: 'state', node: 'vm', address: { dev: 'eth0', cidr: '10.0.2.99/24' }, expect: 'fail' },
+  { kind: 'state', node: 'nat', nft: { contains: 'masquerade' }, expect: 'pass' },
+  { kind: 'state', node: 'vm', link: { dev: 'eth0', up: true, carrier: true }, expect: 'pass' },
+  { kind: 'cmd', node: 'vm', argv: ['ip', 'route'], stdout: '^default via 10\\.0\\.2\\.2', expect: 'pass' },
+  { kind: 'cmd', node: 'vm', argv: ['false'], expect: 'fail' },
+];
+const flip = (c: Spec): Spec => ({ ...c, expect: c.expect === 'pass' ? 'fail' : 'pass', timeout: '1s' });
+
+async function run(file: string, id: string): Promise<{ code: number | undefined; report: RunReport }> {
+  const r = await netlab(['run', file, '-i', id, '-f', 'json', '-q']);
+  expect(instanceNamespaces(id)).toEqual([]);
+  return { code: r.exitCode, report: JSON.parse(r.stdout) as RunReport };
+}
+
+describeRoot('every check kind (real namespaces)', () => {
+  it('covers every kind, each with a passing and a failing expectation', () => {
+    const kinds = new Set(CHECKS.map((c) => c.kind));
+    expect([...kinds].sort()).toEqual(['cmd', 'http', 'mtu', 'nat-source', 'path', 'ping', 'state', 'tcp', 'udp']);
+    for (const k of kinds) expect(new Set(CHECKS.filter((c) => c.kind === k).map((c) => c.expect)).size, k).toBe(2);
+  });
+
+  it('all checks give the expected result', async () => {
+    const { code, report } = await run(labWith(CHECKS, 'checks-right'), 'e2e-kinds');
+    const bad = report.stages.flatMap((s) => s.results).filter((r) => !r.ok);
+    expect(bad.map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
+    expect(report.summary).toMatchObject({ total: CHECKS.length, passed: CHECKS.length });
+    expect(code).toBe(0);
+    const byName = Object.fromEntries(report.stages.flatMap((s) => s.results).map((r) => [r.name, r.detail]));
+    expect(byName['path vm → internet via 10.0.2.2, gw:lan']).toBe('path 10.0.2.2 → 192.168.3.1 → 203.0.113.10');
+    expect(byName['internet sees vm as nat:wan']).toBe('the service saw 192.168.3.101');
+    expect(byName['1500-byte packets vm → internet (DF)']).toMatch(/MTU is 1400|dropped/);
+  });
+
+  it('with every expectation flipped, every check reports that it did not hold, exit 1', async () => {
+    const { code, report } = await run(labWith(CHECKS.map(flip), 'checks-wrong'), 'e2e-kinds-wrong');
+    const results = report.stages.flatMap((s) => s.results);
+    expect(results).toHaveLength(CHECKS.length);
+    expect(results.filter((r) => r.ok).map((r) => r.name)).toEqual([]);
+    expect(results.filter((r) => r.got === 'error').map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
+    expect(code).toBe(1);
+  });
+});
