@@ -29,7 +29,7 @@ const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 inv
 
 Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab.
 Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR.
-Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/architecture.md.`;
+Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md.`;
 
 function report(e: unknown): number {
   if (e instanceof ValidationError) {

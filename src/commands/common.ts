@@ -1,5 +1,6 @@
 // Helpers shared by command modules: options, output and instance lookup.
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../report/formats.js';
@@ -13,19 +14,90 @@ export interface Command<A = Record<string, unknown>> {
   handler: (args: A) => Promise<number>;
 }
 
-/** Adds --format/--output. */
-export function withReportOptions<T>(y: Argv<T>) {
-  return y
-    .option('format', { alias: 'f', choices: FORMATS, default: 'table' as Format, describe: 'Report format' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to this file instead of stdout' });
+/** One report to write: a format, and a file (no output: stdout). */
+export interface ReportTarget {
+  format: Format;
+  output?: string;
 }
 
-/** Writes a report in the chosen format to stdout or --output. */
-export async function emitReport(report: RunReport, format: Format, output?: string): Promise<void> {
+/** --format and --output as yargs hands them over: one value, or a list when repeated. */
+export interface ReportArgs {
+  format?: Format | readonly Format[];
+  output?: string | readonly string[];
+}
+
+const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...(v as T[])] : [v as T]);
+
+/** Pairs --format and --output by position (a missing output or `-` is stdout); UsageError for what cannot be written. */
+export function reportTargets(args: ReportArgs): ReportTarget[] {
+  const formats = list(args.format);
+  const outputs = list(args.output);
+  if (!formats.length) formats.push('table');
+  if (outputs.length > formats.length) {
+    throw new UsageError(`${outputs.length} --output for ${formats.length} --format`, {
+      hint: 'each --output pairs with the --format in the same position: -f table -f junit -o - -o report.xml',
+    });
+  }
+  const targets = formats.map((format, i): ReportTarget => {
+    const output = outputs[i];
+    if (output === '') throw new UsageError(`--output ${i + 1} is empty`, { hint: 'give a file name, or - for stdout' });
+    return output === undefined || output === '-' ? { format } : { format, output };
+  });
+  const toStdout = targets.filter((t) => t.output === undefined).map((t) => t.format);
+  if (toStdout.length > 1) {
+    throw new UsageError(`${toStdout.length} formats to stdout (${toStdout.join(', ')}); at most one may go there`, {
+      hint: `give each other format a file: ${toStdout.slice(1).map((f) => `-f ${f} -o FILE`).join(' ')}, pairing -f and -o by position`,
+    });
+  }
+  const files = targets.flatMap((t) => (t.output === undefined ? [] : [resolve(t.output)]));
+  const twice = files.find((f, i) => files.indexOf(f) !== i);
+  if (twice !== undefined) throw new UsageError(`two formats to one file: ${twice}`);
+  return targets;
+}
+
+/** Adds --format/-f and --output/-o, both repeatable and paired by position; wrong pairings fail before anything runs. */
+export function withReportOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', {
+      alias: 'f',
+      type: 'string',
+      choices: FORMATS,
+      default: ['table'] as Format[],
+      defaultDescription: 'table',
+      coerce: (v: Format | Format[]) => list(v),
+      describe: 'Report format; repeat for several reports (pairs with --output by position)',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      nargs: 1, // so that `--output -` takes the dash as its value, as `-o -` does
+      coerce: (v: string | string[]) => list(v),
+      describe: 'File for the report of the --format in the same position; - or none: stdout (at most one format there)',
+    })
+    .check((a) => {
+      reportTargets(a as ReportArgs);
+      return true;
+    });
+}
+
+/**
+ * Writes each report to its file or stdout; with GITHUB_STEP_SUMMARY set (GitHub Actions), also appends the Markdown
+ * report to that file so the job summary shows it.
+ */
+export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<void> {
   const { render } = await import('../report/index.js');
-  const text = render(format, report, output === undefined && useColor(process.stdout));
-  if (output !== undefined) await writeFile(output, text);
-  else process.stdout.write(text);
+  for (const t of targets) {
+    if (t.output !== undefined) await writeFile(t.output, render(t.format, report, false));
+    else process.stdout.write(render(t.format, report, useColor(process.stdout)));
+  }
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    try {
+      await appendFile(summary, render('markdown', report, false) + '\n');
+    } catch (e) {
+      process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
+    }
+  }
 }
 
 /** The state record of an instance, or a UsageError naming the running ones. */

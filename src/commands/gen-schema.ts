@@ -1,8 +1,10 @@
-// Build step: writes schema/lab.schema.json from the zod schema, so editors and the repo never drift from the code.
+// Build step: writes schema/lab.schema.json and schema/report.schema.json from the zod schemas, so editors, readers and the repo never drift from the code.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { labJsonSchema } from '../lab/schema.js';
+import { reportJsonSchema } from '../report/schema.js';
 
-const out = fileURLToPath(new URL('../../schema/lab.schema.json', import.meta.url));
-mkdirSync(fileURLToPath(new URL('../../schema/', import.meta.url)), { recursive: true });
-writeFileSync(out, JSON.stringify(labJsonSchema(), null, 2) + '\n');
+const dir = new URL('../../schema/', import.meta.url);
+mkdirSync(fileURLToPath(dir), { recursive: true });
+writeFileSync(fileURLToPath(new URL('lab.schema.json', dir)), JSON.stringify(labJsonSchema(), null, 2) + '\n');
+writeFileSync(fileURLToPath(new URL('report.schema.json', dir)), JSON.stringify(reportJsonSchema(), null, 2) + '\n');

@@ -11,16 +11,17 @@ import { teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
-import { emitReport, printJson, requireRecord, withReportOptions, type Command } from './common.js';
+import { emitReport, printJson, reportTargets, requireRecord, withReportOptions, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
-export const checkCommand: Command<{ instance: string; step?: string; format: Format; output?: string }> = {
+export const checkCommand: Command<{ instance: string; step?: string; format: Format[]; output?: string[] }> = {
   builder: (y) =>
     withReportOptions(y)
       .positional('instance', { type: 'string', demandOption: true })
       .option('step', { type: 'string', describe: 'Run this step\'s checks instead (name or number)' })
       .example('netlab check veth-routing', 'Re-check the lab after changing something by hand') as never,
   handler: async (a) => {
+    const targets = reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
     const plan = planLab(rec.model, rec.instance);
@@ -43,7 +44,7 @@ export const checkCommand: Command<{ instance: string; step?: string; format: Fo
       dispose();
     }
     const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
-    await emitReport(report, a.format, a.output);
+    await emitReport(report, targets);
     return reportExitCode(report);
   },
 };

@@ -2,14 +2,14 @@
 import type { Format } from '../report/index.js';
 import { loadLab } from '../lab/catalog.js';
 import { UsageError } from '../errors.js';
-import { emitReport, withReportOptions, type Command } from './common.js';
+import { emitReport, reportTargets, withReportOptions, type Command } from './common.js';
 import { execute } from './lifecycle.js';
 
 interface Args {
   lab: string;
   instance?: string;
-  format: Format;
-  output?: string;
+  format: Format[];
+  output?: string[];
   quiet: boolean;
   step?: string;
   check?: boolean;
@@ -27,6 +27,7 @@ function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | und
 }
 
 async function go(args: Args, keep: boolean): Promise<number> {
+  const targets = reportTargets(args);
   const lab = await loadLab(args.lab);
   const untilStage = stageIndex(lab, args.step);
   const outcome = await execute(lab, {
@@ -36,7 +37,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
   });
-  if (!keep || args.check) await emitReport(outcome.report, args.format, args.output);
+  if (!keep || args.check) await emitReport(outcome.report, targets);
   if (outcome.error) throw outcome.error;
   return outcome.exitCode;
 }
@@ -52,7 +53,8 @@ export const runCommand: Command<Args> = {
   builder: (y) =>
     common(y)
       .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
-      .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report') as never,
+      .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report')
+      .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI') as never,
   handler: (a) => go(a, false),
 };
 

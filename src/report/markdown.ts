@@ -1,0 +1,36 @@
+// Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, the closing line, failures with hints.
+import { formatMs } from '../lab/duration.js';
+import { closingLine, type RunReport } from './model.js';
+
+/** Text made safe for a table cell or list item: Markdown punctuation and HTML escaped, line breaks as <br>. */
+export function markdownText(s: string): string {
+  return s.replace(/[\\`*_[\]<>|&]/g, '\\$&').replace(/\r?\n/g, '<br>');
+}
+
+/** The report as GitHub-flavoured Markdown. */
+export function renderMarkdown(report: RunReport): string {
+  const lines = [`### ${markdownText(report.title)}`, '', `lab \`${report.lab}\`, instance \`${report.instance}\``, ''];
+  const failures: string[] = [];
+  if (report.summary.total) {
+    lines.push('| step | check | from → to | expected | got | time | result |', '|---|---|---|---|---|---|:---:|');
+    report.stages.forEach((stage, i) => {
+      const step = i === 0 ? stage.name : `${i}. ${stage.name}`;
+      for (const r of stage.results) {
+        const fromTo = `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`;
+        const cells = [step, r.name, fromTo, r.expected, `${r.got}: ${r.detail}`, formatMs(r.durationMs)].map(markdownText);
+        lines.push(`| ${cells.join(' | ')} | ${r.ok ? '✔' : '✘'} |`);
+        if (!r.ok) {
+          failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(`${r.got}: ${r.detail}`)}`);
+          if (r.hint) failures.push(`  - hint: ${markdownText(r.hint)}`);
+        }
+      }
+    });
+    lines.push('');
+  } else {
+    lines.push('No checks ran.', '');
+  }
+  lines.push(`**${closingLine(report.summary)}**`);
+  if (report.aborted) lines.push('', `> **stopped early:** ${markdownText(report.aborted)}`);
+  if (failures.length) lines.push('', '#### Not as expected', '', ...failures);
+  return lines.join('\n') + '\n';
+}

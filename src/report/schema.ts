@@ -1,0 +1,71 @@
+// The JSON report (`-f json`, RunReport schemaVersion 1) as a zod schema; the build writes its JSON Schema to schema/report.schema.json.
+import { z } from 'zod';
+import { REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
+
+const EvidenceSchema = z
+  .object({
+    argv: z.array(z.string()).describe('The command the check ran, as an argument vector'),
+    exitCode: z.number().int().optional().describe('Its exit status; absent when it did not exit by itself (timed out, killed, or could not start)'),
+    stdout: z.string(),
+    stderr: z.string(),
+  })
+  .describe('What the check ran and what it printed');
+
+const CheckResultSchema = z
+  .object({
+    id: z.string().describe('Id within the lab: <stage>/<n>'),
+    stage: z.string().describe('Name of the stage the check belongs to'),
+    name: z.string().describe('What the check asserts, in words'),
+    kind: z.string().describe('Check kind (ping, tcp, udp, http, …)'),
+    from: z.string().describe('Node the check runs in'),
+    to: z.string().describe('What it aims at, as written in the lab'),
+    target: z.string().describe('The address actually targeted'),
+    expected: z.enum(['pass', 'fail']),
+    got: z.enum(['pass', 'fail', 'error']).describe('pass (reachable), fail (not), or error (the check could not run)'),
+    ok: z.boolean().describe('True when got matches expected (and any further assertion of the check holds)'),
+    detail: z.string().describe('Short description of the outcome, e.g. "reply, TTL 63"'),
+    durationMs: z.number().nonnegative(),
+    hint: z.string().exactOptional().describe('What to look at when the check is not as expected'),
+    evidence: EvidenceSchema,
+  })
+  .describe('One check: what was expected, what happened, and the evidence');
+
+const StageReportSchema = z.object({
+  name: z.string().describe('Stage name; the first stage is the setup'),
+  title: z.string(),
+  explain: z.string().exactOptional(),
+  results: z.array(CheckResultSchema),
+});
+
+/** The run report as zod: the source of schema/report.schema.json. */
+export const RunReportSchema = z
+  .object({
+    schemaVersion: z.literal(REPORT_SCHEMA_VERSION).describe('Shape version; changes only when a field changes meaning or is removed'),
+    lab: z.string().describe('Lab name'),
+    title: z.string().describe('Lab title'),
+    instance: z.string().describe('Instance id (namespaces are netlab-<instance>-<node>)'),
+    startedAt: z.iso.datetime().describe('When the run started (UTC, ISO 8601)'),
+    durationMs: z.number().nonnegative(),
+    aborted: z.string().exactOptional().describe('Why the run was cut short (build failure or signal); absent when it ran to the end'),
+    stages: z.array(StageReportSchema),
+    summary: z
+      .object({
+        total: z.number().int().nonnegative(),
+        passed: z.number().int().nonnegative().describe('Checks whose result was as expected'),
+        failed: z.number().int().nonnegative().describe('Checks that ran and were not as expected'),
+        errors: z.number().int().nonnegative().describe('Checks that could not run'),
+      })
+      .describe('total = passed + failed + errors'),
+  })
+  .describe('netlab run report');
+
+// Compile-time guard: every report the code builds is one the schema describes.
+type Assert<T extends true> = T;
+export type ModelFitsSchema = Assert<RunReport extends z.input<typeof RunReportSchema> ? true : false>;
+
+/** The JSON Schema (draft 2020-12) of the JSON report. */
+export function reportJsonSchema(): unknown {
+  // io 'input' leaves additionalProperties open: readers validating with this file keep working when fields are added.
+  const schema = z.toJSONSchema(RunReportSchema, { io: 'input' }) as Record<string, unknown>;
+  return { ...schema, title: `netlab run report (schemaVersion ${REPORT_SCHEMA_VERSION})` };
+}
