@@ -24,8 +24,11 @@ export const CHECK_RUNNERS = {
   cmd: runCmd,
 } satisfies { [K in Check['kind']]: Runner<K> };
 
+/** An address a DHCP client leased. */
+export type Lease = { node: string; ifname: string; address: string };
+
 /** A check whose target is a DHCP lease (`lease:<node>:<ifname>`), with the leased address filled in. */
-function withLease(c: PlannedCheck, leases: readonly { node: string; ifname: string; address: string }[]): PlannedCheck {
+export function withLease(c: PlannedCheck, leases: readonly Lease[]): PlannedCheck {
   const m = /^lease:([^:]+):(.+)$/.exec(c.target);
   if (!m) return c;
   const lease = leases.find((l) => l.node === m[1] && l.ifname === m[2]);
@@ -36,14 +39,55 @@ function withLease(c: PlannedCheck, leases: readonly { node: string; ifname: str
 /** How many checks run at once. */
 export const CHECK_CONCURRENCY = 16;
 
+/** Pause before attempt n+1 of a retried check: 100 ms, doubling, at most 1 s. */
+function backoffMs(attempt: number): number {
+  return Math.min(100 * 2 ** (attempt - 1), 1000);
+}
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', done);
+      clearTimeout(t);
+      if (signal?.aborted) reject(signal.reason as Error);
+      else resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Runs one check once, whatever its retries. */
+export function runOnce(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
+  return (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, signal);
+}
+
+/**
+ * Runs one check; with `retries` or `within` it runs again (after a short backoff) until it gives the expected result,
+ * the attempts are used up and the time is over. A check that could not run (error) is not retried.
+ */
+export async function runCheck(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
+  const started = performance.now();
+  const deadline = c.withinMs !== undefined ? started + c.withinMs : -Infinity;
+  let attempts = 1;
+  let r = await runOnce(c, signal);
+  while (!r.ok && r.got !== 'error' && (attempts <= c.retries || performance.now() + backoffMs(attempts) < deadline)) {
+    await pause(backoffMs(attempts), signal);
+    attempts++;
+    r = await runOnce(c, signal);
+  }
+  return attempts === 1 ? r : { ...r, attempts, durationMs: performance.now() - started };
+}
+
 /** Runs checks with a bounded pool; results come back in the order given. */
 export async function runChecks(
   checks: readonly PlannedCheck[],
-  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void; leases?: readonly { node: string; ifname: string; address: string }[] } = {},
+  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void; leases?: readonly Lease[] } = {},
 ): Promise<CheckResult[]> {
   return pool(checks, CHECK_CONCURRENCY, async (planned) => {
     const c = withLease(planned, opts.leases ?? []);
-    const r = await (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, opts.signal);
+    const r = await runCheck(c, opts.signal);
     opts.signal?.throwIfAborted();
     opts.onResult?.(r);
     return r;

@@ -26,6 +26,10 @@ export interface CheckResult {
   detail: string;
   durationMs: number;
   hint?: string;
+  /** How many times the check ran, when `retries`/`within` made it run more than once. */
+  attempts?: number;
+  /** What the lab's state says about a check that did not hold, e.g. "ns2 has no route to 10.10.10.2". */
+  findings?: string[];
   evidence: Evidence;
 }
 

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { useColor } from '../report/color.js';
 import type { RunReport } from '../report/model.js';
-import { readRecord, readRecords, type StateRecord } from '../runner/state.js';
+import { readLastFailed, readRecord, readRecords, saveLastFailed, type StateRecord } from '../runner/state.js';
 
 /** A verb's options (yargs builder) and its handler, which returns the exit code; cli.ts holds usage and summary. */
 export interface Command<A = Record<string, unknown>> {
@@ -97,6 +97,46 @@ export async function emitReport(report: RunReport, targets: readonly ReportTarg
     } catch (e) {
       process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
     }
+  }
+}
+
+/** --evidence, --pcap and --only-failed as yargs hands them over. */
+export interface CheckArgs {
+  evidence?: string;
+  pcap?: boolean;
+  onlyFailed?: boolean;
+}
+
+/** Adds the options of every verb that runs checks: evidence of what did not hold, and re-running only that. */
+export function withCheckOptions<T>(y: Argv<T>) {
+  return y
+    .option('evidence', {
+      type: 'string',
+      describe: 'Write what a teacher looks at for every check that did not hold (output, addresses, routes, neighbours, nft rules, findings) under this directory',
+    })
+    .option('pcap', { type: 'boolean', implies: 'evidence', describe: 'With --evidence: also run each such check once more under tcpdump and keep the pcap' })
+    .option('only-failed', { type: 'boolean', describe: 'Run only the checks that did not hold in the last run or check of this lab' });
+}
+
+/** The evidence and --only-failed part of the lifecycle options; undefined `only` means every check. */
+export async function checkSelection(lab: string, a: CheckArgs): Promise<{ evidenceDir?: string; pcap?: boolean; only?: ReadonlySet<string> }> {
+  const out: { evidenceDir?: string; pcap?: boolean; only?: ReadonlySet<string> } = {
+    ...(a.evidence !== undefined ? { evidenceDir: resolve(a.evidence) } : {}),
+    ...(a.pcap ? { pcap: true } : {}),
+  };
+  if (!a.onlyFailed) return out;
+  const last = await readLastFailed(lab);
+  if (!last) throw new UsageError(`lab ${lab} has no earlier results here to take the failed checks from`, { hint: 'run it once without --only-failed' });
+  return { ...out, only: new Set(last.failed) };
+}
+
+/** Remembers which checks of the report did not hold, for the next --only-failed. */
+export async function rememberFailed(report: RunReport): Promise<void> {
+  const failed = report.stages.flatMap((s) => s.results.filter((r) => !r.ok).map((r) => r.id));
+  try {
+    await saveLastFailed(report.lab, failed);
+  } catch (e) {
+    process.stderr.write(`netlab: could not remember the failed checks for --only-failed: ${(e as Error).message}\n`);
   }
 }
 

@@ -1,5 +1,5 @@
 // Verbs on running instances: check, down, status, exec, cleanup.
-import { runChecks } from '../checks/index.js';
+import { checkPhase } from '../checks/phase.js';
 import { UsageError } from '../errors.js';
 import { inNamespace } from '../plan/argv.js';
 import { nsName, parseNsName } from '../plan/naming.js';
@@ -11,19 +11,25 @@ import { teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
-import { emitReport, printJson, reportTargets, requireRecord, withReportOptions, type Command } from './common.js';
+import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
-export const checkCommand: Command<{ instance: string; step?: string; format: Format[]; output?: string[] }> = {
+export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[] }> = {
   builder: (y) =>
-    withReportOptions(y)
+    withCheckOptions(withReportOptions(y))
       .positional('instance', { type: 'string', demandOption: true })
       .option('step', { type: 'string', describe: 'Run this step\'s checks instead (name or number)' })
-      .example('netlab check veth-routing', 'Re-check the lab after changing something by hand') as never,
+      .example('netlab check veth-routing', 'Re-check the lab after changing something by hand')
+      .example('netlab check veth-routing --only-failed --evidence ev', 'Re-run what did not hold, keeping its evidence') as never,
   handler: async (a) => {
     const targets = reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
+    const selection = await checkSelection(rec.lab, a);
+    if (selection.only?.size === 0) {
+      process.stderr.write(`netlab: every check of ${rec.lab} held last time; --only-failed has nothing to run\n`);
+      return 0;
+    }
     const plan = planLab(rec.model, rec.instance);
     let picks = [0, rec.stage].filter((v, i, all) => v >= 0 && all.indexOf(v) === i);
     if (a.step !== undefined) {
@@ -38,13 +44,22 @@ export const checkCommand: Command<{ instance: string; step?: string; format: Fo
       for (const i of picks) {
         const s = plan.stages[i];
         if (!s) continue;
-        stages.push({ name: s.name, title: s.title, results: await runChecks(s.checks, { signal, leases: rec.leases ?? [] }) });
+        const checks = selection.only ? s.checks.filter((c) => selection.only?.has(c.id)) : s.checks;
+        if (selection.only && !checks.length) continue;
+        const results = await checkPhase(checks, {
+          signal,
+          leases: rec.leases ?? [],
+          namespaces: plan.namespaces,
+          ...(selection.evidenceDir !== undefined ? { evidenceDir: selection.evidenceDir, pcap: selection.pcap ?? false } : {}),
+        });
+        stages.push({ name: s.name, title: s.title, results });
       }
     } finally {
       dispose();
     }
     const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
     await emitReport(report, targets);
+    await rememberFailed(report);
     return reportExitCode(report);
   },
 };

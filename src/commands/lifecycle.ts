@@ -1,6 +1,6 @@
 // Build → check → (keep or tear down): the flow shared by `run` and `up`, with signals, state and rollback.
 import { randomBytes } from 'node:crypto';
-import { runChecks } from '../checks/index.js';
+import { checkPhase } from '../checks/phase.js';
 import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
 import type { Lab } from '../lab/types.js';
@@ -23,6 +23,11 @@ export interface LifecycleOptions {
   /** Apply stages up to this index (default: all). */
   untilStage?: number;
   quiet?: boolean;
+  /** Write evidence of checks that did not hold under this directory (and pcaps with `pcap`). */
+  evidenceDir?: string;
+  pcap?: boolean;
+  /** Run only the checks with these ids (`--only-failed`); every stage is still built. */
+  only?: ReadonlySet<string>;
 }
 
 export interface Outcome {
@@ -118,16 +123,21 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
       await updateRecord(record);
       const report: StageReport = { name: stage.name, title: stage.title, ...(stage.explain ? { explain: stage.explain } : {}), results: [] };
       reports.push(report);
-      if (opts.check && stage.checks.length) {
+      const checks = opts.only ? stage.checks.filter((c) => opts.only?.has(c.id)) : stage.checks;
+      if (opts.check && checks.length) {
+        const title = i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`;
         let done = 0;
-        const results: CheckResult[] = await runChecks(stage.checks, {
+        const results: CheckResult[] = await checkPhase(checks, {
           signal,
           leases: record.leases,
-          onResult: () => setTitle(`${i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`} — checks ${++done}/${stage.checks.length}`),
+          namespaces: plan.namespaces,
+          applied: stage.ops,
+          ...(opts.evidenceDir !== undefined ? { evidenceDir: opts.evidenceDir, pcap: opts.pcap ?? false } : {}),
+          onResult: () => setTitle(`${title} — checks ${++done}/${checks.length}`),
         });
         report.results = results;
         const good = results.filter((r) => r.ok).length;
-        setTitle(`${i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`} — ${good}/${results.length} as expected`);
+        setTitle(`${title} — ${good}/${results.length} as expected`);
       }
     },
   });

@@ -2,10 +2,10 @@
 import type { Format } from '../report/index.js';
 import { loadLab } from '../lab/catalog.js';
 import { UsageError } from '../errors.js';
-import { emitReport, reportTargets, withReportOptions, type Command } from './common.js';
+import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { execute } from './lifecycle.js';
 
-interface Args {
+interface Args extends CheckArgs {
   lab: string;
   instance?: string;
   format: Format[];
@@ -30,20 +30,30 @@ async function go(args: Args, keep: boolean): Promise<number> {
   const targets = reportTargets(args);
   const lab = await loadLab(args.lab);
   const untilStage = stageIndex(lab, args.step);
+  const check = keep ? (args.check ?? false) : true;
+  const selection = check ? await checkSelection(lab.name, args) : {};
+  if (selection.only?.size === 0) {
+    process.stderr.write(`netlab: every check of ${lab.name} held last time; --only-failed has nothing to run\n`);
+    return 0;
+  }
   const outcome = await execute(lab, {
     keep,
-    check: keep ? (args.check ?? false) : true,
+    check,
     quiet: args.quiet,
+    ...selection,
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
   });
-  if (!keep || args.check) await emitReport(outcome.report, targets);
+  if (check) {
+    await emitReport(outcome.report, targets);
+    if (!outcome.error) await rememberFailed(outcome.report);
+  }
   if (outcome.error) throw outcome.error;
   return outcome.exitCode;
 }
 
 const common = (y: Parameters<Command['builder']>[0]) =>
-  withReportOptions(y)
+  withCheckOptions(withReportOptions(y))
     .positional('lab', { type: 'string', demandOption: true, describe: 'Built-in lab name or path to a lab file' })
     .option('instance', { alias: 'i', type: 'string', describe: 'Instance id (namespaces are netlab-<instance>-<node>)' })
     .option('step', { type: 'string', describe: 'Stop after this step (name or number; 0 is the setup)' })
@@ -54,7 +64,9 @@ export const runCommand: Command<Args> = {
     common(y)
       .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
       .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report')
-      .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI') as never,
+      .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI')
+      .example('netlab run ./broken.yaml --evidence ev --pcap', 'Keep routes, rules and a pcap of every check that did not hold')
+      .example('netlab run veth-routing --only-failed', 'Run again only what did not hold last time') as never,
   handler: (a) => go(a, false),
 };
 

@@ -130,7 +130,14 @@ function normalizeDevice(d: WrittenDevice, at: Path): Device {
   const base = { node: d.node, name: d.name, at };
   switch (d.kind) {
     case 'bridge':
-      return { ...base, kind: 'bridge', ports: d.ports ?? [], stp: d.stp ?? false, vlanFiltering: d.vlan_filtering ?? false };
+      return {
+        ...base,
+        kind: 'bridge',
+        ports: d.ports ?? [],
+        stp: d.stp ?? false,
+        vlanFiltering: d.vlan_filtering ?? false,
+        ...(d.forward_delay !== undefined ? { forwardDelayMs: parseDuration(d.forward_delay) ?? 15_000 } : {}),
+      };
     case 'macvlan':
       return { ...base, kind: 'macvlan', parent: splitRef(d.parent), mode: d.mode ?? 'bridge' };
     case 'ipvlan':
@@ -169,6 +176,8 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
     id: `${stage}/${index + 1}`,
     expect,
     timeoutMs,
+    retries: c.retries ?? 0,
+    ...(c.within !== undefined ? { withinMs: parseDuration(c.within) ?? 0 } : {}),
     at,
     ...(c.hint !== undefined ? { hint: c.hint } : {}),
   };

@@ -88,6 +88,9 @@ export function checkRules(lab: Lab): RuleProblem[] {
     const self = refKey({ node: d.node, ifname: d.name });
     switch (d.kind) {
       case 'bridge':
+        if (d.forwardDelayMs !== undefined && !d.stp) {
+          out.push({ at: [...d.at, 'forward_delay'], message: 'forward_delay only matters with spanning tree on', hint: 'add stp: true, or drop forward_delay' });
+        }
         d.ports.forEach((port, i) => {
           const at: Path = [...d.at, 'ports', i];
           if (port === d.name) return out.push({ at, message: `bridge "${d.name}" cannot be its own port` });

@@ -194,6 +194,10 @@ export const BridgeSchema = z.strictObject({
   ports: z.array(ifname).default([]).optional().describe('Interfaces of that node enslaved to the bridge.'),
   address: addresses.optional(),
   stp: z.boolean().optional().describe('Spanning tree (default off).'),
+  forward_delay: duration
+    .refine((v) => { const ms = parseDuration(v) ?? 0; return ms >= 2000 && ms <= 30_000; }, { error: 'forward_delay is between 2s and 30s (the kernel\'s range with STP on)' })
+    .optional()
+    .describe('With stp: how long a port listens and then learns before it forwards (default 15s).'),
   vlan_filtering: z.boolean().optional().describe('802.1Q filtering on the bridge (default off).'),
 });
 
@@ -254,6 +258,10 @@ const checkCommon = {
   expect: z.enum(['pass', 'fail']).default('pass').optional(),
   hint: z.string().optional().describe('Shown when the check does not give the expected result.'),
   timeout: duration.optional(),
+  retries: z.int().min(0).max(20, 'retries is at most 20: for a check that needs time, say within: 10s').optional().describe('Run the check again up to this many times until it gives the expected result (default 0).'),
+  within: duration
+    .optional()
+    .describe('Eventually: run the check again until it gives the expected result or this much time has passed.'),
 };
 
 export const PingCheckSchema = z.strictObject({

@@ -22,7 +22,7 @@ export interface DeviceBase {
 /** Every device kind besides veth pairs (a union that grows by one member per kind). */
 export type Device = DeviceBase &
   (
-    | { kind: 'bridge'; ports: string[]; stp: boolean; vlanFiltering: boolean }
+    | { kind: 'bridge'; ports: string[]; stp: boolean; vlanFiltering: boolean; forwardDelayMs?: number }
     | { kind: 'dummy' }
     | { kind: 'macvlan'; parent: Ref; mode: 'bridge' | 'private' | 'vepa' | 'passthru' }
     | { kind: 'ipvlan'; parent: Ref; mode: 'l2' | 'l3' }
@@ -164,6 +164,10 @@ export interface CheckBase {
   expect: 'pass' | 'fail';
   hint?: string;
   timeoutMs: number;
+  /** Further attempts allowed until the check holds (`retries`). */
+  retries: number;
+  /** Keep trying until the check holds or this much time has passed (`within`). */
+  withinMs?: number;
   at: Path;
   /** The node the check runs in (`node:` in state and cmd checks). */
   from: string;

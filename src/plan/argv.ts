@@ -29,7 +29,12 @@ export type Placement =
   | { where: 'sysctl'; ns: string };
 
 const LINK_WORDS = {
-  bridge: (n, s) => ['link', 'add', 'name', n, 'type', 'bridge', 'stp_state', s.stp ? '1' : '0', ...(s.vlanFiltering ? ['vlan_filtering', '1'] : [])],
+  bridge: (n, s) => [
+    'link', 'add', 'name', n, 'type', 'bridge', 'stp_state', s.stp ? '1' : '0',
+    // forward_delay is in hundredths of a second.
+    ...(s.forwardDelayMs !== undefined ? ['forward_delay', String(Math.round(s.forwardDelayMs / 10))] : []),
+    ...(s.vlanFiltering ? ['vlan_filtering', '1'] : []),
+  ],
   dummy: (n) => ['link', 'add', 'name', n, 'type', 'dummy'],
   tap: (n) => ['tuntap', 'add', 'dev', n, 'mode', 'tap'],
   tun: (n) => ['tuntap', 'add', 'dev', n, 'mode', 'tun'],
@@ -157,6 +162,8 @@ function filterRule(r: FirewallRule): string {
     ...(r.src !== undefined ? [`${fam(r.src)} saddr ${r.src}`] : []),
     ...(r.dst !== undefined ? [`${fam(r.dst)} daddr ${r.dst}`] : []),
     ...proto,
+    // Counters let evidence name the rule that dropped a failing check's packets.
+    'counter',
     r.action,
   ].join(' ');
 }
@@ -178,6 +185,8 @@ export function nftText(op: Op): string {
       ...chain(c.hook, `type filter hook ${c.hook} priority filter; policy ${c.policy};`, [
         ...(c.established ? ['ct state established,related accept'] : []),
         ...c.rules.map(filterRule),
+        // Counts what falls through to the policy, so a policy drop shows up in the evidence too.
+        ...(c.policy === 'drop' ? [`counter comment "policy drop"`] : []),
       ]),
     );
   }

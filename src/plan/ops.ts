@@ -3,7 +3,7 @@ import type { FirewallRule, Forward, Nat } from '../lab/types.js';
 
 /** What `link-add` creates (the model's device minus where it lives; parents are names in the namespace the command runs in). */
 export type LinkSpec =
-  | { type: 'bridge'; stp: boolean; vlanFiltering: boolean }
+  | { type: 'bridge'; stp: boolean; vlanFiltering: boolean; forwardDelayMs?: number }
   | { type: 'dummy' }
   | { type: 'tap' }
   | { type: 'tun' }

@@ -35,7 +35,7 @@ function parentNode(d: Device): string {
 function linkSpec(d: Device): LinkSpec {
   switch (d.kind) {
     case 'bridge':
-      return { type: 'bridge', stp: d.stp, vlanFiltering: d.vlanFiltering };
+      return { type: 'bridge', stp: d.stp, vlanFiltering: d.vlanFiltering, ...(d.forwardDelayMs !== undefined ? { forwardDelayMs: d.forwardDelayMs } : {}) };
     case 'macvlan':
     case 'ipvlan':
       return { type: d.kind, parent: d.parent.ifname, mode: d.mode };

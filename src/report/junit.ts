@@ -23,7 +23,9 @@ export function evidenceText(r: CheckResult): string {
     `exit code: ${exitCode ?? 'none'}\n` +
     block('stdout', stdout) +
     block('stderr', stderr) +
-    (r.hint ? `hint: ${r.hint}\n` : '');
+    (r.hint ? `hint: ${r.hint}\n` : '') +
+    (r.findings?.length ? `findings:\n${r.findings.map((f) => `  - ${f}\n`).join('')}` : '') +
+    (r.attempts ? `attempts: ${r.attempts}\n` : '');
   // xmlbuilder splits only the first `]]>` of a CDATA section correctly; break every one so none can end it early.
   return text.replaceAll(']]>', ']]\u200b>');
 }

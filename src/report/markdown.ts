@@ -22,6 +22,7 @@ export function renderMarkdown(report: RunReport): string {
         if (!r.ok) {
           failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(`${r.got}: ${r.detail}`)}`);
           if (r.hint) failures.push(`  - hint: ${markdownText(r.hint)}`);
+          for (const f of r.findings ?? []) failures.push(`  - found: ${markdownText(f)}`);
         }
       }
     });

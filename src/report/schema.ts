@@ -26,6 +26,11 @@ const CheckResultSchema = z
     detail: z.string().describe('Short description of the outcome, e.g. "reply, TTL 63"'),
     durationMs: z.number().nonnegative(),
     hint: z.string().exactOptional().describe('What to look at when the check is not as expected'),
+    attempts: z.number().int().min(2).exactOptional().describe('How many times the check ran, when retries or within made it run more than once'),
+    findings: z
+      .array(z.string())
+      .exactOptional()
+      .describe('For a check that did not hold: what the lab\'s state shows, e.g. a missing route or an nftables rule that dropped packets'),
     evidence: EvidenceSchema,
   })
   .describe('One check: what was expected, what happened, and the evidence');

@@ -20,10 +20,13 @@ export function renderTable(report: RunReport, color: boolean): string {
         `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`,
         r.expected,
         r.ok ? got : red(color, got),
-        formatMs(r.durationMs),
+        formatMs(r.durationMs) + (r.attempts ? ` (${r.attempts}×)` : ''),
         mark,
       ]);
-      if (!r.ok) failedHints.push(`${red(color, '✘')} ${r.name}: ${r.detail}${r.hint ? `\n  hint: ${r.hint}` : ''}`);
+      if (!r.ok) {
+        const found = (r.findings ?? []).map((f) => `\n  found: ${f}`).join('');
+        failedHints.push(`${red(color, '✘')} ${r.name}: ${r.detail}${r.hint ? `\n  hint: ${r.hint}` : ''}${found}`);
+      }
     }
   });
   const lines = [bold(color, `${report.title}`) + dim(color, `  (lab ${report.lab}, instance ${report.instance})`)];

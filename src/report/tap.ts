@@ -16,6 +16,8 @@ function diagnostic(r: CheckResult): string[] {
     got: r.got,
     detail: r.detail,
     ...(r.hint !== undefined ? { hint: r.hint } : {}),
+    ...(r.findings?.length ? { findings: r.findings } : {}),
+    ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
     duration_ms: Math.round(r.durationMs),
     evidence: { argv, ...(exitCode !== undefined ? { exitCode } : {}), stdout, stderr },
   };

@@ -117,3 +117,58 @@ export function spawnDetached(argv: readonly string[], opts: { logFile: string; 
     },
   };
 }
+
+export interface Watched {
+  /** Resolves true once stderr or stdout printed `ready`, false if the process ended or timed out first. */
+  ready: Promise<boolean>;
+  /** Sends SIGINT and resolves with the result once the process exited. */
+  stop: () => Promise<RunResult>;
+}
+
+/**
+ * Starts a short-lived helper (e.g. tcpdump) that runs until netlab stops it, watching its output for the line that
+ * says it is ready. `timeoutMs` bounds its whole life, so it cannot outlive a run that died.
+ */
+export function spawnWatched(argv: readonly string[], opts: { ready: RegExp; timeoutMs: number; signal?: AbortSignal }): Watched {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('empty argv');
+  if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);
+  const started = performance.now();
+  const child = execa(file, args, {
+    reject: false,
+    env: ENV,
+    stdin: 'ignore',
+    timeout: opts.timeoutMs,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    forceKillAfterDelay: 1000,
+    stripFinalNewline: false,
+  });
+  let seen = '';
+  const ready = new Promise<boolean>((resolve) => {
+    const look = (chunk: Buffer | string) => {
+      seen += String(chunk);
+      if (opts.ready.test(seen)) resolve(true);
+    };
+    child.stderr?.on('data', look);
+    child.stdout?.on('data', look);
+    void child.then(() => resolve(false));
+  });
+  const result = child.then(
+    (r): RunResult => ({
+      argv: [...argv],
+      exitCode: r.exitCode,
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
+      durationMs: performance.now() - started,
+      timedOut: r.timedOut,
+      ...(r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? { spawnError: r.shortMessage } : {}),
+    }),
+  );
+  return {
+    ready,
+    stop: () => {
+      child.kill('SIGINT');
+      return result;
+    },
+  };
+}

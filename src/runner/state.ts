@@ -137,3 +137,32 @@ export async function listNamespaces(): Promise<string[]> {
     return [];
   }
 }
+
+/** Where the ids of the checks that did not hold in a lab's last run or check are kept (`--only-failed`). */
+function lastFailedPath(lab: string): string {
+  return join(stateDir(), '.results', `${lab}.json`);
+}
+
+/** What the last run or check of a lab left undone: ids of the checks that did not hold. */
+export interface LastFailed {
+  at: string;
+  failed: string[];
+}
+
+/** Remembers which checks of a lab did not hold, for a later `--only-failed`. */
+export async function saveLastFailed(lab: string, failed: readonly string[]): Promise<void> {
+  await mkdir(join(stateDir(), '.results'), { recursive: true });
+  const entry: LastFailed = { at: new Date().toISOString(), failed: [...failed] };
+  const tmp = `${lastFailedPath(lab)}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(entry) + '\n');
+  await rename(tmp, lastFailedPath(lab));
+}
+
+/** The checks of a lab that did not hold last time, or undefined when it never ran here. */
+export async function readLastFailed(lab: string): Promise<LastFailed | undefined> {
+  try {
+    return JSON.parse(await readFile(lastFailedPath(lab), 'utf8')) as LastFailed;
+  } catch {
+    return undefined;
+  }
+}

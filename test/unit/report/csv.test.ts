@@ -8,7 +8,7 @@ describe('csv', () => {
   const csv = renderCsv(fixtureReport());
 
   it('has the header row and one row per check, CRLF line ends', () => {
-    expect(csv.split('\r\n')[0]).toBe('stage,check,kind,from,to,target,expected,got,ok,detail,duration_ms,hint');
+    expect(csv.split('\r\n')[0]).toBe('stage,check,kind,from,to,target,expected,got,ok,detail,duration_ms,hint,attempts,findings');
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parse(csv, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
     expect(rows).toHaveLength(3);
@@ -36,8 +36,11 @@ describe('csv', () => {
       detail: failing.detail,
       duration_ms: '508',
       hint: failing.hint,
+      attempts: '3',
+      findings: failing.findings?.join('; '),
     });
     expect(rows[0]?.hint).toBe('');
+    expect(rows[0]?.attempts).toBe('1');
   });
 
   it('quotes exactly the fields that need it', () => {

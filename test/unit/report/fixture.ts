@@ -31,6 +31,8 @@ export const failing: CheckResult = {
   detail: 'no reply in time, "silent"\nsecond line',
   durationMs: 508,
   hint: 'ns2 has no route back, add one: ip route add 10.10.10.0/24 via 10.10.20.1',
+  attempts: 3,
+  findings: ['ns2 has no route back to 10.10.10.2 (ns1)', 'host dropped 2 packet(s) at: counter packets 2 bytes 168 comment "policy drop"'],
   evidence: {
     argv: ['nsenter', '--net=/run/netns/netlab-t-ns1', 'ping', '-c1', '-W', '0.5', '10.10.20.2', 'it\'s'],
     exitCode: 1,

@@ -56,7 +56,7 @@ describe('junit', () => {
     expect(error?.failure).toBeUndefined();
   });
 
-  it('system-out holds the evidence (command, exit code, stdout, stderr) and the hint', () => {
+  it('system-out holds the evidence (command, exit code, stdout, stderr), the hint, findings and attempts', () => {
     const [, fail, error] = parse(renderJunit(fixtureReport())).suites.flatMap(cases);
     const out = (fail?.['system-out'] as string[])[0] ?? '';
     expect(out).toContain("command: nsenter --net=/run/netns/netlab-t-ns1 ping -c1 -W 0.5 10.10.20.2 'it'\\''s'\n");
@@ -64,6 +64,8 @@ describe('junit', () => {
     expect(out).toContain(`stdout:\n${failing.evidence.stdout}`);
     expect(out).toContain('stderr:\n  leading spaces: kept\n');
     expect(out).toContain(`hint: ${failing.hint}`);
+    expect(out).toContain(`findings:\n  - ${failing.findings?.[0]}\n  - ${failing.findings?.[1]}\n`);
+    expect(out).toContain('attempts: 3\n');
     const errOut = (error?.['system-out'] as string[])[0] ?? '';
     expect(errOut).toContain('exit code: none\n');
     expect(errOut).toContain('stdout: (empty)\n');

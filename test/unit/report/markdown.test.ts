@@ -28,11 +28,13 @@ describe('markdown', () => {
     for (const row of lines.slice(start, start + 5)) expect(row.split(/(?<!\\)\|/).length - 2).toBe(7);
   });
 
-  it('has the closing line and the failures with their hints', () => {
+  it('has the closing line and the failures with their hints and findings', () => {
     expect(md).toContain(`**${closingLine(report.summary)}**`);
     expect(md).toContain(
       '- ✘ **ns1 → ns2 replies \\| #1** (1. route-one-way): fail: no reply in time, "silent"<br>second line\n' +
         '  - hint: ns2 has no route back, add one: ip route add 10.10.10.0/24 via 10.10.20.1\n' +
+        '  - found: ns2 has no route back to 10.10.10.2 (ns1)\n' +
+        '  - found: host dropped 2 packet(s) at: counter packets 2 bytes 168 comment "policy drop"\n' +
         '- ✘ **ns2 → ns1 works too** (1. route-one-way): error: spawn ping ENOENT\n',
     );
   });

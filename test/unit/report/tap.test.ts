@@ -29,13 +29,15 @@ describe('tap', () => {
     ]);
   });
 
-  it('a YAML diagnostic for each check not as expected: expected, got, detail, hint, evidence', () => {
+  it('a YAML diagnostic for each check not as expected: expected, got, detail, hint, findings, attempts, evidence', () => {
     const [, fail, error] = parse(tap).points;
     expect(fail?.diag).toEqual({
       expected: 'pass',
       got: 'fail',
       detail: failing.detail,
       hint: failing.hint,
+      findings: failing.findings,
+      attempts: 3,
       evidence: { argv: failing.evidence.argv, exitCode: 1, stdout: failing.evidence.stdout, stderr: failing.evidence.stderr },
     });
     expect(fail?.time).toBe(508); // tap-parser reads duration_ms as the test point's time

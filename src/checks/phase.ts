@@ -1,0 +1,118 @@
+// A stage's check phase: let the lab settle, warm up neighbour tables, run the checks (with retries), and gather
+// what a teacher looks at for every check that did not hold (findings, optional evidence files and pcaps).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inNamespace } from '../plan/argv.js';
+import type { Op } from '../plan/ops.js';
+import type { PlannedCheck } from '../plan/planner.js';
+import { run } from '../runner/exec.js';
+import { pool } from '../runner/pool.js';
+import { capture, collectContext, writeEvidence } from './evidence.js';
+import { pause, runChecks, runOnce, withLease, type Lease } from './index.js';
+import type { CheckResult } from './result.js';
+
+export interface PhaseOptions {
+  signal?: AbortSignal;
+  leases?: readonly Lease[];
+  /** Every node of the instance and its namespace (evidence asks each for its routes and rules). */
+  namespaces: readonly { node: string; ns: string }[];
+  /** Ops the stage just applied: their namespaces are waited for until they settle (none for `netlab check`). */
+  applied?: readonly Op[];
+  /** Write evidence files of checks that did not hold under this directory. */
+  evidenceDir?: string;
+  /** With evidenceDir: also capture a pcap of each such check, run once more. */
+  pcap?: boolean;
+  onResult?: (r: CheckResult) => void;
+}
+
+/** How long a namespace may take to settle (STP's listening + learning is 2 × 15 s by default). */
+const SETTLE_LIMIT_MS = 35_000;
+
+/** Namespaces whose ops need a moment before traffic flows: bridge ports (STP states) and IPv6 addresses (DAD). */
+export function settleNamespaces(ops: readonly Op[]): string[] {
+  const out = new Set<string>();
+  for (const o of ops) if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
+  return [...out];
+}
+
+interface IpLink {
+  ifname: string;
+  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
+  addr_info?: { local: string; scope?: string; tentative?: boolean }[];
+}
+
+/** What is not settled yet in `ip -j -d addr show` output: bridge ports still listening/learning, tentative addresses. */
+export function unsettled(ipJson: string): string[] {
+  let links: IpLink[];
+  try {
+    links = JSON.parse(ipJson) as IpLink[];
+  } catch {
+    return [];
+  }
+  return links.flatMap((l) => [
+    ...(l.linkinfo?.info_slave_kind === 'bridge' && /^(listening|learning)$/.test(l.linkinfo.info_slave_data?.state ?? '')
+      ? [`${l.ifname}: bridge port ${l.linkinfo.info_slave_data?.state}`]
+      : []),
+    // Link-local addresses are left out: checks aim at configured addresses, which netlab adds with nodad.
+    ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
+  ]);
+}
+
+/** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
+export async function settle(namespaces: readonly string[], signal?: AbortSignal): Promise<void> {
+  await pool(namespaces, 8, async (ns) => {
+    const end = performance.now() + SETTLE_LIMIT_MS;
+    for (;;) {
+      const r = await run(inNamespace(ns, ['ip', '-j', '-d', 'addr', 'show']), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
+      if (!unsettled(r.stdout).length || performance.now() > end) return;
+      await pause(50, signal);
+    }
+  });
+}
+
+/** Checks that send packets to an address. */
+const TARGETED = new Set(['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns']);
+
+/** Distinct (source namespace, target) pairs of the checks that must reach their target. */
+export function warmupPairs(checks: readonly PlannedCheck[]): { ns: string; target: string }[] {
+  const seen = new Map<string, { ns: string; target: string }>();
+  for (const c of checks) {
+    if (c.expect !== 'pass' || !TARGETED.has(c.kind) || !c.target || c.target.startsWith('lease:')) continue;
+    seen.set(`${c.fromNs} ${c.target}`, { ns: c.fromNs, target: c.target });
+  }
+  return [...seen.values()];
+}
+
+/** One quick ping per pair, results ignored: ARP/ND entries along the way exist before the first check is timed. */
+async function warmUp(checks: readonly PlannedCheck[], signal?: AbortSignal): Promise<void> {
+  await pool(warmupPairs(checks), 16, (p) =>
+    run(inNamespace(p.ns, ['ping', '-n', '-q', '-c', '1', '-W', '0.3', p.target]), { timeoutMs: 2000, ...(signal ? { signal } : {}) }),
+  );
+}
+
+/** Runs one stage's checks: settle, warm up, run, then findings (and evidence files) for each check that did not hold. */
+export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOptions): Promise<CheckResult[]> {
+  const { signal } = opts;
+  const planned = checks.map((c) => withLease(c, opts.leases ?? []));
+  if (!planned.length) return [];
+  await settle(settleNamespaces(opts.applied ?? []), signal);
+  await warmUp(planned, signal);
+  const results = await runChecks(planned, { ...(signal ? { signal } : {}), ...(opts.onResult ? { onResult: opts.onResult } : {}) });
+  const missed = results.flatMap((r, i) => (r.ok ? [] : [i]));
+  // One failing check at a time: evidence asks every namespace, and a pcap re-runs the check alone.
+  for (const i of missed) {
+    signal?.throwIfAborted();
+    const c = planned[i] as PlannedCheck;
+    const ctx = await collectContext(c, opts.namespaces);
+    const r = { ...(results[i] as CheckResult), ...(ctx.findings.length ? { findings: ctx.findings } : {}) };
+    results[i] = r;
+    if (opts.evidenceDir !== undefined) {
+      const folder = await writeEvidence(opts.evidenceDir, r, ctx);
+      if (opts.pcap) {
+        const why = await capture(c, join(folder, 'capture.pcap'), () => runOnce(c, signal), signal);
+        if (why !== undefined) await writeFile(join(folder, 'capture-error.txt'), why + '\n');
+      }
+    }
+  }
+  return results;
+}

@@ -1,0 +1,57 @@
+// The pure parts of the check phase: what to wait for before checks, and which paths to warm up.
+import { describe, expect, it } from 'vitest';
+import { settleNamespaces, unsettled, warmupPairs } from '../../../src/checks/phase.js';
+import type { Op } from '../../../src/plan/ops.js';
+import type { PlannedCheck } from '../../../src/plan/planner.js';
+
+/** `ip -j -d addr show` of a namespace with a bridge port still listening and a tentative global IPv6 address. */
+const SETTLING = JSON.stringify([
+  { ifname: 'lo', addr_info: [{ local: '127.0.0.1', scope: 'host' }] },
+  { ifname: 'p2', addr_info: [{ local: '2001:db8::5', scope: 'global', tentative: true }, { local: 'fe80::1', scope: 'link', tentative: true }] },
+  { ifname: 'p1', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'listening' } }, addr_info: [] },
+  { ifname: 'p3', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'blocking' } }, addr_info: [] },
+]);
+
+describe('settle', () => {
+  it('names bridge ports still listening or learning and tentative addresses, not link-local ones', () => {
+    expect(unsettled(SETTLING)).toEqual(['p2: 2001:db8::5 tentative', 'p1: bridge port listening']);
+  });
+
+  it('is settled when ports forward (or block, a steady STP state) and no address is tentative', () => {
+    const done = SETTLING.replace('"listening"', '"forwarding"').replace('"tentative":true', '"tentative":false');
+    expect(unsettled(done)).toEqual([]);
+    expect(unsettled('not json')).toEqual([]);
+  });
+
+  it('waits only in namespaces that got bridge ports or IPv6 addresses', () => {
+    const ops: Op[] = [
+      { kind: 'netns-add', ns: 'a' },
+      { kind: 'link-master', ns: 'sw', ifname: 'p1', master: 'br0' },
+      { kind: 'addr-add', ns: 'v4', ifname: 'eth0', cidr: '10.0.0.1/24' },
+      { kind: 'addr-add', ns: 'v6', ifname: 'eth0', cidr: '2001:db8::1/64' },
+      { kind: 'link-master', ns: 'sw', ifname: 'p2', master: 'br0' },
+    ];
+    expect(settleNamespaces(ops)).toEqual(['sw', 'v6']);
+  });
+});
+
+describe('warm-up', () => {
+  const check = (over: Partial<PlannedCheck>): PlannedCheck =>
+    ({ kind: 'ping', expect: 'pass', fromNs: 'netlab-x-a', target: '10.0.0.2', ...over }) as PlannedCheck;
+
+  it('pings each source/target pair of a must-pass check once', () => {
+    const pairs = warmupPairs([
+      check({}),
+      check({ kind: 'tcp' }),
+      check({ kind: 'http', target: '10.0.0.3' }),
+      check({ expect: 'fail', target: '10.0.0.9' }),
+      check({ kind: 'state', target: '' }),
+      check({ kind: 'cmd', target: '' }),
+      check({ target: 'lease:vm:eth0' }),
+    ]);
+    expect(pairs).toEqual([
+      { ns: 'netlab-x-a', target: '10.0.0.2' },
+      { ns: 'netlab-x-a', target: '10.0.0.3' },
+    ]);
+  });
+});
