@@ -95,7 +95,12 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
       at: [...at, 'dhcp_servers', i],
     }),
   );
-  (written.services ?? []).forEach((svc, i) => config.services.push({ node, kind: svc.kind, port: svc.port, at: [...at, 'services', i] }));
+  (written.services ?? []).forEach((svc, i) => {
+    const where: Path = [...at, 'services', i];
+    if (svc.kind !== 'dns') return config.services.push({ node, kind: svc.kind, port: svc.port, at: where });
+    const records = Object.entries(svc.records).map(([name, to]) => ({ name, to: parseTarget(to), toText: to, at: [...where, 'records', name] }));
+    return config.services.push({ node, kind: 'dns', port: svc.port ?? 53, records, at: where });
+  });
   (written.routes ?? []).forEach((r, i) => {
     config.routes.push({
       node,

@@ -115,13 +115,18 @@ export interface FirewallChain {
   at: Path;
 }
 
-/** A service started in a node. */
-export interface Service {
-  node: string;
-  kind: 'http' | 'tcp-echo' | 'udp-echo';
-  port: number;
+/** A name a DNS service answers for, and the address (or node / node:ifname) it stands for. */
+export interface DnsRecord {
+  name: string;
+  to: Target;
+  toText: string;
   at: Path;
 }
+
+/** A service started in a node: one of netlab's own (one server program per node), or a DNS server (dnsmasq). */
+export type Service =
+  | { node: string; kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number; at: Path }
+  | { node: string; kind: 'dns'; port: number; records: DnsRecord[]; at: Path };
 
 /** A DHCP server on an interface of a node. gateway undefined: the server's own address; null: none. */
 export interface DhcpServer extends Ref {

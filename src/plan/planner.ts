@@ -92,12 +92,17 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
   return ops;
 }
 
-/** Processes a stage starts: services (one server per node), DHCP servers, then DHCP clients. */
+/** Processes a stage starts: services (one server per node), DNS servers, DHCP servers, then DHCP clients. */
 function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[]): Op[] {
   const ops: Op[] = [];
-  const byNode = new Map<string, Config['services']>();
-  for (const svc of config.services) byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), svc]);
-  for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services: services.map(({ kind, port }) => ({ kind, port })) });
+  const byNode = new Map<string, { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[]>();
+  for (const svc of config.services) if (svc.kind !== 'dns') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
+  for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services });
+  for (const svc of config.services) {
+    if (svc.kind !== 'dns') continue;
+    const records = svc.records.map((r) => ({ name: r.name, address: resolveTarget(r.to, r.toText, addresses, []) }));
+    ops.push({ kind: 'dns-server', ns: ns(svc.node), node: svc.node, port: svc.port, records });
+  }
   for (const d of config.dhcpServers) {
     const own = addresses.map((a) => ({ a, c: parseCidr(a.cidr) })).find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c?.family === 4);
     const prefix = own?.c?.prefix ?? 24;

@@ -20,7 +20,7 @@ export const TOOLS: readonly Tool[] = [
   { cmd: 'sysctl', pkg: 'procps', version: ['sysctl', '--version'], why: 'forwarding and other sysctls', required: true },
   { cmd: 'ping', pkg: 'iputils-ping', version: ['ping', '-V'], why: 'ping checks', required: true },
   { cmd: 'nft', pkg: 'nftables', version: ['nft', '--version'], why: 'NAT and firewall rules', required: false },
-  { cmd: 'dnsmasq', pkg: 'dnsmasq-base', version: ['dnsmasq', '--version'], why: 'DHCP servers in labs', required: false },
+  { cmd: 'dnsmasq', pkg: 'dnsmasq-base', version: ['dnsmasq', '--version'], why: 'DHCP and DNS servers in labs', required: false },
   { cmd: 'udhcpc', pkg: 'udhcpc', version: ['udhcpc', '--help'], why: 'DHCP clients in labs', required: false },
   { cmd: 'curl', pkg: 'curl', version: ['curl', '--version'], why: 'HTTP checks', required: false },
 ];
