@@ -234,6 +234,18 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
         viaText: c.via,
         maxHops: c.max_hops ?? 8,
       };
+    case 'dns':
+      return {
+        ...base,
+        kind: 'dns',
+        name: `dns ${c.from} → ${c.server}: ${c.name}${c.address !== undefined ? ` is ${c.address}` : ''}`,
+        from: c.from,
+        ...aim(c.server),
+        query: c.name,
+        port: c.port ?? 53,
+        ...(c.type !== undefined ? { type: c.type } : {}),
+        ...(c.address !== undefined ? { address: parseTarget(c.address), addressText: c.address } : {}),
+      };
     case 'state': {
       const query: StateQuery = c.address
         ? { what: 'address', ...c.address }

@@ -314,12 +314,21 @@ export function checkRules(lab: Lab): RuleProblem[] {
           if (fromOk && dev !== undefined) knownIface({ node: c.from, ifname: dev }, [...c.at, c.query.what, 'dev']);
           break;
         }
+        case 'dns': {
+          const problem = dnsNameProblem(c.query);
+          if (problem) out.push({ at: [...c.at, 'name'], message: problem });
+          if (c.address !== undefined) checkTarget(c.address, c.addressText ?? '', [...c.at, 'address']);
+          if (c.type === 'A' && c.address?.kind === 'address' && c.address.address.includes(':')) {
+            out.push({ at: [...c.at, 'type'], message: `type A answers hold IPv4 addresses, but ${c.address.address} is IPv6`, hint: 'write type: AAAA, or leave type out' });
+          }
+          break;
+        }
         case 'tcp':
         case 'udp':
         case 'mtu':
           break;
       }
-      if ('to' in c) checkTarget(c.to, c.toText, [...c.at, 'to']);
+      if ('to' in c) checkTarget(c.to, c.toText, [...c.at, c.kind === 'dns' ? 'server' : 'to']);
     }
   });
   return out;

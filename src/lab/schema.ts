@@ -373,13 +373,24 @@ export const CmdCheckSchema = z
   })
   .refine((c) => (c.argv === undefined) !== (c.shell === undefined), { error: 'a cmd check needs exactly one of argv or shell' });
 
+export const DnsCheckSchema = z.strictObject({
+  kind: z.literal('dns'),
+  ...checkCommon,
+  from: z.string().describe('The node the query is sent from.'),
+  server: z.string().describe('The DNS server: an address, a node (its first address) or node:ifname.'),
+  name: z.string().describe('The name to look up (in dns checks, `name` is the query; the check\'s title is generated).'),
+  address: z.string().optional().describe('The answer must contain this: an address, a node or node:ifname.'),
+  type: z.enum(['A', 'AAAA']).optional().describe('Record type (default A, or AAAA when address is an IPv6 address).'),
+  port: port.optional().describe('Default 53.'),
+});
+
 /** Every check kind, in the order the docs list them. */
-export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'state', 'cmd'] as const;
+export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd'] as const;
 
 /** Every check kind; an unknown `kind` lists these. */
 export const CheckSchema = z.discriminatedUnion(
   'kind',
-  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, StateCheckSchema, CmdCheckSchema],
+  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema],
   {
     error: (iss) => {
       if (iss.code !== 'invalid_union') return undefined;

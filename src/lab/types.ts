@@ -227,6 +227,18 @@ export interface PathCheck extends TargetedCheck {
   maxHops: number;
 }
 
+/** A DNS lookup from a node: `to` is the server; the answer must exist (and contain `address`). */
+export interface DnsCheck extends TargetedCheck {
+  kind: 'dns';
+  /** The name looked up (`name:` in the lab file; the check's `name` is its title). */
+  query: string;
+  port: number;
+  /** Record type asked for; undefined: AAAA when the expected address is IPv6, else A. */
+  type?: 'A' | 'AAAA';
+  address?: Target;
+  addressText?: string;
+}
+
 /** What a state check reads. */
 export type StateQuery =
   | { what: 'address'; dev: string; cidr: string }
@@ -250,7 +262,7 @@ export interface CmdCheck extends CheckBase {
 }
 
 /** Every check kind (a union that grows by one member per kind). */
-export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | StateCheck | CmdCheck;
+export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | DnsCheck | StateCheck | CmdCheck;
 
 /** One stage of the lab's story. Stage 0 ("setup") is the top-level config and checks. */
 export interface Stage {

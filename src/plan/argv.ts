@@ -265,6 +265,12 @@ export function dnsServerArgv(op: Op, log: string): string[] {
   ]);
 }
 
+/** argv of the dig a dns check runs: `dig @SERVER -p PORT NAME TYPE`, one try, `+time` in whole seconds (dig's minimum is 1). */
+export function digArgv(ns: string, q: { server: string; port: number; name: string; type: 'A' | 'AAAA'; timeoutMs: number }): string[] {
+  const secs = String(Math.max(1, Math.ceil(q.timeoutMs / 1000)));
+  return inNamespace(ns, ['dig', `@${q.server}`, '-p', String(q.port), `+time=${secs}`, '+tries=1', q.name, q.type]);
+}
+
 /** The udhcpc script netlab uses: it prints the lease and changes nothing (netlab applies it; no resolv.conf edits). */
 export const UDHCPC_HOOK = fileURLToPath(new URL('../../libexec/udhcpc-hook', import.meta.url));
 

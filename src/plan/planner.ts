@@ -6,7 +6,8 @@ import type { LinkSpec, Op, Ruleset } from './ops.js';
 
 /**
  * A check ready to run: its namespace and target address resolved ('' for checks without a target), and `more`
- * holding the other addresses it names, resolved too (nat-source: the expected client; path: the hops).
+ * holding the other addresses it names, resolved too (nat-source: the expected client; path: the hops; dns: the
+ * expected answer).
  */
 export type PlannedCheck = Check & { stage: string; fromNs: string; target: string; more: string[] };
 
@@ -162,7 +163,14 @@ function resolveTarget(to: Target, text: string, addresses: readonly Address[], 
 function planCheck(c: Check, stage: string, ns: (node: string) => string, addresses: readonly Address[], leased: readonly DhcpClient[]): PlannedCheck {
   const resolve = (t: Target, text: string) => resolveTarget(t, text, addresses, leased);
   const target = 'to' in c ? resolve(c.to, c.toText) : '';
-  const more = c.kind === 'nat-source' ? [resolve(c.seenAs, c.seenAsText)] : c.kind === 'path' ? c.via.map((t, i) => resolve(t, c.viaText[i] ?? '')) : [];
+  const more =
+    c.kind === 'nat-source'
+      ? [resolve(c.seenAs, c.seenAsText)]
+      : c.kind === 'path'
+        ? c.via.map((t, i) => resolve(t, c.viaText[i] ?? ''))
+        : c.kind === 'dns' && c.address !== undefined
+          ? [resolve(c.address, c.addressText ?? '')]
+          : [];
   return { ...c, stage, fromNs: ns(c.from), target, more };
 }
 

@@ -23,6 +23,7 @@ export const TOOLS: readonly Tool[] = [
   { cmd: 'dnsmasq', pkg: 'dnsmasq-base', version: ['dnsmasq', '--version'], why: 'DHCP and DNS servers in labs', required: false },
   { cmd: 'udhcpc', pkg: 'udhcpc', version: ['udhcpc', '--help'], why: 'DHCP clients in labs', required: false },
   { cmd: 'curl', pkg: 'curl', version: ['curl', '--version'], why: 'HTTP checks', required: false },
+  { cmd: 'dig', pkg: 'bind9-dnsutils', version: ['dig', '-v'], why: 'dns checks', required: false },
 ];
 
 /** Full path of a command on PATH, without spawning anything. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinLabs, labFile } from '../../../src/lab/catalog.js';
 import { parseLab } from '../../../src/lab/load.js';
-import { batchText, dnsServerArgv, placement, shellLine } from '../../../src/plan/argv.js';
+import { batchText, digArgv, dnsServerArgv, placement, shellLine } from '../../../src/plan/argv.js';
 import { nsName, parseNsName } from '../../../src/plan/naming.js';
 import { inverse, type Op } from '../../../src/plan/ops.js';
 import { planLab } from '../../../src/plan/planner.js';
@@ -133,5 +133,17 @@ describe('dns services', () => {
   it('prints the dnsmasq command line a learner can type (snapshot)', () => {
     expect(shellLine(dns[0]!)).toMatchSnapshot();
     expect(shellLine(dns[0]!)).toMatch(/^ip netns exec netlab-x-server dnsmasq --keep-in-foreground .* &$/);
+  });
+
+  it('asks dig once, with a whole-second timeout of at least 1', () => {
+    const q = { server: '10.0.2.53', port: 5353, name: 'www.lab.test', type: 'AAAA' as const };
+    expect(digArgv('n', { ...q, timeoutMs: 300 })).toEqual(['nsenter', '--net=/run/netns/n', '--', 'dig', '@10.0.2.53', '-p', '5353', '+time=1', '+tries=1', 'www.lab.test', 'AAAA']);
+    expect(digArgv('n', { ...q, timeoutMs: 2500 })).toContain('+time=3');
+  });
+
+  it('keeps the check query apart from its title and resolves server and expected address', () => {
+    const checks = planLab(lab, 'x').stages[0]!.checks;
+    expect(checks[1]).toMatchObject({ kind: 'dns', query: 'gw.lab.test', name: 'dns client → server: gw.lab.test is router:a', target: '10.0.2.53', more: ['10.0.1.1'], port: 53 });
+    expect(checks[3]).toMatchObject({ kind: 'dns', query: 'nope.lab.test', more: [] });
   });
 });
