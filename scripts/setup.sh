@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(iproute2 nftables iputils-ping curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump)
+PKGS=(iproute2 nftables iputils-ping curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump bind9-dnsutils)
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" -ne 0 ]; then

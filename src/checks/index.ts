@@ -3,6 +3,7 @@ import type { Check } from '../lab/types.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { pool } from '../runner/pool.js';
 import { runTcp, runUdp } from './connect.js';
+import { runDns } from './dns.js';
 import { runHttp, runNatSource } from './http.js';
 import { runPing } from './ping.js';
 import { runCmd, runState } from './state.js';
@@ -20,6 +21,7 @@ export const CHECK_RUNNERS = {
   'nat-source': runNatSource,
   mtu: runMtu,
   path: runPath,
+  dns: runDns,
   state: runState,
   cmd: runCmd,
 } satisfies { [K in Check['kind']]: Runner<K> };

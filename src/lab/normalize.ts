@@ -95,7 +95,12 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
       at: [...at, 'dhcp_servers', i],
     }),
   );
-  (written.services ?? []).forEach((svc, i) => config.services.push({ node, kind: svc.kind, port: svc.port, at: [...at, 'services', i] }));
+  (written.services ?? []).forEach((svc, i) => {
+    const where: Path = [...at, 'services', i];
+    if (svc.kind !== 'dns') return config.services.push({ node, kind: svc.kind, port: svc.port, at: where });
+    const records = Object.entries(svc.records).map(([name, to]) => ({ name, to: parseTarget(to), toText: to, at: [...where, 'records', name] }));
+    return config.services.push({ node, kind: 'dns', port: svc.port ?? 53, records, at: where });
+  });
   (written.routes ?? []).forEach((r, i) => {
     config.routes.push({
       node,
@@ -237,6 +242,18 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
         via: c.via.map(parseTarget),
         viaText: c.via,
         maxHops: c.max_hops ?? 8,
+      };
+    case 'dns':
+      return {
+        ...base,
+        kind: 'dns',
+        name: `dns ${c.from} → ${c.server}: ${c.name}${c.address !== undefined ? ` is ${c.address}` : ''}`,
+        from: c.from,
+        ...aim(c.server),
+        query: c.name,
+        port: c.port ?? 53,
+        ...(c.type !== undefined ? { type: c.type } : {}),
+        ...(c.address !== undefined ? { address: parseTarget(c.address), addressText: c.address } : {}),
       };
     case 'state': {
       const query: StateQuery = c.address

@@ -1,5 +1,6 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
+import { dnsNameProblem } from './schema.js';
 import type { Path } from './source.js';
 import type { Address, Lab, Ref, Target } from './types.js';
 
@@ -226,11 +227,6 @@ export function checkRules(lab: Lab): RuleProblem[] {
         });
       }
     }
-    for (const svc of stage.config.services) {
-      const key = `${svc.node} ${svc.kind === 'udp-echo' ? 'udp' : 'tcp'} ${svc.port}`;
-      if (servicePorts.has(key)) out.push({ at: [...svc.at, 'port'], message: `node "${svc.node}" already has a service on ${key.split(' ').slice(1).join(' port ')}` });
-      servicePorts.add(key);
-    }
     for (const n of stage.config.nat) {
       if (!nodes.has(n.node)) continue;
       if (n.out !== undefined) knownIface({ node: n.node, ifname: n.out }, [...n.at, 'out']);
@@ -260,8 +256,11 @@ export function checkRules(lab: Lab): RuleProblem[] {
         if (r.out !== undefined) knownIface({ node: chain.node, ifname: r.out }, [...at, 'out']);
       });
     }
-    /** A check target must be an address, or a node (interface) that has one at this point of the lab. */
-    const checkTarget = (t: Target, text: string, at: Path): void => {
+    /**
+     * A check target must be an address, or a node (interface) that has one at this point of the lab; a DNS
+     * record's (staticOnly) needs a static one, because its server starts before any lease is taken.
+     */
+    const checkTarget = (t: Target, text: string, at: Path, staticOnly = false): void => {
       if (t.kind === 'address') {
         if (!parseCidr(t.address) || t.address.includes('/')) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
         return;
@@ -270,8 +269,22 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (t.ifname !== undefined && !knownIface({ node: t.node, ifname: t.ifname }, at)) return;
       const hasStatic = addrs.some((x) => x.a.node === t.node && (t.ifname === undefined || x.a.ifname === t.ifname));
       const hasLease = dhcpNets.some((x) => x.node === t.node && (t.ifname === undefined || x.ifname === t.ifname));
-      if (!hasStatic && !hasLease) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
+      if (!hasStatic && hasLease && staticOnly) out.push({ at, message: `"${text}" gets its address by DHCP; a DNS record needs a static address`, hint: 'name an address, or an interface with a static address' });
+      else if (!hasStatic && !hasLease) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
     };
+    for (const svc of stage.config.services) {
+      // A DNS server listens on UDP and TCP; netlab's services on one of them.
+      const protos = svc.kind === 'dns' ? ['udp', 'tcp'] : [svc.kind === 'udp-echo' ? 'udp' : 'tcp'];
+      const taken = protos.find((p) => servicePorts.has(`${svc.node} ${p} ${svc.port}`));
+      if (taken) out.push({ at: [...svc.at, 'port'], message: `node "${svc.node}" already has a service on ${taken} port ${svc.port}` });
+      for (const p of protos) servicePorts.add(`${svc.node} ${p} ${svc.port}`);
+      if (svc.kind !== 'dns') continue;
+      for (const r of svc.records) {
+        const problem = dnsNameProblem(r.name);
+        if (problem) out.push({ at: r.at, key: true, message: problem });
+        checkTarget(r.to, r.toText, r.at, true);
+      }
+    }
     const checkRegex = (re: string | undefined, at: Path): void => {
       if (re === undefined) return;
       try {
@@ -304,12 +317,21 @@ export function checkRules(lab: Lab): RuleProblem[] {
           if (fromOk && dev !== undefined) knownIface({ node: c.from, ifname: dev }, [...c.at, c.query.what, 'dev']);
           break;
         }
+        case 'dns': {
+          const problem = dnsNameProblem(c.query);
+          if (problem) out.push({ at: [...c.at, 'name'], message: problem });
+          if (c.address !== undefined) checkTarget(c.address, c.addressText ?? '', [...c.at, 'address']);
+          if (c.type === 'A' && c.address?.kind === 'address' && c.address.address.includes(':')) {
+            out.push({ at: [...c.at, 'type'], message: `type A answers hold IPv4 addresses, but ${c.address.address} is IPv6`, hint: 'write type: AAAA, or leave type out' });
+          }
+          break;
+        }
         case 'tcp':
         case 'udp':
         case 'mtu':
           break;
       }
-      if ('to' in c) checkTarget(c.to, c.toText, [...c.at, 'to']);
+      if ('to' in c) checkTarget(c.to, c.toText, [...c.at, c.kind === 'dns' ? 'server' : 'to']);
     }
   });
   return out;

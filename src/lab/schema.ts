@@ -11,6 +11,13 @@ export const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 /** Lab and step names: lower-case words joined by dashes. */
 export const SLUG = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
+/** Why a DNS name is not acceptable (labels of letters, digits, - and _, at most 253 characters), or undefined. */
+export function dnsNameProblem(name: string): string | undefined {
+  const label = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
+  if (name.length <= 253 && name.split('.').every((l) => label.test(l))) return undefined;
+  return `"${name}" is not a DNS name: dot-separated labels of letters, digits, - and _ (at most 63 characters each, no leading or trailing -), e.g. www.lab.test`;
+}
+
 const ifname = z.string().superRefine((s, ctx) => {
   const problem = ifnameProblem(s);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -158,11 +165,35 @@ export const DhcpServerSchema = z.strictObject({
   lease: duration.optional().describe('Lease time (default 1h; at least 2m).'),
 });
 
-/** A service netlab's own server program runs in the node, for checks to talk to. */
-export const ServiceSchema = z.strictObject({
-  kind: z.enum(['http', 'tcp-echo', 'udp-echo']).describe('http answers with its node name and the client address it saw.'),
-  port: port,
-});
+/** Every service kind, in the order the docs list them. */
+export const SERVICE_KINDS = ['http', 'tcp-echo', 'udp-echo', 'dns'] as const;
+
+/** A service in the node: netlab's own server program (http, tcp-echo, udp-echo) or a DNS server (dnsmasq). */
+export const ServiceSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.enum(['http', 'tcp-echo', 'udp-echo']).describe('http answers with its node name and the client address it saw.'),
+      port: port,
+    }),
+    z.strictObject({
+      kind: z.literal('dns').describe('A DNS server (dnsmasq) answering for the names in records, NXDOMAIN for any other.'),
+      port: port.optional().describe('UDP and TCP port (default 53).'),
+      records: z
+        .record(z.string(), z.string())
+        .describe('Name → an address, a node (its first address) or node:ifname, e.g. { www.lab.test: internet }.'),
+    }),
+  ],
+  {
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
+      return kind === undefined
+        ? `missing required key "kind": valid kinds are ${SERVICE_KINDS.join(', ')}`
+        : `unknown service kind ${JSON.stringify(kind)}: valid kinds are ${SERVICE_KINDS.join(', ')}`;
+    },
+  },
+);
 
 /** What a node may say: used both at the top level and inside steps (which add to it). */
 export const NodeConfigSchema = z.strictObject({
@@ -350,13 +381,24 @@ export const CmdCheckSchema = z
   })
   .refine((c) => (c.argv === undefined) !== (c.shell === undefined), { error: 'a cmd check needs exactly one of argv or shell' });
 
+export const DnsCheckSchema = z.strictObject({
+  kind: z.literal('dns'),
+  ...checkCommon,
+  from: z.string().describe('The node the query is sent from.'),
+  server: z.string().describe('The DNS server: an address, a node (its first address) or node:ifname.'),
+  name: z.string().describe('The name to look up (in dns checks, `name` is the query; the check\'s title is generated).'),
+  address: z.string().optional().describe('The answer must contain this: an address, a node or node:ifname.'),
+  type: z.enum(['A', 'AAAA']).optional().describe('Record type (default A, or AAAA when address is an IPv6 address).'),
+  port: port.optional().describe('Default 53.'),
+});
+
 /** Every check kind, in the order the docs list them. */
-export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'state', 'cmd'] as const;
+export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd'] as const;
 
 /** Every check kind; an unknown `kind` lists these. */
 export const CheckSchema = z.discriminatedUnion(
   'kind',
-  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, StateCheckSchema, CmdCheckSchema],
+  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema],
   {
     error: (iss) => {
       if (iss.code !== 'invalid_union') return undefined;

@@ -115,13 +115,18 @@ export interface FirewallChain {
   at: Path;
 }
 
-/** A service started in a node. */
-export interface Service {
-  node: string;
-  kind: 'http' | 'tcp-echo' | 'udp-echo';
-  port: number;
+/** A name a DNS service answers for, and the address (or node / node:ifname) it stands for. */
+export interface DnsRecord {
+  name: string;
+  to: Target;
+  toText: string;
   at: Path;
 }
+
+/** A service started in a node: one of netlab's own (one server program per node), or a DNS server (dnsmasq). */
+export type Service =
+  | { node: string; kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number; at: Path }
+  | { node: string; kind: 'dns'; port: number; records: DnsRecord[]; at: Path };
 
 /** A DHCP server on an interface of a node. gateway undefined: the server's own address; null: none. */
 export interface DhcpServer extends Ref {
@@ -226,6 +231,18 @@ export interface PathCheck extends TargetedCheck {
   maxHops: number;
 }
 
+/** A DNS lookup from a node: `to` is the server; the answer must exist (and contain `address`). */
+export interface DnsCheck extends TargetedCheck {
+  kind: 'dns';
+  /** The name looked up (`name:` in the lab file; the check's `name` is its title). */
+  query: string;
+  port: number;
+  /** Record type asked for; undefined: AAAA when the expected address is IPv6, else A. */
+  type?: 'A' | 'AAAA';
+  address?: Target;
+  addressText?: string;
+}
+
 /** What a state check reads. */
 export type StateQuery =
   | { what: 'address'; dev: string; cidr: string }
@@ -249,7 +266,7 @@ export interface CmdCheck extends CheckBase {
 }
 
 /** Every check kind (a union that grows by one member per kind). */
-export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | StateCheck | CmdCheck;
+export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | DnsCheck | StateCheck | CmdCheck;
 
 /** One stage of the lab's story. Stage 0 ("setup") is the top-level config and checks. */
 export interface Stage {

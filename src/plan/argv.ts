@@ -83,6 +83,7 @@ const IP_WORDS = {
   'nft-delete': () => undefined,
   'service-start': () => undefined,
   'dhcp-server': () => undefined,
+  'dns-server': () => undefined,
   'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: () => undefined,
@@ -102,7 +103,7 @@ export function placement(op: Op): Placement {
   if (op.kind === 'sysctl') return { where: 'sysctl', ns: op.ns };
   if (op.kind === 'netem-add' || op.kind === 'netem-del') return { where: 'tc', ns: op.ns };
   if (op.kind === 'nft-apply' || op.kind === 'nft-delete') return { where: 'nft', ns: op.ns };
-  if (op.kind === 'service-start' || op.kind === 'proc-stop' || op.kind === 'dhcp-server' || op.kind === 'dhcp-client') return { where: 'proc', ns: op.ns };
+  if (op.kind === 'service-start' || op.kind === 'proc-stop' || op.kind === 'dhcp-server' || op.kind === 'dns-server' || op.kind === 'dhcp-client') return { where: 'proc', ns: op.ns };
   if (ROOT_KINDS.has(op.kind)) return { where: 'root' };
   return { where: 'ns', ns: op.ns, phase: op.kind === 'link-add' && op.into !== undefined ? 1 : 2 };
 }
@@ -260,6 +261,25 @@ export function dhcpServerArgv(op: Op, files: { leases: string; log: string }): 
   ]);
 }
 
+/**
+ * dnsmasq as a DNS server only (no DHCP, no config file, no pid file), in the foreground so netlab owns its pid:
+ * it answers the host records, and `--local=/#/` makes every other name NXDOMAIN (no upstream, ever).
+ */
+export function dnsServerArgv(op: Op, log: string): string[] {
+  if (op.kind !== 'dns-server') throw new Error(`op ${op.kind} is not a DNS server`);
+  return inNamespace(op.ns, [
+    'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--local=/#/', `--port=${op.port}`,
+    ...op.records.map((r) => `--host-record=${r.name},${r.address}`),
+    '--pid-file=', `--log-facility=${log}`, '--log-queries', '--user=root', '--group=root',
+  ]);
+}
+
+/** argv of the dig a dns check runs: `dig @SERVER -p PORT NAME TYPE`, one try, `+time` in whole seconds (dig's minimum is 1). */
+export function digArgv(ns: string, q: { server: string; port: number; name: string; type: 'A' | 'AAAA'; timeoutMs: number }): string[] {
+  const secs = String(Math.max(1, Math.ceil(q.timeoutMs / 1000)));
+  return inNamespace(ns, ['dig', `@${q.server}`, '-p', String(q.port), `+time=${secs}`, '+tries=1', q.name, q.type]);
+}
+
 /** The udhcpc script netlab uses: it prints the lease and changes nothing (netlab applies it; no resolv.conf edits). */
 export const UDHCPC_HOOK = fileURLToPath(new URL('../../libexec/udhcpc-hook', import.meta.url));
 
@@ -283,6 +303,7 @@ export function shellLine(op: Op): string {
   if (p.where === 'tc') return `tc -n ${p.ns} ${tcWords(op).join(' ')}`;
   if (op.kind === 'service-start') return `${asShell(serviceArgv(op, `${op.node}.clients.jsonl`)).replace(process.execPath, 'node')} &`;
   if (op.kind === 'dhcp-server') return `${asShell(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` }))} &`;
+  if (op.kind === 'dns-server') return `${asShell(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`))} &`;
   if (op.kind === 'dhcp-client') return `${asShell(dhcpClientArgv(op))}   # then: ip -n ${op.ns} addr add LEASE dev ${op.ifname}; ip -n ${op.ns} route add default via ROUTER`;
   if (op.kind === 'proc-stop') return `# stop the ${op.what} of ${op.node} (kill its pid)`;
   if (p.where === 'nft') return `ip netns exec ${p.ns} nft -f - <<'NFT'\n${nftText(op)}NFT`;

@@ -52,6 +52,8 @@ export type Op =
   | { kind: 'service-start'; ns: string; node: string; services: { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[] }
   /** Starts dnsmasq as the DHCP server of one interface; gateway null hands out no default route. */
   | { kind: 'dhcp-server'; ns: string; node: string; ifname: string; start: string; end: string; netmask: string; gateway?: string | null; dns: string[]; leaseSecs: number }
+  /** Starts dnsmasq as a DNS server answering for these names only (NXDOMAIN for any other, no upstream). */
+  | { kind: 'dns-server'; ns: string; node: string; port: number; records: { name: string; address: string }[] }
   /** Asks for a lease on an interface (udhcpc) and configures the address and default route it got. */
   | { kind: 'dhcp-client'; ns: string; node: string; ifname: string }
   | { kind: 'proc-stop'; ns: string; node: string; what: string }
@@ -82,6 +84,7 @@ const INVERSE = {
   'nft-delete': () => undefined,
   'service-start': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: 'services' }),
   'dhcp-server': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `dhcp-server ${o.ifname}` }),
+  'dns-server': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `dns-server ${o.port}` }),
   'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: (o) => (o.previous === undefined ? undefined : { ...o, value: o.previous, previous: o.value }),

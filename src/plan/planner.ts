@@ -6,7 +6,8 @@ import type { LinkSpec, Op, Ruleset } from './ops.js';
 
 /**
  * A check ready to run: its namespace and target address resolved ('' for checks without a target), and `more`
- * holding the other addresses it names, resolved too (nat-source: the expected client; path: the hops).
+ * holding the other addresses it names, resolved too (nat-source: the expected client; path: the hops; dns: the
+ * expected answer).
  */
 export type PlannedCheck = Check & { stage: string; fromNs: string; target: string; more: string[] };
 
@@ -92,12 +93,17 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
   return ops;
 }
 
-/** Processes a stage starts: services (one server per node), DHCP servers, then DHCP clients. */
+/** Processes a stage starts: services (one server per node), DNS servers, DHCP servers, then DHCP clients. */
 function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[]): Op[] {
   const ops: Op[] = [];
-  const byNode = new Map<string, Config['services']>();
-  for (const svc of config.services) byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), svc]);
-  for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services: services.map(({ kind, port }) => ({ kind, port })) });
+  const byNode = new Map<string, { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[]>();
+  for (const svc of config.services) if (svc.kind !== 'dns') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
+  for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services });
+  for (const svc of config.services) {
+    if (svc.kind !== 'dns') continue;
+    const records = svc.records.map((r) => ({ name: r.name, address: resolveTarget(r.to, r.toText, addresses, []) }));
+    ops.push({ kind: 'dns-server', ns: ns(svc.node), node: svc.node, port: svc.port, records });
+  }
   for (const d of config.dhcpServers) {
     const own = addresses.map((a) => ({ a, c: parseCidr(a.cidr) })).find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c?.family === 4);
     const prefix = own?.c?.prefix ?? 24;
@@ -157,7 +163,14 @@ function resolveTarget(to: Target, text: string, addresses: readonly Address[], 
 function planCheck(c: Check, stage: string, ns: (node: string) => string, addresses: readonly Address[], leased: readonly DhcpClient[]): PlannedCheck {
   const resolve = (t: Target, text: string) => resolveTarget(t, text, addresses, leased);
   const target = 'to' in c ? resolve(c.to, c.toText) : '';
-  const more = c.kind === 'nat-source' ? [resolve(c.seenAs, c.seenAsText)] : c.kind === 'path' ? c.via.map((t, i) => resolve(t, c.viaText[i] ?? '')) : [];
+  const more =
+    c.kind === 'nat-source'
+      ? [resolve(c.seenAs, c.seenAsText)]
+      : c.kind === 'path'
+        ? c.via.map((t, i) => resolve(t, c.viaText[i] ?? ''))
+        : c.kind === 'dns' && c.address !== undefined
+          ? [resolve(c.address, c.addressText ?? '')]
+          : [];
   return { ...c, stage, fromNs: ns(c.from), target, more };
 }
 

@@ -9,7 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
-import { requestLease, startDhcpServer, startServices, type LabProcess, type Lease } from './processes.js';
+import { requestLease, startDhcpServer, startDnsServer, startServices, type LabProcess, type Lease } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { alive, listNamespaces, runDir, type StateRecord } from './state.js';
 
@@ -74,10 +74,11 @@ export class Executor {
     await this.fanOut(phase1);
     await this.fanOut(ops.filter((o) => toolOf(o) !== undefined && placement(o).where !== 'root' && !phase1.includes(o)));
     for (const o of ops) {
-      if (o.kind !== 'service-start' && o.kind !== 'dhcp-server') continue;
+      if (o.kind !== 'service-start' && o.kind !== 'dhcp-server' && o.kind !== 'dns-server') continue;
       if (!this.procs) throw new Error('services need a run directory');
       this.signal?.throwIfAborted();
-      const started = o.kind === 'service-start' ? await startServices(o, this.procs.runDir) : await startDhcpServer(o, this.procs.runDir);
+      const dir = this.procs.runDir;
+      const started = o.kind === 'service-start' ? await startServices(o, dir) : o.kind === 'dns-server' ? await startDnsServer(o, dir) : await startDhcpServer(o, dir);
       this.applied.push(o);
       await this.procs.onProcess(started);
     }

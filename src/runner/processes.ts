@@ -1,10 +1,10 @@
-// Lab processes: services and DHCP servers started inside a namespace and waited for until ready; DHCP client runs.
+// Lab processes: services, DNS and DHCP servers started inside a namespace and waited for until ready; DHCP client runs.
 import { createInterface } from 'node:readline';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import { parseCidr } from '../lab/ip.js';
-import { dhcpClientArgv, dhcpServerArgv, serviceArgv } from '../plan/argv.js';
+import { dhcpClientArgv, dhcpServerArgv, dnsServerArgv, serviceArgv } from '../plan/argv.js';
 import type { Op } from '../plan/ops.js';
 import { run, spawnDetached } from './exec.js';
 import { procStart, type ProcRef } from './state.js';
@@ -74,6 +74,25 @@ async function waitBound(pid: number, proto: 'udp' | 'tcp', port: number, timeou
   return false;
 }
 
+/** The last lines of a dnsmasq log, as `: line | line` for an error message ('' when there is none). */
+function lastLines(file: string): string {
+  try {
+    const text = readFileSync(file, 'utf8').trim().split('\n').slice(-2).join(' | ');
+    return text ? `: ${text}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Kills a server that did not start. */
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
 /** Files of one DHCP server in the instance's run directory. */
 export function dhcpFiles(runDir: string, node: string, ifname: string): { leases: string; log: string } {
   return { leases: join(runDir, `${node}.${ifname}.leases`), log: join(runDir, `${node}.${ifname}.dnsmasq.log`) };
@@ -86,20 +105,28 @@ export async function startDhcpServer(op: Extract<Op, { kind: 'dhcp-server' }>, 
   const proc = spawnDetached(dhcpServerArgv(op, files), { logFile: files.log });
   proc.release();
   if (!(await waitBound(proc.pid, 'udp', 67, timeoutMs))) {
-    let log = '';
-    try {
-      log = readFileSync(files.log, 'utf8').trim().split('\n').slice(-2).join(' | ');
-    } catch {
-      /* no log */
-    }
-    try {
-      process.kill(proc.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    throw new BuildError(`the DHCP server of ${op.node}:${op.ifname} did not start${log ? `: ${log}` : ''}`);
+    kill(proc.pid);
+    throw new BuildError(`the DHCP server of ${op.node}:${op.ifname} did not start${lastLines(files.log)}`);
   }
   return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `dhcp-server ${op.ifname}` };
+}
+
+/** Log file of one DNS server in the instance's run directory. */
+export function dnsLog(runDir: string, node: string, port: number): string {
+  return join(runDir, `${node}.dns${port}.dnsmasq.log`);
+}
+
+/** Starts dnsmasq for a dns-server op and resolves once it listens on its UDP port. */
+export async function startDnsServer(op: Extract<Op, { kind: 'dns-server' }>, runDir: string, timeoutMs = 5_000): Promise<LabProcess> {
+  mkdirSync(runDir, { recursive: true });
+  const log = dnsLog(runDir, op.node, op.port);
+  const proc = spawnDetached(dnsServerArgv(op, log), { logFile: log });
+  proc.release();
+  if (!(await waitBound(proc.pid, 'udp', op.port, timeoutMs))) {
+    kill(proc.pid);
+    throw new BuildError(`the DNS server of ${op.node} (port ${op.port}) did not start${lastLines(log)}`);
+  }
+  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `dns-server ${op.port}` };
 }
 
 /** A lease a DHCP client got. */

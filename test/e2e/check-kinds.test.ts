@@ -4,14 +4,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { CHECK_KINDS } from '../../src/lab/schema.js';
 import type { RunReport } from '../../src/report/model.js';
 import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
 
-/** The NAT lab of the services tests, with a smaller MTU on the internet side, and these checks. */
+/** The NAT lab of the services tests, with a smaller MTU on the internet side, a DNS server there, and these checks. */
 function labWith(checks: object[], name: string): string {
   const base = readFileSync('test/fixtures/labs/nat-services.yaml', 'utf8')
     .replace('name: nat-services', `name: ${name}`)
-    .replace('  gw:\n    forwarding: true', '  gw:\n    forwarding: true\n    interfaces: { up: { mtu: 1400 } }');
+    .replace('  gw:\n    forwarding: true', '  gw:\n    forwarding: true\n    interfaces: { up: { mtu: 1400 } }')
+    .replace('services: [{ kind: http, port: 80 }]', 'services: [{ kind: http, port: 80 }, { kind: dns, records: { www.lab.test: internet } }]');
   const text = base.replace(/^checks:[\s\S]*$/m, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}`).join('\n')}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'netlab-checks-'));
   writeFileSync(join(dir, `${name}.yaml`), text);
@@ -34,6 +36,8 @@ const CHECKS: Spec[] = [
   { kind: 'mtu', from: 'vm', to: 'internet', size: 1500, expect: 'fail' },
   { kind: 'path', from: 'vm', to: 'internet', via: ['10.0.2.2', 'gw:lan'], expect: 'pass' },
   { kind: 'path', from: 'vm', to: 'internet', via: ['gw:lan'], expect: 'fail' },
+  { kind: 'dns', from: 'vm', server: 'internet', name: 'www.lab.test', address: 'internet', expect: 'pass' },
+  { kind: 'dns', from: 'vm', server: 'internet', name: 'nope.lab.test', expect: 'fail' },
   { kind: 'state', node: 'nat', sysctl: { key: 'net.ipv4.ip_forward', value: 1 }, expect: 'pass' },
   { kind: 'state', node: 'vm', route: { dst: 'default', via: '10.0.2.2' }, expect: 'pass' },
   { kind: 'state', node: 'vm', address: { dev: 'eth0', cidr: '10.0.2.99/24' }, expect: 'fail' },
@@ -53,7 +57,7 @@ async function run(file: string, id: string): Promise<{ code: number | undefined
 describeRoot('every check kind (real namespaces)', () => {
   it('covers every kind, each with a passing and a failing expectation', () => {
     const kinds = new Set(CHECKS.map((c) => c.kind));
-    expect([...kinds].sort()).toEqual(['cmd', 'http', 'mtu', 'nat-source', 'path', 'ping', 'state', 'tcp', 'udp']);
+    expect([...kinds].sort()).toEqual([...CHECK_KINDS].sort());
     for (const k of kinds) expect(new Set(CHECKS.filter((c) => c.kind === k).map((c) => c.expect)).size, k).toBe(2);
   });
 
@@ -67,6 +71,8 @@ describeRoot('every check kind (real namespaces)', () => {
     expect(byName['path vm → internet via 10.0.2.2, gw:lan']).toBe('path 10.0.2.2 → 192.168.3.1 → 203.0.113.10');
     expect(byName['internet sees vm as nat:wan']).toBe('the service saw 192.168.3.101');
     expect(byName['1500-byte packets vm → internet (DF)']).toMatch(/MTU is 1400|dropped/);
+    expect(byName['dns vm → internet: www.lab.test is internet']).toBe('resolved to 203.0.113.10');
+    expect(byName['dns vm → internet: nope.lab.test']).toBe('NXDOMAIN');
   });
 
   it('with every expectation flipped, every check reports that it did not hold, exit 1', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinLabs, labFile } from '../../../src/lab/catalog.js';
 import { parseLab } from '../../../src/lab/load.js';
-import { batchText, placement, shellLine } from '../../../src/plan/argv.js';
+import { batchText, digArgv, dnsServerArgv, placement, shellLine } from '../../../src/plan/argv.js';
 import { nsName, parseNsName } from '../../../src/plan/naming.js';
 import { inverse, type Op } from '../../../src/plan/ops.js';
 import { planLab } from '../../../src/plan/planner.js';
@@ -90,5 +90,60 @@ describe('nftables rulesets', () => {
     expect(inverse(nft[0]!)).toEqual({ kind: 'nft-delete', ns: 'netlab-x-nat' });
     const again: Op = { kind: 'nft-apply', ns: 'n', ruleset: { nat: [], forwards: [], chains: [] }, previous: (nft[0] as Extract<Op, { kind: 'nft-apply' }>).ruleset };
     expect(inverse(again)).toMatchObject({ kind: 'nft-apply', ruleset: { nat: [{ kind: 'masquerade' }] } });
+  });
+});
+
+describe('dns services', () => {
+  const lab = parseLab(readFileSync('test/fixtures/labs/dns.yaml', 'utf8'), 'dns.yaml');
+  const ops = planLab(lab, 'x').stages[0]!.ops;
+  const dns = ops.filter((o) => o.kind === 'dns-server');
+
+  it('starts one dnsmasq per dns service, records resolved to addresses (IPv4 preferred for a node)', () => {
+    expect(dns).toEqual([
+      {
+        kind: 'dns-server',
+        ns: 'netlab-x-server',
+        node: 'server',
+        port: 53,
+        records: [
+          { name: 'www.lab.test', address: '10.0.2.53' },
+          { name: 'gw.lab.test', address: '10.0.1.1' },
+          { name: 'v6.lab.test', address: '2001:db8::1' },
+        ],
+      },
+    ]);
+    expect(ops.some((o) => o.kind === 'service-start')).toBe(false);
+    expect(placement(dns[0]!)).toEqual({ where: 'proc', ns: 'netlab-x-server' });
+    expect(inverse(dns[0]!)).toEqual({ kind: 'proc-stop', ns: 'netlab-x-server', node: 'server', what: 'dns-server 53' });
+  });
+
+  it('runs dnsmasq in the foreground, DNS only, with no upstream and every other name NXDOMAIN', () => {
+    const argv = dnsServerArgv(dns[0]!, '/run/netlab/x/server.dns53.dnsmasq.log');
+    expect(argv.slice(0, 3)).toEqual(['nsenter', '--net=/run/netns/netlab-x-server', '--']);
+    expect(argv).toEqual(expect.arrayContaining(['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--local=/#/', '--port=53']));
+    expect(argv.filter((a) => a.startsWith('--host-record='))).toEqual([
+      '--host-record=www.lab.test,10.0.2.53',
+      '--host-record=gw.lab.test,10.0.1.1',
+      '--host-record=v6.lab.test,2001:db8::1',
+    ]);
+    expect(argv.some((a) => a.startsWith('--server') || a.startsWith('--dhcp'))).toBe(false);
+    expect(argv).toContain('--log-facility=/run/netlab/x/server.dns53.dnsmasq.log');
+  });
+
+  it('prints the dnsmasq command line a learner can type (snapshot)', () => {
+    expect(shellLine(dns[0]!)).toMatchSnapshot();
+    expect(shellLine(dns[0]!)).toMatch(/^ip netns exec netlab-x-server dnsmasq --keep-in-foreground .* &$/);
+  });
+
+  it('asks dig once, with a whole-second timeout of at least 1', () => {
+    const q = { server: '10.0.2.53', port: 5353, name: 'www.lab.test', type: 'AAAA' as const };
+    expect(digArgv('n', { ...q, timeoutMs: 300 })).toEqual(['nsenter', '--net=/run/netns/n', '--', 'dig', '@10.0.2.53', '-p', '5353', '+time=1', '+tries=1', 'www.lab.test', 'AAAA']);
+    expect(digArgv('n', { ...q, timeoutMs: 2500 })).toContain('+time=3');
+  });
+
+  it('keeps the check query apart from its title and resolves server and expected address', () => {
+    const checks = planLab(lab, 'x').stages[0]!.checks;
+    expect(checks[1]).toMatchObject({ kind: 'dns', query: 'gw.lab.test', name: 'dns client → server: gw.lab.test is router:a', target: '10.0.2.53', more: ['10.0.1.1'], port: 53 });
+    expect(checks[3]).toMatchObject({ kind: 'dns', query: 'nope.lab.test', more: [] });
   });
 });
