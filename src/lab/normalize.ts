@@ -247,10 +247,10 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
       return {
         ...base,
         kind: 'dns',
-        name: `dns ${c.from} → ${c.server}: ${c.name}${c.address !== undefined ? ` is ${c.address}` : ''}`,
+        name: c.name ?? `dns ${c.from} → ${c.server}: ${c.query}${c.address !== undefined ? ` is ${c.address}` : ''}`,
         from: c.from,
         ...aim(c.server),
-        query: c.name,
+        query: c.query,
         port: c.port ?? 53,
         ...(c.type !== undefined ? { type: c.type } : {}),
         ...(c.address !== undefined ? { address: parseTarget(c.address), addressText: c.address } : {}),

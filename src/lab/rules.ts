@@ -319,7 +319,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
         }
         case 'dns': {
           const problem = dnsNameProblem(c.query);
-          if (problem) out.push({ at: [...c.at, 'name'], message: problem });
+          if (problem) out.push({ at: [...c.at, 'query'], message: problem });
           if (c.address !== undefined) checkTarget(c.address, c.addressText ?? '', [...c.at, 'address']);
           if (c.type === 'A' && c.address?.kind === 'address' && c.address.address.includes(':')) {
             out.push({ at: [...c.at, 'type'], message: `type A answers hold IPv4 addresses, but ${c.address.address} is IPv6`, hint: 'write type: AAAA, or leave type out' });

@@ -386,7 +386,7 @@ export const DnsCheckSchema = z.strictObject({
   ...checkCommon,
   from: z.string().describe('The node the query is sent from.'),
   server: z.string().describe('The DNS server: an address, a node (its first address) or node:ifname.'),
-  name: z.string().describe('The name to look up (in dns checks, `name` is the query; the check\'s title is generated).'),
+  query: z.string().describe('The name to look up, e.g. www.lab.test.'),
   address: z.string().optional().describe('The answer must contain this: an address, a node or node:ifname.'),
   type: z.enum(['A', 'AAAA']).optional().describe('Record type (default A, or AAAA when address is an IPv6 address).'),
   port: port.optional().describe('Default 53.'),

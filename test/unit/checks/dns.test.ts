@@ -71,7 +71,7 @@ describe('noReply', () => {
 
 describe('runDns outcomes', () => {
   const check = {
-    kind: 'dns', id: 'setup/1', stage: 'setup', name: 'dns', expect: 'pass', timeoutMs: 500, at: [], from: 'c', fromNs: 'netlab-x-c',
+    kind: 'dns', id: 'setup/1', stage: 'setup', name: 'dns', expect: 'pass', timeoutMs: 500, retries: 0, at: [], from: 'c', fromNs: 'netlab-x-c',
     to: { kind: 'node', node: 's' }, toText: 's', target: '10.0.2.53', more: ['10.0.2.53'], query: 'www.lab.test', port: 53,
   } as PlannedCheck & { kind: 'dns' };
   const answer = (r: Partial<RunResult>) => vi.mocked(run).mockResolvedValueOnce({ argv: [], exitCode: 0, stdout: '', stderr: '', durationMs: 1, timedOut: false, ...r });
