@@ -26,6 +26,14 @@ const CheckResultSchema = z
     detail: z.string().describe('Short description of the outcome, e.g. "reply, TTL 63"'),
     durationMs: z.number().nonnegative(),
     hint: z.string().exactOptional().describe('What to look at when the check is not as expected'),
+    matrix: z
+      .object({
+        name: z.string().describe('The matrix\'s name (per stage)'),
+        from: z.string().describe('Source side of the cell as written in the matrix: a group or a member'),
+        to: z.string().describe('Target side of the cell as written in the matrix: a group or a member'),
+      })
+      .exactOptional()
+      .describe('Set when the check is one pair of a reachability matrix (kind: matrix in the lab file)'),
     evidence: EvidenceSchema,
   })
   .describe('One check: what was expected, what happened, and the evidence');
