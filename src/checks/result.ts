@@ -1,4 +1,5 @@
 // The result of one check: what was expected, what happened, why, and the evidence. A failure is data, not an exception.
+import type { MatrixCell } from '../lab/types.js';
 import type { PlannedCheck } from '../plan/planner.js';
 
 export interface Evidence {
@@ -30,6 +31,8 @@ export interface CheckResult {
   attempts?: number;
   /** What the lab's state says about a check that did not hold, e.g. "ns2 has no route to 10.10.10.2". */
   findings?: string[];
+  /** Set when the check is one pair of a reachability matrix: the matrix and its cell. */
+  matrix?: MatrixCell;
   evidence: Evidence;
 }
 
@@ -55,6 +58,7 @@ export function makeResult(
     detail,
     durationMs: r.durationMs,
     ...(c.hint !== undefined ? { hint: c.hint } : {}),
+    ...(c.matrix !== undefined ? { matrix: { ...c.matrix } } : {}),
     evidence: { argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr },
   };
 }

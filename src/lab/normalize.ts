@@ -2,9 +2,10 @@
 import { parseDuration } from './duration.js';
 import { describeQuery } from './describe.js';
 import { parseCidr } from './ip.js';
-import { parsePercent, type WrittenCheck, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
+import { expandMatrix } from './matrix.js';
+import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
-import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Netem, Ref, Stage, StateQuery, Target } from './types.js';
+import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Matrix, Netem, Ref, Stage, StateQuery, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -166,7 +167,8 @@ function normalizeDevice(d: WrittenDevice, at: Path): Device {
   }
 }
 
-function parseTarget(text: string): Target {
+/** A written target: a node, node:ifname, or (anything else) an address, checked by the rules. */
+export function parseTarget(text: string): Target {
   if (parseCidr(text) === undefined && /^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_.-]+)?$/.test(text)) {
     const [node, ifname] = text.split(':') as [string, string | undefined];
     return ifname === undefined ? { kind: 'node', node } : { kind: 'node', node, ifname };
@@ -174,7 +176,10 @@ function parseTarget(text: string): Target {
   return { kind: 'address', address: text };
 }
 
-function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path): Check {
+/** A written check of a kind that runs as is (a matrix expands into these). */
+type WrittenProbeCheck = Exclude<WrittenCheck, { kind: 'matrix' }>;
+
+function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: Path): Check {
   const expect = c.expect ?? 'pass';
   const timeoutMs = c.timeout !== undefined ? (parseDuration(c.timeout) ?? 0) : DEFAULT_TIMEOUT_MS[expect];
   const base = {
@@ -283,6 +288,49 @@ function normalizeCheck(c: WrittenCheck, stage: string, index: number, at: Path)
   }
 }
 
+/** The written check a matrix pair runs: its probe from one member to another, pass for yes and fail for no. */
+function probeCheck(w: WrittenMatrix, from: string, to: string, expect: 'pass' | 'fail'): WrittenProbeCheck {
+  const { timeout, hint, retries, within } = w;
+  const common = {
+    from: from.split(':')[0] as string,
+    to,
+    expect,
+    ...(timeout !== undefined ? { timeout } : {}),
+    ...(hint !== undefined ? { hint } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+    ...(within !== undefined ? { within } : {}),
+  };
+  const p = w.probe === undefined || w.probe === 'ping' ? { kind: 'ping' as const } : w.probe;
+  return p.kind === 'ping' ? { ...common, kind: 'ping' } : p.kind === 'tcp' ? { ...common, kind: 'tcp', port: p.port } : { ...common, ...p, kind: 'http' };
+}
+
+/** What a matrix's check names add after the pair: nothing for ping, the port (and path) otherwise. */
+function probeSuffix(w: WrittenMatrix): string {
+  const p = w.probe;
+  if (p === undefined || p === 'ping' || p.kind === 'ping') return '';
+  return p.kind === 'tcp' ? ` tcp/${p.port}` : ` http :${p.port ?? 80}${p.path ?? '/'}`;
+}
+
+/** The checks of one stage: ordinary checks as written, matrices expanded into one check per pair (ids `<stage>/<n>.<k>`). */
+function normalizeChecks(written: WrittenCheck[], stage: string, nodes: ReadonlySet<string>, at: Path): { checks: Check[]; matrices: Matrix[] } {
+  const checks: Check[] = [];
+  const matrices: Matrix[] = [];
+  written.forEach((c, i) => {
+    if (c.kind !== 'matrix') return void checks.push(normalizeCheck(c, stage, i, [...at, i]));
+    const m = expandMatrix(c, `matrix ${i + 1}`, nodes, [...at, i]);
+    matrices.push(m);
+    let k = 0;
+    for (const e of m.entries) {
+      for (const p of e.pairs) {
+        const sides = p.from === p.fromSide && p.to === p.toSide ? '' : ` (${p.fromSide} → ${p.toSide})`;
+        const check = normalizeCheck(probeCheck(c, p.from, p.to, e.expect), stage, i, e.at);
+        checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${p.from} → ${p.to}${probeSuffix(c)}${sides}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide } });
+      }
+    }
+  });
+  return { checks, matrices };
+}
+
 /** Addresses written on a link endpoint or a device go to the stage's config: static ones, or a DHCP client. */
 function addAddresses(config: Config, ref: Ref, written: string | string[] | undefined, at: Path): void {
   list(written).forEach((cidr, i) => {
@@ -294,7 +342,8 @@ function addAddresses(config: Config, ref: Ref, written: string | string[] | und
 
 /** Builds the model from a schema-valid written lab. Semantic rules run on the result (rules.ts). */
 export function normalize(w: WrittenLab, file: string): Lab {
-  const setup: Stage = { name: 'setup', title: 'Build the topology', config: emptyConfig(), checks: [] };
+  const setup: Stage = { name: 'setup', title: 'Build the topology', config: emptyConfig(), checks: [], matrices: [] };
+  const nodeSet = new Set(Object.keys(w.nodes));
   const veths = (w.links ?? []).map((l, i) => {
     const [ea, eb] = l.endpoints;
     const refOf = (e: WrittenEndpoint) => splitRef(typeof e === 'string' ? e : e.at);
@@ -314,7 +363,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
     return normalizeDevice(d, at);
   });
   for (const [name, cfg] of Object.entries(w.nodes)) addNodeConfig(setup.config, name, cfg, ['nodes', name]);
-  setup.checks = (w.checks ?? []).map((c, i) => normalizeCheck(c, 'setup', i, ['checks', i]));
+  Object.assign(setup, normalizeChecks(w.checks ?? [], 'setup', nodeSet, ['checks']));
 
   const steps: Stage[] = (w.steps ?? []).map((s, si) => {
     const config = emptyConfig();
@@ -324,7 +373,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
       title: s.title ?? s.name,
       ...(s.explain !== undefined ? { explain: s.explain } : {}),
       config,
-      checks: (s.checks ?? []).map((c, i) => normalizeCheck(c, s.name, i, ['steps', si, 'checks', i])),
+      ...normalizeChecks(s.checks ?? [], s.name, nodeSet, ['steps', si, 'checks']),
     };
   });
 

@@ -1,6 +1,7 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
 import { dnsNameProblem } from './schema.js';
+import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
 import type { Address, Lab, Ref, Target } from './types.js';
 
@@ -293,7 +294,16 @@ export function checkRules(lab: Lab): RuleProblem[] {
         out.push({ at, message: `not a valid regular expression: ${(e as Error).message}` });
       }
     };
+    out.push(
+      ...matrixProblems(stage.matrices, {
+        nodes,
+        source: (t, at) => knownNode(t.node, at) && t.ifname !== undefined && knownIface({ node: t.node, ifname: t.ifname }, at),
+        target: checkTarget,
+      }),
+    );
     for (const c of stage.checks) {
+      // Checks a matrix expanded into were checked above, where its groups and keys are written.
+      if (c.matrix) continue;
       const fromOk = knownNode(c.from, [...c.at, c.kind === 'state' || c.kind === 'cmd' ? 'node' : 'from']);
       switch (c.kind) {
         case 'ping':

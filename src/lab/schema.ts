@@ -392,13 +392,42 @@ export const DnsCheckSchema = z.strictObject({
   port: port.optional().describe('Default 53.'),
 });
 
+
+/** A group of a matrix: letters, digits, _ and -, starting with a letter (so "A -> B" keys split unambiguously). */
+export const MATRIX_GROUP = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** How a matrix probes a pair: ping, or a TCP connect / HTTP GET to a port. */
+export const MatrixProbeSchema = z.union([
+  z.literal('ping'),
+  z.strictObject({ kind: z.literal('ping') }),
+  z.strictObject({ kind: z.literal('tcp'), port }),
+  z.strictObject({ kind: z.literal('http'), port: port.optional(), path: z.string().regex(/^\/[^\s]*$/, 'a path starting with /').optional() }),
+]);
+
+/** A reachability matrix: groups of members and "A -> B" / "A <-> B": yes|no; expands into one check per pair. */
+export const MatrixCheckSchema = z.strictObject({
+  kind: z.literal('matrix'),
+  name: z.string().optional(),
+  hint: checkCommon.hint,
+  timeout: checkCommon.timeout,
+  retries: checkCommon.retries,
+  within: checkCommon.within,
+  probe: MatrixProbeSchema.optional().describe('ping (default), { kind: tcp, port } or { kind: http, port, path }.'),
+  groups: z
+    .record(z.string().regex(MATRIX_GROUP, 'group names are letters, digits, _ and -, starting with a letter'), z.array(z.string()))
+    .describe('Group → members: nodes, node:ifname, or addresses (addresses only as targets).'),
+  expect: z
+    .record(z.string(), z.union([z.enum(['yes', 'no']), z.boolean()], { error: (iss) => `${JSON.stringify(iss.input)} is not yes or no (true or false)` }))
+    .describe('"A -> B" or "A <-> B" (A, B: a group or a member) → yes or no.'),
+});
+
 /** Every check kind, in the order the docs list them. */
-export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd'] as const;
+export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd', 'matrix'] as const;
 
 /** Every check kind; an unknown `kind` lists these. */
 export const CheckSchema = z.discriminatedUnion(
   'kind',
-  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema],
+  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema, MatrixCheckSchema],
   {
     error: (iss) => {
       if (iss.code !== 'invalid_union') return undefined;
@@ -442,6 +471,7 @@ export const LabSchema = z.strictObject({
 export type WrittenLab = z.infer<typeof LabSchema>;
 export type WrittenNodeConfig = z.infer<typeof NodeConfigSchema>;
 export type WrittenCheck = z.infer<typeof CheckSchema>;
+export type WrittenMatrix = z.infer<typeof MatrixCheckSchema>;
 export type WrittenEndpoint = z.infer<typeof EndpointSchema>;
 export type WrittenDevice = z.infer<typeof DeviceSchema>;
 export type WrittenInterface = z.infer<typeof InterfaceSchema>;

@@ -176,6 +176,33 @@ export interface CheckBase {
   at: Path;
   /** The node the check runs in (`node:` in state and cmd checks). */
   from: string;
+  /** Set on the checks a `kind: matrix` expanded into: the matrix and the cell (source and target side) they fill. */
+  matrix?: MatrixCell;
+}
+
+/** Where a check expanded from a matrix belongs: the matrix's name and the sides of its cell, as written. */
+export interface MatrixCell {
+  name: string;
+  from: string;
+  to: string;
+}
+
+/** One `expect:` entry of a matrix: its key split into sides (absent when malformed), and the pairs it expands to. */
+export interface MatrixEntry {
+  key: string;
+  sides?: { from: string; to: string; both: boolean };
+  expect: 'pass' | 'fail';
+  /** Source member → target member, self pairs (same node) left out; one check each. */
+  pairs: { from: string; to: string; fromSide: string; toSide: string }[];
+  at: Path;
+}
+
+/** A matrix as written, kept beside the checks it expanded into so the rules can point at its groups and keys. */
+export interface Matrix {
+  name: string;
+  groups: { name: string; members: string[] }[];
+  entries: MatrixEntry[];
+  at: Path;
 }
 
 /** Checks that send to a target. */
@@ -275,6 +302,8 @@ export interface Stage {
   explain?: string;
   config: Config;
   checks: Check[];
+  /** The stage's matrices as written; their checks are in `checks`. */
+  matrices: Matrix[];
 }
 
 export interface LabNode {

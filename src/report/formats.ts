@@ -1,4 +1,4 @@
 // The report formats, apart from their renderers so the CLI can list them without loading any renderer.
 
-export const FORMATS = ['table', 'json', 'junit', 'tap', 'markdown', 'csv'] as const;
+export const FORMATS = ['table', 'json', 'junit', 'tap', 'markdown', 'csv', 'matrix'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -3,6 +3,7 @@ import { renderCsv } from './csv.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { renderMatrix } from './matrix.js';
 import type { RunReport } from './model.js';
 import { renderTable } from './table.js';
 import { renderTap } from './tap.js';
@@ -18,6 +19,7 @@ const RENDERERS = {
   tap: (r) => renderTap(r),
   markdown: (r) => renderMarkdown(r),
   csv: (r) => renderCsv(r),
+  matrix: (r, color) => renderMatrix(r, color),
 } satisfies { [K in Format]: (r: RunReport, color: boolean) => string };
 
 /** Renders a report in one format. */

@@ -1,10 +1,26 @@
-// Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, the closing line, failures with hints.
+// Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, matrix grids, the closing line, failures with hints.
 import { formatMs } from '../lab/duration.js';
+import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
 import { closingLine, type RunReport } from './model.js';
 
 /** Text made safe for a table cell or list item: Markdown punctuation and HTML escaped, line breaks as <br>. */
 export function markdownText(s: string): string {
   return s.replace(/[\\`*_[\]<>|&]/g, '\\$&').replace(/\r?\n/g, '<br>');
+}
+
+const textOf = (cell: GridCell | undefined) => (cell ? cellText(cell).text : '');
+
+/** Every matrix of the report as a Markdown table under a heading: rows sources, columns targets. */
+export function markdownGrids(report: RunReport): string[] {
+  const row = (cells: string[]) => `| ${cells.map(markdownText).join(' | ')} |`;
+  return matrixGrids(report).flatMap((g) => [
+    `#### ${markdownText(g.name)} (${markdownText(g.stage)})`,
+    '',
+    row(['from \\ to', ...g.cols]),
+    `|---|${g.cols.map(() => ':---:|').join('')}`,
+    ...g.rows.map((r) => row([r, ...g.cols.map((c) => textOf(gridCell(g, r, c)))])),
+    '',
+  ]);
 }
 
 /** The report as GitHub-flavoured Markdown. */
@@ -27,6 +43,7 @@ export function renderMarkdown(report: RunReport): string {
       }
     });
     lines.push('');
+    lines.push(...markdownGrids(report));
   } else {
     lines.push('No checks ran.', '');
   }

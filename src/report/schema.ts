@@ -31,6 +31,14 @@ const CheckResultSchema = z
       .array(z.string())
       .exactOptional()
       .describe('For a check that did not hold: what the lab\'s state shows, e.g. a missing route or an nftables rule that dropped packets'),
+    matrix: z
+      .object({
+        name: z.string().describe('The matrix\'s name (per stage)'),
+        from: z.string().describe('Source side of the cell as written in the matrix: a group or a member'),
+        to: z.string().describe('Target side of the cell as written in the matrix: a group or a member'),
+      })
+      .exactOptional()
+      .describe('Set when the check is one pair of a reachability matrix (kind: matrix in the lab file)'),
     evidence: EvidenceSchema,
   })
   .describe('One check: what was expected, what happened, and the evidence');

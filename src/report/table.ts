@@ -1,7 +1,8 @@
-// Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then hints and the closing line.
+// Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then any matrix grids, hints and the closing line.
 import Table from 'cli-table3';
 import { formatMs } from '../lab/duration.js';
 import { bold, dim, green, red, yellow } from './color.js';
+import { renderGrids } from './matrix.js';
 import { closingLine, type RunReport } from './model.js';
 
 export function renderTable(report: RunReport, color: boolean): string {
@@ -31,6 +32,8 @@ export function renderTable(report: RunReport, color: boolean): string {
   });
   const lines = [bold(color, `${report.title}`) + dim(color, `  (lab ${report.lab}, instance ${report.instance})`)];
   if (report.summary.total) lines.push(table.toString());
+  const grids = renderGrids(report, color, false);
+  if (grids) lines.push('', grids);
   if (failedHints.length) lines.push('', ...failedHints);
   if (report.aborted) lines.push('', yellow(color, `stopped early: ${report.aborted}`));
   lines.push('', closingLine(report.summary));

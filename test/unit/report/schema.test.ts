@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJson } from '../../../src/report/json.js';
 import { reportJsonSchema, RunReportSchema } from '../../../src/report/schema.js';
 import { fixtureReport } from './fixture.js';
+import { matrixReport } from './matrix-fixture.js';
 
 type JsonSchema = { type?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema };
 
@@ -31,6 +32,7 @@ describe('JSON report schema', () => {
   it.each([
     ['complete', fixtureReport()],
     ['aborted', fixtureReport({ aborted: 'interrupted by SIGINT' })],
+    ['matrix', matrixReport()],
   ])('a real %s report, as -f json writes it, validates', (_, report) => {
     const json = JSON.parse(renderJson(report)) as unknown;
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
