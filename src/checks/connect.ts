@@ -26,8 +26,10 @@ export async function runTcp(c: Planned<'tcp'>, signal?: AbortSignal): Promise<C
 
 /** UDP echo check: passes when what was sent comes back. */
 export async function runUdp(c: Planned<'udp'>, signal?: AbortSignal): Promise<CheckResult> {
-  const argv = inNamespace(c.fromNs, ['socat', `-T${seconds(c.timeoutMs)}`, '-', `UDP:${hostOf(c.target)}:${c.port}`]);
-  const r = await run(argv, { input: `${c.send}\n`, timeoutMs: c.timeoutMs + 2000, ...(signal ? { signal } : {}) });
+  // -t: wait up to the timeout for the echo after sending; netlab stops socat as soon as the echo is there.
+  const wait = seconds(c.timeoutMs);
+  const argv = inNamespace(c.fromNs, ['socat', `-T${wait}`, `-t${wait}`, '-', `UDP:${hostOf(c.target)}:${c.port}`]);
+  const r = await run(argv, { input: `${c.send}\n`, timeoutMs: c.timeoutMs + 2000, stopOnStdout: c.send, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (r.stdout.includes(c.send)) return makeResult(c, r, 'pass', `"${c.send}" came back`);
   return makeResult(c, r, 'fail', r.stderr.trim() ? connectFailure(r.stderr, r.timedOut) : 'nothing came back in time');

@@ -82,16 +82,22 @@ export async function runCheck(c: PlannedCheck, signal?: AbortSignal): Promise<C
   return attempts === 1 ? r : { ...r, attempts, durationMs: performance.now() - started };
 }
 
-/** Runs checks with a bounded pool; results come back in the order given. */
+/**
+ * Runs checks with a bounded pool; results come back in the order given. Must-fail checks start first: most of
+ * them wait out their timeout, and that wait then overlaps the others' work.
+ */
 export async function runChecks(
   checks: readonly PlannedCheck[],
   opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void; leases?: readonly Lease[] } = {},
 ): Promise<CheckResult[]> {
-  return pool(checks, CHECK_CONCURRENCY, async (planned) => {
-    const c = withLease(planned, opts.leases ?? []);
+  const order = checks.map((_, i) => i).sort((a, b) => Number(checks[b]?.expect === 'fail') - Number(checks[a]?.expect === 'fail'));
+  const results = new Array<CheckResult>(checks.length);
+  await pool(order, CHECK_CONCURRENCY, async (i) => {
+    const c = withLease(checks[i] as PlannedCheck, opts.leases ?? []);
     const r = await runCheck(c, opts.signal);
     opts.signal?.throwIfAborted();
     opts.onResult?.(r);
-    return r;
+    results[i] = r;
   });
+  return results;
 }

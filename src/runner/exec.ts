@@ -17,6 +17,8 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Stop the process (SIGTERM) as soon as its stdout contains this: it has shown what was waited for. */
+  stopOnStdout?: string;
 }
 
 /** When set (--verbose or NETLAB_TRACE=1), every command and its stdin is written to stderr. */
@@ -36,7 +38,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
   }
   const started = performance.now();
-  const r = await execa(file, args, {
+  const child = execa(file, args, {
     reject: false,
     env: ENV,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
@@ -46,6 +48,15 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     forceKillAfterDelay: 1000,
     stripFinalNewline: false,
   });
+  const needle = opts.stopOnStdout;
+  if (needle !== undefined) {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(needle)) child.kill();
+    });
+  }
+  const r = await child;
   const spawnError = r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? r.shortMessage : undefined;
   return {
     argv: [...argv],
