@@ -60,9 +60,18 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs one check once, whatever its retries. */
-export function runOnce(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
-  return (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, signal);
+/** nsenter's own complaints: the namespace is gone, or the tool is not installed. The check could not run. */
+const NSENTER_FAILED = /^nsenter: (cannot open \S+|failed to execute \S+): .*$/m;
+
+/**
+ * Runs one check once, whatever its retries. A check that could not run — its namespace is gone, its tool is
+ * missing — is an error, never a fail, whatever the runner made of the output.
+ */
+export async function runOnce(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
+  const r = await (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, signal);
+  const why = NSENTER_FAILED.exec(r.evidence.stderr)?.[0];
+  if (why === undefined || r.got === 'error') return r;
+  return { ...r, got: 'error', ok: false, detail: why.startsWith('nsenter: cannot open') ? `namespace ${c.fromNs} is gone (${why})` : `${why} (is the tool installed? netlab doctor)` };
 }
 
 /**

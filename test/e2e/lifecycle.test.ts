@@ -1,6 +1,10 @@
 // up / status / exec / check / down, rollback of a failed build, and refusing to touch foreign namespaces.
 import { expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
+import type { RunReport } from '../../src/report/model.js';
 import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
 
 describeRoot('instance lifecycle (real namespaces)', () => {
@@ -33,6 +37,29 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     }
     expect(instanceNamespaces('e2e-life')).toEqual([]);
     expect((await netlab(['status', '--json'])).stdout).not.toContain('e2e-life');
+  });
+
+  it('a check that cannot run (namespace gone, tool missing) is an error, not a fail: exit 3', async () => {
+    const up = await netlab(['up', 'veth-routing', '-i', 'e2e-gone', '-q']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    try {
+      await execa('ip', ['netns', 'del', 'netlab-e2e-gone-ns1']);
+      const check = await netlab(['check', 'e2e-gone', '-f', 'json']);
+      expect(check.exitCode).toBe(3);
+      const results = (JSON.parse(check.stdout) as RunReport).stages.flatMap((s) => s.results);
+      // ns2 still runs its checks: its cable to host works, and ns1 is no longer there to answer.
+      expect(results.map((r) => [r.from, r.got])).toEqual([['ns1', 'error'], ['ns2', 'pass'], ['ns1', 'error'], ['ns2', 'fail']]);
+      expect(results[0]?.detail).toMatch(/^namespace netlab-e2e-gone-ns1 is gone \(nsenter: cannot open/);
+    } finally {
+      expect((await netlab(['down', 'e2e-gone'])).exitCode).toBe(0);
+    }
+    expect(instanceNamespaces('e2e-gone')).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-tool-'));
+    writeFileSync(join(dir, 'no-tool.yaml'), 'name: no-tool\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, node: a, argv: [no-such-tool-here] }\n');
+    const run = await netlab(['run', join(dir, 'no-tool.yaml'), '-i', 'e2e-no-tool', '-f', 'json', '-q']);
+    expect(run.exitCode).toBe(3);
+    const [only] = (JSON.parse(run.stdout) as RunReport).stages.flatMap((s) => s.results);
+    expect([only?.got, only?.detail]).toEqual(['error', 'nsenter: failed to execute no-such-tool-here: No such file or directory (is the tool installed? netlab doctor)']);
   });
 
   it('rolls back everything when the build fails part-way, exit 3', async () => {
