@@ -28,15 +28,23 @@ export interface PhaseOptions {
 /** How long a namespace may take to settle (STP's listening + learning is 2 × 15 s by default). */
 const SETTLE_LIMIT_MS = 35_000;
 
-/** Namespaces whose ops need a moment before traffic flows: bridge ports (STP states) and IPv6 addresses (DAD). */
+/**
+ * Namespaces whose ops need a moment before traffic flows: devices and bridge ports (the kernel activates a bridge's
+ * transmit queue up to a second after its carrier came on; STP states) and IPv6 addresses (DAD).
+ */
 export function settleNamespaces(ops: readonly Op[]): string[] {
   const out = new Set<string>();
-  for (const o of ops) if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
+  for (const o of ops) {
+    if (o.kind === 'link-add') out.add(o.into ?? o.ns);
+    else if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
+  }
   return [...out];
 }
 
 interface IpLink {
   ifname: string;
+  flags?: string[];
+  operstate?: string;
   linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
   addr_info?: { local: string; scope?: string; tentative?: boolean }[];
 }
@@ -49,13 +57,17 @@ export function unsettled(ipJson: string): string[] {
   } catch {
     return [];
   }
-  return links.flatMap((l) => [
-    ...(l.linkinfo?.info_slave_kind === 'bridge' && /^(listening|learning)$/.test(l.linkinfo.info_slave_data?.state ?? '')
-      ? [`${l.ifname}: bridge port ${l.linkinfo.info_slave_data?.state}`]
-      : []),
+  return links.flatMap((l) => {
+    // Up with carrier, but the kernel's link watcher has not switched it on yet: until then it drops what it sends.
+    const carrier = (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');
+    const port = l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data?.state ?? '' : '';
+    return [
+      ...(carrier && /^(DOWN|LOWERLAYERDOWN)$/.test(l.operstate ?? '') ? [`${l.ifname}: operstate ${l.operstate} with carrier`] : []),
+      ...(/^(listening|learning)$/.test(port) || (carrier && port === 'disabled') ? [`${l.ifname}: bridge port ${port}`] : []),
     // Link-local addresses are left out: checks aim at configured addresses, which netlab adds with nodad.
-    ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
-  ]);
+      ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
+    ];
+  });
 }
 
 /** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
