@@ -114,8 +114,12 @@ export function withCheckOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: 'Write what a teacher looks at for every check that did not hold (output, addresses, routes, neighbours, nft rules, findings) under this directory',
     })
-    .option('pcap', { type: 'boolean', implies: 'evidence', describe: 'With --evidence: also run each such check once more under tcpdump and keep the pcap' })
-    .option('only-failed', { type: 'boolean', describe: 'Run only the checks that did not hold in the last run or check of this lab' });
+    .option('pcap', { type: 'boolean', describe: 'With --evidence: also run each such check once more under tcpdump and keep the pcap' })
+    .option('only-failed', { type: 'boolean', describe: 'Run only the checks that did not hold in the last run or check of this lab' })
+    .check((a) => {
+      if (a.pcap && a.evidence === undefined) throw new UsageError('--pcap needs --evidence DIR', { hint: 'the pcaps are written into the evidence folders: --evidence ev --pcap' });
+      return true;
+    });
 }
 
 /** The evidence and --only-failed part of the lifecycle options; undefined `only` means every check. */

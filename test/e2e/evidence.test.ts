@@ -154,5 +154,8 @@ describeRoot('evidence, retries, settle and --only-failed (real namespaces)', ()
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('lab never-ran-here has no earlier results here');
     expect(instanceNamespaces('e2e-of-none')).toEqual([]);
+    const pcap = await netlab(['run', 'veth-routing', '-i', 'e2e-pcap-alone', '--pcap']);
+    expect([pcap.exitCode, pcap.stderr]).toEqual([2, 'netlab: --pcap needs --evidence DIR\n  hint: the pcaps are written into the evidence folders: --evidence ev --pcap']);
+    expect(instanceNamespaces('e2e-pcap-alone')).toEqual([]);
   });
 });
