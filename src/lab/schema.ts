@@ -50,6 +50,17 @@ const endpointRef = z.string().superRefine((s, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** The error of a `kind`-discriminated union: a missing or unknown kind, listing the valid ones (read lazily: they are declared later). */
+function kindError(what: string, kinds: () => readonly string[]) {
+  return (iss: { code: string; input?: unknown }): string | undefined => {
+    if (iss.code !== 'invalid_union') return undefined;
+    const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
+    return kind === undefined
+      ? `missing required key "kind": valid kinds are ${kinds().join(', ')}`
+      : `unknown ${what} kind ${JSON.stringify(kind)}: valid kinds are ${kinds().join(', ')}`;
+  };
+}
+
 const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
   error: (iss) => `"${String(iss.input)}" is not a duration: write e.g. 500ms, 2s or a number of seconds`,
 });
@@ -184,15 +195,7 @@ export const ServiceSchema = z.discriminatedUnion(
         .describe('Name → an address, a node (its first address) or node:ifname, e.g. { www.lab.test: internet }.'),
     }),
   ],
-  {
-    error: (iss) => {
-      if (iss.code !== 'invalid_union') return undefined;
-      const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
-      return kind === undefined
-        ? `missing required key "kind": valid kinds are ${SERVICE_KINDS.join(', ')}`
-        : `unknown service kind ${JSON.stringify(kind)}: valid kinds are ${SERVICE_KINDS.join(', ')}`;
-    },
-  },
+  { error: kindError('service', () => SERVICE_KINDS) },
 );
 
 /** What a node may say: used both at the top level and inside steps (which add to it). */
@@ -274,12 +277,7 @@ export const DeviceSchema = z.discriminatedUnion(
       port: z.int().min(1).max(65535).default(4789).optional(),
     }),
   ],
-  {
-    error: (iss) =>
-      iss.code === 'invalid_union'
-        ? `unknown device kind${(iss.input as { kind?: unknown })?.kind === undefined ? '' : ` "${String((iss.input as { kind?: unknown }).kind)}"`}: valid kinds are ${DEVICE_KINDS.join(', ')}`
-        : undefined,
-  },
+  { error: kindError('device', () => DEVICE_KINDS) },
 );
 
 export const DEVICE_KINDS = ['bridge', 'dummy', 'macvlan', 'ipvlan', 'vlan', 'tap', 'tun', 'vxlan'] as const;
@@ -428,15 +426,7 @@ export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', '
 export const CheckSchema = z.discriminatedUnion(
   'kind',
   [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema, MatrixCheckSchema],
-  {
-    error: (iss) => {
-      if (iss.code !== 'invalid_union') return undefined;
-      const kind = (iss.input as { kind?: unknown } | undefined)?.kind;
-      return kind === undefined
-        ? `missing required key "kind": valid kinds are ${CHECK_KINDS.join(', ')}`
-        : `unknown check kind ${JSON.stringify(kind)}: valid kinds are ${CHECK_KINDS.join(', ')}`;
-    },
-  },
+  { error: kindError('check', () => CHECK_KINDS) },
 );
 
 const nodeName = z.string().refine((s) => NODE_NAME.test(s), {

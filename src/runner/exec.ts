@@ -29,16 +29,15 @@ export function setTrace(on: boolean): void {
 
 const ENV = { LANG: 'C', LC_ALL: 'C' };
 
-/** Runs argv and returns its result; never throws for a non-zero exit (a failed check is a result). */
-export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+/** Starts argv with netlab's defaults: no shell, LANG=C, no rejection, a hard kill 1 s after a timeout or cancel. */
+function start(argv: readonly string[], opts: RunOptions, background = false) {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) {
-    process.stderr.write(`+ ${argv.join(' ')}\n`);
+    process.stderr.write(`+ ${argv.join(' ')}${background ? ' &' : ''}\n`);
     if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
   }
-  const started = performance.now();
-  const child = execa(file, args, {
+  return execa(file, args, {
     reject: false,
     env: ENV,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
@@ -48,15 +47,10 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     forceKillAfterDelay: 1000,
     stripFinalNewline: false,
   });
-  const needle = opts.stopOnStdout;
-  if (needle !== undefined) {
-    let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(needle)) child.kill();
-    });
-  }
-  const r = await child;
+}
+
+/** What a finished process gave, as a RunResult. */
+function resultOf(argv: readonly string[], r: Awaited<ReturnType<typeof start>>, started: number): RunResult {
   const spawnError = r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? r.shortMessage : undefined;
   return {
     argv: [...argv],
@@ -67,6 +61,21 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     timedOut: r.timedOut,
     ...(spawnError !== undefined ? { spawnError } : {}),
   };
+}
+
+/** Runs argv and returns its result; never throws for a non-zero exit (a failed check is a result). */
+export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const child = start(argv, opts);
+  const needle = opts.stopOnStdout;
+  if (needle !== undefined) {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(needle)) child.kill();
+    });
+  }
+  return resultOf(argv, await child, started);
 }
 
 /** Runs argv and throws BuildError (exit 3) unless it exits 0. */
@@ -141,19 +150,8 @@ export interface Watched {
  * says it is ready. `timeoutMs` bounds its whole life, so it cannot outlive a run that died.
  */
 export function spawnWatched(argv: readonly string[], opts: { ready: RegExp; timeoutMs: number; signal?: AbortSignal }): Watched {
-  const [file, ...args] = argv;
-  if (!file) throw new Error('empty argv');
-  if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);
   const started = performance.now();
-  const child = execa(file, args, {
-    reject: false,
-    env: ENV,
-    stdin: 'ignore',
-    timeout: opts.timeoutMs,
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    forceKillAfterDelay: 1000,
-    stripFinalNewline: false,
-  });
+  const child = start(argv, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }, true);
   let seen = '';
   const ready = new Promise<boolean>((resolve) => {
     const look = (chunk: Buffer | string) => {
@@ -164,17 +162,7 @@ export function spawnWatched(argv: readonly string[], opts: { ready: RegExp; tim
     child.stdout?.on('data', look);
     void child.then(() => resolve(false));
   });
-  const result = child.then(
-    (r): RunResult => ({
-      argv: [...argv],
-      exitCode: r.exitCode,
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? ''),
-      durationMs: performance.now() - started,
-      timedOut: r.timedOut,
-      ...(r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? { spawnError: r.shortMessage } : {}),
-    }),
-  );
+  const result = child.then((r) => resultOf(argv, r, started));
   return {
     ready,
     stop: () => {
