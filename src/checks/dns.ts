@@ -1,5 +1,5 @@
 // dns check: dig inside the source namespace asks the server for a name; the answer must exist (and hold `address`).
-import { parseCidr } from '../lab/ip.js';
+import { sameAddress } from '../lab/ip.js';
 import { digArgv } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
@@ -32,12 +32,6 @@ export function noReply(out: string, timedOut: boolean, server: string, timeoutM
   if (/unreachable/i.test(out)) return `no reply from ${server}: network unreachable`;
   return `no reply from ${server}: ${out.trim().split('\n').slice(-1)[0] || 'dig gave up'}`;
 }
-
-/** Two addresses in any spelling (2001:db8::1 = 2001:0db8:0::1) are the same. */
-const sameAddress = (a: string, b: string): boolean => {
-  const [x, y] = [parseCidr(a), parseCidr(b)];
-  return x && y ? x.family === y.family && x.value === y.value : a === b;
-};
 
 /** DNS check: passes when the name resolves (to `address`, when given); NXDOMAIN, no answer and silence fail. */
 export async function runDns(c: DnsPlanned, signal?: AbortSignal): Promise<CheckResult> {

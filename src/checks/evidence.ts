@@ -1,28 +1,55 @@
 // What a teacher looks at when a check fails: the source's addresses and neighbours, the routes along the path to the
-// target and back, and nftables rules that counted drops — plus findings in words ("ns2 has no route back to …").
+// target and back, and the nftables rules that dropped its packets — plus findings in words ("ns2 has no route back …").
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { addressKey } from '../lab/ip.js';
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, spawnWatched } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import type { CheckResult } from './result.js';
 
-export interface Context {
-  /** Conclusions, e.g. "ns2 has no route to 10.10.10.2" or "nat dropped 3 packets: ip daddr … counter drop". */
+/** A node as the evidence sees it: its namespace, `ip -j addr` and `nft list ruleset` (with counters). */
+export interface NodeState {
+  node: string;
+  ns: string;
+  addr: string;
+  rules: string;
+}
+
+/** Everything written about one check that did not hold. */
+export interface FailureEvidence {
+  /** Conclusions, e.g. "ns2 has no route back to 10.10.10.2 (ns1)" or "nat dropped 3 packet(s) at: … drop". */
   findings: string[];
+  /** `ip -j addr` and `ip -j neigh` of the source node. */
   addr: string;
   neigh: string;
+  /** node → its `ip route get` lines along the path. */
   routes: Record<string, string>;
+  /** node → its ruleset after the check ran once more. */
   nft: Record<string, string>;
 }
 
-/** Nodes beyond this many are not all asked for their routes (the source always is). */
+/** Nodes beyond this many are not looked at (the sources of the checks come first). */
 const MAX_NODES = 24;
 
-async function inNs(ns: string, argv: string[]): Promise<string> {
-  const r = await run(inNamespace(ns, argv), { timeoutMs: 5000 });
+async function inNs(ns: string, argv: string[], signal?: AbortSignal): Promise<string> {
+  const r = await run(inNamespace(ns, argv), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
   return (r.stdout + r.stderr).trim();
+}
+
+/** Reads every node's addresses and ruleset once (the checks' sources first), for all the checks of a phase that did not hold. */
+export async function snapshot(namespaces: readonly { node: string; ns: string }[], sources: readonly string[], signal?: AbortSignal): Promise<NodeState[]> {
+  const first = new Set(sources);
+  const asked = [...namespaces.filter((n) => first.has(n.ns)), ...namespaces.filter((n) => !first.has(n.ns))].slice(0, MAX_NODES);
+  return pool(asked, 8, async (n) => ({ ...n, addr: await inNs(n.ns, ['ip', '-j', 'addr'], signal), rules: await inNs(n.ns, ['nft', 'list', 'ruleset'], signal) }));
+}
+
+/** The rulesets of the nodes that have one, read again (their counters move). */
+export async function readRulesets(nodes: readonly NodeState[], signal?: AbortSignal): Promise<Record<string, string>> {
+  const withRules = nodes.filter((n) => n.rules.includes('table'));
+  const texts = await pool(withRules, 8, (n) => inNs(n.ns, ['nft', 'list', 'ruleset'], signal));
+  return Object.fromEntries(withRules.map((n, i) => [n.node, texts[i] ?? '']));
 }
 
 /** Rules whose counters show dropped or rejected packets, from `nft list ruleset` text. */
@@ -33,6 +60,20 @@ export function droppingRules(ruleset: string): { rule: string; packets: number 
     .filter((l) => /\b(drop|reject)\b|comment "policy drop"/.test(l))
     .map((l) => ({ rule: l, packets: Number(/counter packets (\d+)/.exec(l)?.[1] ?? 0) }))
     .filter((x) => x.packets > 0);
+}
+
+/** The drop rules whose counters went up from `before` to `after`: what dropped the packets of one run. */
+export function newDrops(before: string, after: string): { rule: string; packets: number }[] {
+  const bare = (rule: string) => rule.replace(/counter packets \d+ bytes \d+/, 'counter');
+  const was = new Map(droppingRules(before).map((d) => [bare(d.rule), d.packets]));
+  return droppingRules(after)
+    .map((d) => ({ rule: bare(d.rule), packets: d.packets - (was.get(bare(d.rule)) ?? 0) }))
+    .filter((d) => d.packets > 0);
+}
+
+/** True when a ruleset can drop anything: only then is a check run again to see which rule dropped it. */
+export function canDrop(ruleset: string): boolean {
+  return /\b(drop|reject)\b/.test(ruleset);
 }
 
 /** What `ip route get` said: the next hop (absent when directly connected), the source address, or no route. */
@@ -69,79 +110,68 @@ const translatesSource = (ruleset: string | undefined) => ruleset !== undefined 
 const MAX_HOPS = 16;
 
 /**
- * Collects the context of a check that did not hold: every node's addresses and ruleset, then a walk along the route
- * from the source towards the target (`ip route get` in each router), and the way back from each node on that path
- * up to the first one that translates source addresses.
+ * Walks the route from the source towards the target (`ip route get` in each router up to the node that owns the
+ * target), then the way back from each node on that path up to the first one that translates source addresses.
  */
-export async function collectContext(c: PlannedCheck, namespaces: readonly { node: string; ns: string }[]): Promise<Context> {
-  const target = c.target && !c.target.startsWith('lease:') ? c.target : undefined;
-  const asked = [...namespaces.filter((n) => n.ns === c.fromNs), ...namespaces.filter((n) => n.ns !== c.fromNs)].slice(0, MAX_NODES);
-  const seen = await pool(asked, 8, async (n) => ({
-    ...n,
-    addr: await inNs(n.ns, ['ip', '-j', 'addr']),
-    rules: await inNs(n.ns, ['nft', 'list', 'ruleset']),
-  }));
-  const owner = new Map(seen.flatMap((n) => addressesOf(n.addr).map((a) => [a, n] as const)));
+export async function walkPath(c: PlannedCheck, nodes: readonly NodeState[], signal?: AbortSignal): Promise<{ findings: string[]; routes: Record<string, string> }> {
   const findings: string[] = [];
   const routes: Record<string, string> = {};
-  const nft: Record<string, string> = {};
-  for (const n of seen) {
-    if (!n.rules.includes('table')) continue;
-    nft[n.node] = n.rules;
-    for (const d of droppingRules(n.rules)) findings.push(`${n.node} dropped ${d.packets} packet(s) at: ${d.rule}`);
-  }
-  const from = seen[0];
-  if (target && from) {
-    // Forward: from router to router until the node that owns the target.
-    const path: typeof seen = [];
-    let here: (typeof seen)[number] | undefined = from;
-    let source: string | undefined;
-    while (here && !path.includes(here) && path.length < MAX_HOPS) {
-      path.push(here);
-      const text = await inNs(here.ns, ['ip', 'route', 'get', target]);
-      routes[here.node] = `$ ip route get ${target}\n${text}`;
-      const hop = parseRouteGet(text);
-      source ??= hop.src;
-      if (owner.get(target) === here) break;
-      if (hop.unreachable) {
-        findings.push(`${here.node} has no route to ${target}`);
-        break;
-      }
-      here = owner.get(hop.via ?? target);
+  const target = c.target && !c.target.startsWith('lease:') ? c.target : undefined;
+  const from = nodes.find((n) => n.ns === c.fromNs);
+  if (!target || !from) return { findings, routes };
+  const owner = new Map(nodes.flatMap((n) => addressesOf(n.addr).map((a) => [addressKey(a), n] as const)));
+  const path: NodeState[] = [];
+  let here: NodeState | undefined = from;
+  let source: string | undefined;
+  while (here && !path.includes(here) && path.length < MAX_HOPS) {
+    path.push(here);
+    const text = await inNs(here.ns, ['ip', 'route', 'get', target], signal);
+    routes[here.node] = `$ ip route get ${target}\n${text}`;
+    const hop = parseRouteGet(text);
+    source ??= hop.src;
+    if (owner.get(addressKey(target)) === here) break;
+    if (hop.unreachable) {
+      findings.push(`${here.node} has no route to ${target}`);
+      break;
     }
-    // Back: each node after the source needs a route to the source address, until one translates it.
-    for (const n of path.slice(1)) {
-      if (!source) break;
-      const text = await inNs(n.ns, ['ip', 'route', 'get', source]);
-      routes[n.node] = `${routes[n.node] ?? ''}\n$ ip route get ${source}\n${text}`;
-      if (parseRouteGet(text).unreachable) findings.push(`${n.node} has no route back to ${source} (${c.from})`);
-      if (translatesSource(nft[n.node])) break;
-    }
+    here = owner.get(addressKey(hop.via ?? target));
   }
-  const neigh = from ? await inNs(from.ns, ['ip', '-j', 'neigh']) : '';
-  return { findings, addr: from?.addr ?? '', neigh, routes, nft };
+  for (const n of path.slice(1)) {
+    if (!source) break;
+    const text = await inNs(n.ns, ['ip', 'route', 'get', source], signal);
+    routes[n.node] = `${routes[n.node] ?? ''}\n$ ip route get ${source}\n${text}`;
+    if (parseRouteGet(text).unreachable) findings.push(`${n.node} has no route back to ${source} (${c.from})`);
+    if (translatesSource(n.rules)) break;
+  }
+  return { findings, routes };
 }
 
-/** Writes a failed check's evidence as files under `dir/<stage>/<n>-<kind>/`; returns that folder. */
-export async function writeEvidence(dir: string, r: CheckResult, ctx: Context | undefined): Promise<string> {
-  const folder = join(dir, r.stage, r.id.split('/')[1] + '-' + r.kind);
+/** The source node's neighbour table (`ip -j neigh`). */
+export function neighbours(c: PlannedCheck, signal?: AbortSignal): Promise<string> {
+  return inNs(c.fromNs, ['ip', '-j', 'neigh'], signal);
+}
+
+/** The folder a check's evidence goes to: `dir/<stage>/<n>-<kind>/`. */
+export function evidenceFolder(dir: string, r: CheckResult): string {
+  return join(dir, r.stage, r.id.split('/')[1] + '-' + r.kind);
+}
+
+/** Writes a failed check's evidence as files into its folder. */
+export async function writeEvidence(folder: string, r: CheckResult, ev: FailureEvidence): Promise<void> {
   await mkdir(folder, { recursive: true });
   const summary = [
     `check:    ${r.name}`,
     `expected: ${r.expected}`,
     `got:      ${r.got}: ${r.detail}`,
     ...(r.hint ? [`hint:     ${r.hint}`] : []),
-    ...(ctx?.findings.length ? ['', 'findings:', ...ctx.findings.map((f) => `  - ${f}`)] : []),
+    ...(ev.findings.length ? ['', 'findings:', ...ev.findings.map((f) => `  - ${f}`)] : []),
   ];
   await writeFile(join(folder, 'summary.txt'), summary.join('\n') + '\n');
   await writeFile(join(folder, 'command.txt'), `$ ${r.evidence.argv.join(' ')}\nexit ${r.evidence.exitCode}\n--- stdout\n${r.evidence.stdout}\n--- stderr\n${r.evidence.stderr}`);
-  if (ctx) {
-    await writeFile(join(folder, 'addr.json'), ctx.addr + '\n');
-    await writeFile(join(folder, 'neigh.json'), ctx.neigh + '\n');
-    await writeFile(join(folder, 'routes.txt'), Object.entries(ctx.routes).map(([n, t]) => `# ${n}\n${t}\n`).join('\n'));
-    for (const [node, text] of Object.entries(ctx.nft)) await writeFile(join(folder, `nft-${node}.txt`), text + '\n');
-  }
-  return folder;
+  await writeFile(join(folder, 'addr.json'), ev.addr + '\n');
+  await writeFile(join(folder, 'neigh.json'), ev.neigh + '\n');
+  await writeFile(join(folder, 'routes.txt'), Object.entries(ev.routes).map(([n, t]) => `# ${n}\n${t}\n`).join('\n'));
+  for (const [node, text] of Object.entries(ev.nft)) await writeFile(join(folder, `nft-${node}.txt`), text + '\n');
 }
 
 /** How long a capture may live at most, even if netlab dies meanwhile (`timeout` ends tcpdump by itself). */
@@ -156,6 +186,7 @@ export async function capture(c: PlannedCheck, file: string, again: () => Promis
   const w = spawnWatched(argv, { ready: /listening on/, timeoutMs: (CAPTURE_LIMIT_S + 5) * 1000, ...(signal ? { signal } : {}) });
   if (!(await w.ready)) {
     const r = await w.stop();
+    await again();
     return r.spawnError ?? (r.stderr.trim() || 'tcpdump did not start');
   }
   try {

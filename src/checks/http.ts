@@ -1,4 +1,5 @@
 // http and nat-source checks: curl inside the source namespace; status, body and headers, or the client the service saw.
+import { sameAddress } from '../lab/ip.js';
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, type RunResult } from '../runner/exec.js';
@@ -7,6 +8,7 @@ import { hostOf, makeResult, seconds, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
+/** A parsed HTTP response: status, headers (lower-case names) and body. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
@@ -66,5 +68,5 @@ export async function runNatSource(c: Planned<'nat-source'>, signal?: AbortSigna
     seen = undefined;
   }
   if (seen === undefined) return makeResult(c, r, 'error', 'the answer is not from a netlab http service (no client field)');
-  return seen === expected ? makeResult(c, r, 'pass', `the service saw ${seen}`) : makeResult(c, r, 'fail', `the service saw ${seen}, not ${expected}`);
+  return sameAddress(seen, expected) ? makeResult(c, r, 'pass', `the service saw ${seen}`) : makeResult(c, r, 'fail', `the service saw ${seen}, not ${expected}`);
 }

@@ -1,13 +1,13 @@
 // A stage's check phase: let the lab settle, warm up neighbour tables, run the checks (with retries), and gather
 // what a teacher looks at for every check that did not hold (findings, optional evidence files and pcaps).
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from '../plan/argv.js';
 import type { Op } from '../plan/ops.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
-import { capture, collectContext, writeEvidence } from './evidence.js';
+import { canDrop, capture, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
 import { pause, runChecks, runOnce, withLease, type Lease } from './index.js';
 import type { CheckResult } from './result.js';
 
@@ -110,20 +110,45 @@ export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOpt
   await settle(settleNamespaces(opts.applied ?? []), signal);
   await warmUp(planned, signal);
   const results = await runChecks(planned, { ...(signal ? { signal } : {}), ...(opts.onResult ? { onResult: opts.onResult } : {}) });
-  const missed = results.flatMap((r, i) => (r.ok ? [] : [i]));
-  // One failing check at a time: evidence asks every namespace, and a pcap re-runs the check alone.
+  // Findings explain a must-pass check that failed; evidence files also cover the rest that did not hold. An error
+  // (namespace gone, tool missing) has nothing to look at.
+  const explain = (r: CheckResult) => r.got === 'fail' && r.expected === 'pass';
+  const missed = results.flatMap((r, i) => (!r.ok && r.got !== 'error' && (explain(r) || opts.evidenceDir !== undefined) ? [i] : []));
+  if (!missed.length) return results;
+  const nodes = await snapshot(opts.namespaces, missed.map((i) => (planned[i] as PlannedCheck).fromNs), signal);
+  const dropping = nodes.some((n) => canDrop(n.rules));
+  // One check at a time: running it again alone is what ties counted drops (and a pcap) to it.
   for (const i of missed) {
     signal?.throwIfAborted();
     const c = planned[i] as PlannedCheck;
-    const ctx = await collectContext(c, opts.namespaces);
-    const r = { ...(results[i] as CheckResult), ...(ctx.findings.length ? { findings: ctx.findings } : {}) };
-    results[i] = r;
-    if (opts.evidenceDir !== undefined) {
-      const folder = await writeEvidence(opts.evidenceDir, r, ctx);
-      if (opts.pcap) {
-        const why = await capture(c, join(folder, 'capture.pcap'), () => runOnce(c, signal), signal);
+    const first = results[i] as CheckResult;
+    const folder = opts.evidenceDir !== undefined ? evidenceFolder(opts.evidenceDir, first) : undefined;
+    const findings: string[] = [];
+    let nft: Record<string, string> = {};
+    if (dropping || (folder !== undefined && opts.pcap)) {
+      const before = await readRulesets(nodes, signal);
+      let again: CheckResult | undefined;
+      const rerun = async () => void (again = await runOnce(c, signal));
+      if (folder !== undefined && opts.pcap) {
+        await mkdir(folder, { recursive: true });
+        const why = await capture(c, join(folder, 'capture.pcap'), rerun, signal);
         if (why !== undefined) await writeFile(join(folder, 'capture-error.txt'), why + '\n');
+      } else {
+        await rerun();
       }
+      nft = await readRulesets(nodes, signal);
+      for (const [node, text] of Object.entries(nft)) {
+        for (const d of newDrops(before[node] ?? '', text)) findings.push(`${node} dropped ${d.packets} packet(s) at: ${d.rule}`);
+      }
+      if (again?.ok) findings.push('it held when run again alone: it may be flaky, or depend on the checks run with it');
+    }
+    const walk = await walkPath(c, nodes, signal);
+    findings.unshift(...walk.findings);
+    const r = explain(first) && findings.length ? { ...first, findings } : first;
+    results[i] = r;
+    if (folder !== undefined) {
+      const source = nodes.find((n) => n.ns === c.fromNs);
+      await writeEvidence(folder, r, { findings, addr: source?.addr ?? '', neigh: await neighbours(c, signal), routes: walk.routes, nft: Object.keys(nft).length ? nft : Object.fromEntries(nodes.filter((n) => n.rules.includes('table')).map((n) => [n.node, n.rules])) });
     }
   }
   return results;

@@ -101,3 +101,14 @@ export function isNetworkOrBroadcast(c: Cidr): boolean {
   const low = c.value & host;
   return low === 0n || low === host;
 }
+
+/** One key per address whatever its spelling (2001:db8::1 = 2001:0db8:0::1); the text itself when it is no address. */
+export function addressKey(text: string): string {
+  const c = parseCidr(text);
+  return c ? `${c.family}/${c.value}` : text;
+}
+
+/** Two addresses in any spelling are the same. */
+export function sameAddress(a: string, b: string): boolean {
+  return addressKey(a) === addressKey(b);
+}

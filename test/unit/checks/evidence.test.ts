@@ -1,6 +1,6 @@
 // The pure parts of evidence: reading `ip route get`, `ip -j addr` and nft counters.
 import { describe, expect, it } from 'vitest';
-import { addressesOf, droppingRules, parseRouteGet } from '../../../src/checks/evidence.js';
+import { addressesOf, canDrop, droppingRules, newDrops, parseRouteGet } from '../../../src/checks/evidence.js';
 
 describe('evidence parsers', () => {
   it('reads the next hop and source of ip route get, and its failures', () => {
@@ -36,5 +36,17 @@ describe('evidence parsers', () => {
       { rule: 'tcp dport 80 counter packets 2 bytes 120 drop', packets: 2 },
       { rule: 'counter packets 3 bytes 252 comment "policy drop"', packets: 3 },
     ]);
+  });
+
+  it('blames only the drop rules whose counters went up between two readings', () => {
+    const before = '    tcp dport 80 counter packets 2 bytes 120 drop\n    udp dport 53 counter packets 4 bytes 300 drop\n    counter packets 3 bytes 252 comment "policy drop"';
+    const after = '    tcp dport 80 counter packets 5 bytes 300 drop\n    udp dport 53 counter packets 4 bytes 300 drop\n    counter packets 3 bytes 252 comment "policy drop"\n    icmp type echo-request counter packets 1 bytes 84 reject';
+    expect(newDrops(before, after)).toEqual([
+      { rule: 'tcp dport 80 counter drop', packets: 3 },
+      { rule: 'icmp type echo-request counter reject', packets: 1 },
+    ]);
+    expect(newDrops(after, after)).toEqual([]);
+    expect(canDrop(after)).toBe(true);
+    expect(canDrop('table ip nat {\n  chain postrouting {\n    oifname "wan" masquerade\n  }\n}')).toBe(false);
   });
 });
