@@ -122,21 +122,44 @@ export function withCheckOptions<T>(y: Argv<T>) {
     });
 }
 
-/** The evidence and --only-failed part of the lifecycle options; undefined `only` means every check. */
-export async function checkSelection(lab: string, a: CheckArgs): Promise<{ evidenceDir?: string; pcap?: boolean; only?: ReadonlySet<string> }> {
-  const out: { evidenceDir?: string; pcap?: boolean; only?: ReadonlySet<string> } = {
+/** What the check options select: evidence, and with --only-failed the ids to run (absent: every check). */
+export interface CheckSelection {
+  evidenceDir?: string;
+  pcap?: boolean;
+  only?: ReadonlySet<string>;
+}
+
+/**
+ * The evidence and --only-failed part of the lifecycle options, given the ids of the checks that would run.
+ * Undefined (after saying so) when --only-failed finds nothing that failed last time.
+ */
+export async function checkSelection(lab: string, a: CheckArgs, runnable: readonly string[]): Promise<CheckSelection | undefined> {
+  const out: CheckSelection = {
     ...(a.evidence !== undefined ? { evidenceDir: resolve(a.evidence) } : {}),
     ...(a.pcap ? { pcap: true } : {}),
   };
   if (!a.onlyFailed) return out;
   const last = await readLastFailed(lab);
   if (!last) throw new UsageError(`lab ${lab} has no earlier results here to take the failed checks from`, { hint: 'run it once without --only-failed' });
-  return { ...out, only: new Set(last.failed) };
+  if (!last.failed.length) {
+    process.stderr.write(`netlab: every check of ${lab} held last time; --only-failed has nothing to run\n`);
+    return undefined;
+  }
+  const only = new Set(last.failed.filter((id) => runnable.includes(id)));
+  if (!only.size) {
+    throw new UsageError(`the checks of ${lab} that did not hold last time (${last.failed.join(', ')}) are not among the checks this would run`, {
+      hint: 'they belong to another step (see --step), or the lab file changed since; run without --only-failed',
+    });
+  }
+  return { ...out, only };
 }
 
-/** Remembers which checks of the report did not hold, for the next --only-failed. */
+/** Remembers which checks did not hold: those that failed now, plus those that failed before and did not run now. */
 export async function rememberFailed(report: RunReport): Promise<void> {
-  const failed = report.stages.flatMap((s) => s.results.filter((r) => !r.ok).map((r) => r.id));
+  const results = report.stages.flatMap((s) => s.results);
+  const ran = new Set(results.map((r) => r.id));
+  const before = (await readLastFailed(report.lab))?.failed ?? [];
+  const failed = [...before.filter((id) => !ran.has(id)), ...results.filter((r) => !r.ok).map((r) => r.id)];
   try {
     await saveLastFailed(report.lab, failed);
   } catch (e) {

@@ -25,11 +25,6 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
     const targets = reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
-    const selection = await checkSelection(rec.lab, a);
-    if (selection.only?.size === 0) {
-      process.stderr.write(`netlab: every check of ${rec.lab} held last time; --only-failed has nothing to run\n`);
-      return 0;
-    }
     const plan = planLab(rec.model, rec.instance);
     let picks = [0, rec.stage].filter((v, i, all) => v >= 0 && all.indexOf(v) === i);
     if (a.step !== undefined) {
@@ -37,6 +32,9 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
       if (i < 0 || i >= plan.stages.length) throw new UsageError(`no step "${a.step}"`, { hint: `steps: ${plan.stages.map((s) => s.name).join(', ')}` });
       picks = [i];
     }
+    const runnable = picks.flatMap((i) => plan.stages[i]?.checks.map((c) => c.id) ?? []);
+    const selection = await checkSelection(rec.lab, a, runnable);
+    if (!selection) return 0;
     const { signal, dispose } = trapSignals();
     const started = new Date();
     const stages: StageReport[] = [];

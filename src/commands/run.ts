@@ -31,11 +31,9 @@ async function go(args: Args, keep: boolean): Promise<number> {
   const lab = await loadLab(args.lab);
   const untilStage = stageIndex(lab, args.step);
   const check = keep ? (args.check ?? false) : true;
-  const selection = check ? await checkSelection(lab.name, args) : {};
-  if (selection.only?.size === 0) {
-    process.stderr.write(`netlab: every check of ${lab.name} held last time; --only-failed has nothing to run\n`);
-    return 0;
-  }
+  const runnable = lab.stages.slice(0, (untilStage ?? lab.stages.length - 1) + 1).flatMap((s) => s.checks.map((c) => c.id));
+  const selection = check ? await checkSelection(lab.name, args, runnable) : {};
+  if (!selection) return 0;
   const outcome = await execute(lab, {
     keep,
     check,

@@ -151,6 +151,24 @@ describeRoot('evidence, retries, settle and --only-failed (real namespaces)', ()
     expect(nothing.stderr).toContain('every check of e2e-only-failed held last time');
   });
 
+  it('--only-failed keeps what did not run, and refuses when what failed is not among what would run', async () => {
+    const file = labFile(
+      'e2e-only-failed-steps',
+      ONE_WAY.replace('ROUTES', '{}').replace(/^checks:[\s\S]*$/m, 'checks:\n  - { kind: ping, from: ns1, to: host:v1_r }\nsteps:\n  - name: across\n    checks: [{ kind: ping, from: ns1, to: ns2, timeout: 300ms }]\n'),
+    );
+    const first = await runJson(file, 'e2e-ofs-1');
+    expect(first.results.map((r) => [r.id, r.ok])).toEqual([['setup/1', true], ['across/1', false]]);
+    // Only the setup stage: the failed check is not there.
+    const setupOnly = await netlab(['run', file, '-i', 'e2e-ofs-2', '--step', '0', '--only-failed', '-q']);
+    expect(setupOnly.exitCode).toBe(2);
+    expect(setupOnly.stderr).toContain('did not hold last time (across/1) are not among the checks this would run');
+    expect(instanceNamespaces('e2e-ofs-2')).toEqual([]);
+    // A run of the setup stage alone passes, and does not forget across/1.
+    expect((await runJson(file, 'e2e-ofs-3', ['--step', '0'])).code).toBe(0);
+    const again = await runJson(file, 'e2e-ofs-4', ['--only-failed']);
+    expect(again.results.map((r) => [r.id, r.ok])).toEqual([['across/1', false]]);
+  });
+
   it('--only-failed without an earlier run is a usage error that builds nothing', async () => {
     const r = await netlab(['run', labFile('never-ran-here', ONE_WAY.replace('ROUTES', '{}')), '-i', 'e2e-of-none', '--only-failed']);
     expect(r.exitCode).toBe(2);
