@@ -2,6 +2,8 @@
 import type { Check } from '../lab/types.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { pool } from '../runner/pool.js';
+import { TOOLS } from '../runner/preflight.js';
+import type { Lease } from '../runner/state.js';
 import { runTcp, runUdp } from './connect.js';
 import { runDns } from './dns.js';
 import { runHttp, runNatSource } from './http.js';
@@ -26,16 +28,17 @@ export const CHECK_RUNNERS = {
   cmd: runCmd,
 } satisfies { [K in Check['kind']]: Runner<K> };
 
-/** An address a DHCP client leased. */
-export type Lease = { node: string; ifname: string; address: string };
-
-/** A check whose target is a DHCP lease (`lease:<node>:<ifname>`), with the leased address filled in. */
+/**
+ * A check with its DHCP-leased addresses (`lease:<node>:<ifname>`) filled in: the target, and the addresses in `more`
+ * (nat-source's seen_as, path's via, dns's address).
+ */
 export function withLease(c: PlannedCheck, leases: readonly Lease[]): PlannedCheck {
-  const m = /^lease:([^:]+):(.+)$/.exec(c.target);
-  if (!m) return c;
-  const lease = leases.find((l) => l.node === m[1] && l.ifname === m[2]);
-  // Without a lease the target stays unresolvable: the check reports an error, not a pass or a fail.
-  return lease ? { ...c, target: lease.address } : c;
+  const leased = (text: string): string => {
+    const m = /^lease:([^:]+):(.+)$/.exec(text);
+    // Without a lease the address stays unresolvable: the check reports an error or a fail, never a pass.
+    return (m && leases.find((l) => l.node === m[1] && l.ifname === m[2])?.address) ?? text;
+  };
+  return { ...c, target: leased(c.target), more: c.more.map(leased) };
 }
 
 /** How many checks run at once. */
@@ -61,7 +64,16 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** nsenter's own complaints: the namespace is gone, or the tool is not installed. The check could not run. */
-const NSENTER_FAILED = /^nsenter: (cannot open \S+|failed to execute \S+): .*$/m;
+const NSENTER_FAILED = /^nsenter: (?:cannot open (\S+)|failed to execute (\S+)): .*$/m;
+
+/** Why a check could not run, in words: the namespace that is gone, or the tool that is missing and its package. */
+export function cannotRun(stderr: string): string | undefined {
+  const m = NSENTER_FAILED.exec(stderr);
+  if (!m) return undefined;
+  if (m[1] !== undefined) return `namespace ${m[1].replace(/^\/run\/netns\//, '')} is gone (${m[0]})`;
+  const tool = TOOLS.find((t) => t.cmd === m[2]);
+  return tool ? `${m[2]} is missing (package ${tool.pkg}; netlab doctor)` : `${m[0]} (is it installed? netlab doctor)`;
+}
 
 /**
  * Runs one check once, whatever its retries. A check that could not run — its namespace is gone, its tool is
@@ -69,9 +81,8 @@ const NSENTER_FAILED = /^nsenter: (cannot open \S+|failed to execute \S+): .*$/m
  */
 export async function runOnce(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
   const r = await (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, signal);
-  const why = NSENTER_FAILED.exec(r.evidence.stderr)?.[0];
-  if (why === undefined || r.got === 'error') return r;
-  return { ...r, got: 'error', ok: false, detail: why.startsWith('nsenter: cannot open') ? `namespace ${c.fromNs} is gone (${why})` : `${why} (is the tool installed? netlab doctor)` };
+  const why = cannotRun(r.evidence.stderr);
+  return why === undefined ? r : { ...r, got: 'error', ok: false, detail: why };
 }
 
 /**
@@ -97,13 +108,12 @@ export async function runCheck(c: PlannedCheck, signal?: AbortSignal): Promise<C
  */
 export async function runChecks(
   checks: readonly PlannedCheck[],
-  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void; leases?: readonly Lease[] } = {},
+  opts: { signal?: AbortSignal; onResult?: (r: CheckResult) => void } = {},
 ): Promise<CheckResult[]> {
   const order = checks.map((_, i) => i).sort((a, b) => Number(checks[b]?.expect === 'fail') - Number(checks[a]?.expect === 'fail'));
   const results = new Array<CheckResult>(checks.length);
   await pool(order, CHECK_CONCURRENCY, async (i) => {
-    const c = withLease(checks[i] as PlannedCheck, opts.leases ?? []);
-    const r = await runCheck(c, opts.signal);
+    const r = await runCheck(checks[i] as PlannedCheck, opts.signal);
     opts.signal?.throwIfAborted();
     opts.onResult?.(r);
     results[i] = r;

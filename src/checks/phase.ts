@@ -7,10 +7,12 @@ import type { Op } from '../plan/ops.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
+import type { Lease } from '../runner/state.js';
 import { canDrop, capture, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
-import { pause, runChecks, runOnce, withLease, type Lease } from './index.js';
+import { pause, runChecks, runOnce, withLease } from './index.js';
 import type { CheckResult } from './result.js';
 
+/** How a check phase runs: its instance, what the stage applied, and where evidence goes. */
 export interface PhaseOptions {
   signal?: AbortSignal;
   leases?: readonly Lease[];
@@ -82,14 +84,12 @@ export async function settle(namespaces: readonly string[], signal?: AbortSignal
   });
 }
 
-/** Checks that send packets to an address. */
-const TARGETED = new Set(['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns']);
-
 /** Distinct (source namespace, target) pairs of the checks that must reach their target. */
 export function warmupPairs(checks: readonly PlannedCheck[]): { ns: string; target: string }[] {
   const seen = new Map<string, { ns: string; target: string }>();
   for (const c of checks) {
-    if (c.expect !== 'pass' || !TARGETED.has(c.kind) || !c.target || c.target.startsWith('lease:')) continue;
+    // state and cmd checks have no target; an unresolved lease has no address yet.
+    if (c.expect !== 'pass' || !c.target || c.target.startsWith('lease:')) continue;
     seen.set(`${c.fromNs} ${c.target}`, { ns: c.fromNs, target: c.target });
   }
   return [...seen.values()];

@@ -379,6 +379,7 @@ export const CmdCheckSchema = z
   })
   .refine((c) => (c.argv === undefined) !== (c.shell === undefined), { error: 'a cmd check needs exactly one of argv or shell' });
 
+/** A dns check: `from` asks `server` for `query`, optionally expecting `address` in the answer. */
 export const DnsCheckSchema = z.strictObject({
   kind: z.literal('dns'),
   ...checkCommon,
@@ -461,6 +462,7 @@ export const LabSchema = z.strictObject({
 export type WrittenLab = z.infer<typeof LabSchema>;
 export type WrittenNodeConfig = z.infer<typeof NodeConfigSchema>;
 export type WrittenCheck = z.infer<typeof CheckSchema>;
+/** A matrix as written (normalize expands it into checks). */
 export type WrittenMatrix = z.infer<typeof MatrixCheckSchema>;
 export type WrittenEndpoint = z.infer<typeof EndpointSchema>;
 export type WrittenDevice = z.infer<typeof DeviceSchema>;

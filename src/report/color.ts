@@ -1,4 +1,6 @@
 // Colour only for a terminal that wants it: never when not a TTY, with NO_COLOR, or TERM=dumb; FORCE_COLOR forces it.
+import type { CheckResult } from '../checks/result.js';
+import { markOf } from './model.js';
 
 /** Whether to colour output written to `stream`. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -14,3 +16,9 @@ export const red = wrap(31, 39);
 export const yellow = wrap(33, 39);
 export const dim = wrap(2, 22);
 export const bold = wrap(1, 22);
+
+/** A result's mark (✔ as expected, ! could not run, ✘ not as expected) in its colour. */
+export function paintMark(on: boolean, r: Pick<CheckResult, 'ok' | 'got'>): string {
+  const m = markOf(r);
+  return m === '✔' ? green(on, m) : m === '!' ? yellow(on, m) : red(on, m);
+}

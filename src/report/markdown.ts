@@ -1,7 +1,7 @@
 // Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, matrix grids, the closing line, failures with hints.
 import { formatMs } from '../lab/duration.js';
 import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
-import { closingLine, type RunReport } from './model.js';
+import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
 
 /** Text made safe for a table cell or list item: Markdown punctuation and HTML escaped, line breaks as <br>. */
 export function markdownText(s: string): string {
@@ -30,11 +30,11 @@ export function renderMarkdown(report: RunReport): string {
   if (report.summary.total) {
     lines.push('| step | check | from → to | expected | got | time | result |', '|---|---|---|---|---|---|:---:|');
     report.stages.forEach((stage, i) => {
-      const step = i === 0 ? stage.name : `${i}. ${stage.name}`;
+      const step = stageLabel(stage.name, i);
       for (const r of stage.results) {
         const fromTo = `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`;
         const cells = [step, r.name, fromTo, r.expected, `${r.got}: ${r.detail}`, formatMs(r.durationMs)].map(markdownText);
-        lines.push(`| ${cells.join(' | ')} | ${r.ok ? '✔' : '✘'} |`);
+        lines.push(`| ${cells.join(' | ')} | ${markOf(r)} |`);
         if (!r.ok) {
           failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(`${r.got}: ${r.detail}`)}`);
           if (r.hint) failures.push(`  - hint: ${markdownText(r.hint)}`);

@@ -1,7 +1,7 @@
 // The grids of a report's matrices: per stage and matrix name, rows = source sides, columns = target sides, each
 // cell summing up its pairs (expected yes/no against what they got). Shared by the matrix, table and markdown formats.
 import type { CheckResult } from '../checks/result.js';
-import type { RunReport } from './model.js';
+import { stageLabel, type RunReport } from './model.js';
 
 /** One cell: the pairs of one "A -> B" direction and how they came out. */
 export interface GridCell {
@@ -43,7 +43,7 @@ export function matrixGrids(report: RunReport): Grid[] {
       }
       const rows = m.labels.filter((l) => m.results.some((r) => r.matrix!.from === l));
       const cols = m.labels.filter((l) => m.results.some((r) => r.matrix!.to === l));
-      grids.push({ stage: i === 0 ? stage.name : `${i}. ${stage.name}`, name, rows, cols, cells });
+      grids.push({ stage: stageLabel(stage.name, i), name, rows, cols, cells });
     }
   });
   return grids;

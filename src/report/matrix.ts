@@ -1,9 +1,9 @@
 // Matrix renderer (`-f matrix`): every reachability matrix as a grid (rows: sources, columns: targets, each cell
 // expected vs got), the pairs not as expected, the other checks in brief, then the closing line.
 import Table from 'cli-table3';
-import { bold, dim, green, red, yellow } from './color.js';
+import { bold, dim, green, paintMark, red, yellow } from './color.js';
 import { cellText, gridCell, matrixGrids, type Grid } from './matrix-grid.js';
-import { closingLine, type RunReport } from './model.js';
+import { closingLine, stageLabel, type RunReport } from './model.js';
 
 const paint = (color: boolean, state: 'ok' | 'failed' | 'error', s: string) => (state === 'ok' ? green : state === 'error' ? yellow : red)(color, s);
 
@@ -46,11 +46,11 @@ export function renderMatrix(report: RunReport, color: boolean): string {
   const lines = [bold(color, report.title) + dim(color, `  (lab ${report.lab}, instance ${report.instance})`), ''];
   const grids = renderGrids(report, color);
   lines.push(grids || 'No matrix in this run.');
-  const others = report.stages.flatMap((s, i) => s.results.filter((r) => !r.matrix).map((r) => ({ r, stage: i === 0 ? s.name : `${i}. ${s.name}` })));
+  const others = report.stages.flatMap((s, i) => s.results.filter((r) => !r.matrix).map((r) => ({ r, stage: stageLabel(s.name, i) })));
   if (others.length) {
     lines.push('', `Other checks (${others.filter((o) => o.r.ok).length} of ${others.length} as expected):`);
     for (const { r, stage } of others) {
-      const mark = r.ok ? green(color, '✔') : r.got === 'error' ? yellow(color, '!') : red(color, '✘');
+      const mark = paintMark(color, r);
       lines.push(`  ${mark} ${stage}: ${r.name}${r.ok ? '' : ` — ${r.got}: ${r.detail}`}`);
     }
   }

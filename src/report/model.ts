@@ -50,3 +50,13 @@ export function makeReport(fields: { lab: string; title: string; instance: strin
     summary: summarize(fields.stages),
   };
 }
+
+/** A stage as reports name it: the setup by its name, steps numbered ("2. route-one-way"). */
+export function stageLabel(name: string, index: number): string {
+  return index === 0 ? name : `${index}. ${name}`;
+}
+
+/** The mark of a result: ✔ as expected, ! could not run, ✘ not as expected. */
+export function markOf(r: Pick<CheckResult, 'ok' | 'got'>): '✔' | '!' | '✘' {
+  return r.ok ? '✔' : r.got === 'error' ? '!' : '✘';
+}

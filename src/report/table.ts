@@ -1,9 +1,9 @@
 // Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then any matrix grids, hints and the closing line.
 import Table from 'cli-table3';
 import { formatMs } from '../lab/duration.js';
-import { bold, dim, green, red, yellow } from './color.js';
+import { bold, dim, paintMark, red, yellow } from './color.js';
 import { renderGrids } from './matrix.js';
-import { closingLine, type RunReport } from './model.js';
+import { closingLine, stageLabel, type RunReport } from './model.js';
 
 export function renderTable(report: RunReport, color: boolean): string {
   const table = new Table({
@@ -13,10 +13,10 @@ export function renderTable(report: RunReport, color: boolean): string {
   const failedHints: string[] = [];
   report.stages.forEach((stage, i) => {
     for (const r of stage.results) {
-      const mark = r.ok ? green(color, '✔') : r.got === 'error' ? yellow(color, '!') : red(color, '✘');
+      const mark = paintMark(color, r);
       const got = `${r.got}: ${r.detail}`;
       table.push([
-        i === 0 ? stage.name : `${i}. ${stage.name}`,
+        stageLabel(stage.name, i),
         r.name,
         `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`,
         r.expected,

@@ -138,6 +138,7 @@ export function spawnDetached(argv: readonly string[], opts: { logFile: string; 
   };
 }
 
+/** A helper started by spawnWatched: when it is ready, and how to stop it. */
 export interface Watched {
   /** Resolves true once stderr or stdout printed `ready`, false if the process ended or timed out first. */
   ready: Promise<boolean>;

@@ -9,9 +9,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
-import { requestLease, startDhcpServer, startDnsServer, startServices, type LabProcess, type Lease } from './processes.js';
+import { requestLease, startDhcpServer, startDnsServer, startServices, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
-import { alive, listNamespaces, runDir, type StateRecord } from './state.js';
+import { alive, listNamespaces, runDir, type Lease, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
 const NS_CONCURRENCY = 8;

@@ -7,7 +7,7 @@ import { parseCidr } from '../lab/ip.js';
 import { dhcpClientArgv, dhcpServerArgv, dnsServerArgv, serviceArgv } from '../plan/argv.js';
 import type { Op } from '../plan/ops.js';
 import { run, spawnDetached } from './exec.js';
-import { procStart, type ProcRef } from './state.js';
+import { procStart, type Lease, type ProcRef } from './state.js';
 
 export type LabProcess = ProcRef & { node: string; what: string };
 
@@ -98,17 +98,22 @@ export function dhcpFiles(runDir: string, node: string, ifname: string): { lease
   return { leases: join(runDir, `${node}.${ifname}.leases`), log: join(runDir, `${node}.${ifname}.dnsmasq.log`) };
 }
 
+/** Starts dnsmasq in the foreground and resolves once it listens on its UDP port; kills it if it does not. */
+async function startDnsmasq(argv: string[], log: string, port: number, node: string, what: string, timeoutMs: number): Promise<LabProcess> {
+  const proc = spawnDetached(argv, { logFile: log });
+  proc.release();
+  if (!(await waitBound(proc.pid, 'udp', port, timeoutMs))) {
+    kill(proc.pid);
+    throw new BuildError(`the ${what} of ${node} did not start${lastLines(log)}`);
+  }
+  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node, what };
+}
+
 /** Starts dnsmasq for a dhcp-server op and resolves once it listens on UDP port 67. */
 export async function startDhcpServer(op: Extract<Op, { kind: 'dhcp-server' }>, runDir: string, timeoutMs = 5_000): Promise<LabProcess> {
   mkdirSync(runDir, { recursive: true });
   const files = dhcpFiles(runDir, op.node, op.ifname);
-  const proc = spawnDetached(dhcpServerArgv(op, files), { logFile: files.log });
-  proc.release();
-  if (!(await waitBound(proc.pid, 'udp', 67, timeoutMs))) {
-    kill(proc.pid);
-    throw new BuildError(`the DHCP server of ${op.node}:${op.ifname} did not start${lastLines(files.log)}`);
-  }
-  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `dhcp-server ${op.ifname}` };
+  return startDnsmasq(dhcpServerArgv(op, files), files.log, 67, op.node, `dhcp-server ${op.ifname}`, timeoutMs);
 }
 
 /** Log file of one DNS server in the instance's run directory. */
@@ -120,23 +125,7 @@ export function dnsLog(runDir: string, node: string, port: number): string {
 export async function startDnsServer(op: Extract<Op, { kind: 'dns-server' }>, runDir: string, timeoutMs = 5_000): Promise<LabProcess> {
   mkdirSync(runDir, { recursive: true });
   const log = dnsLog(runDir, op.node, op.port);
-  const proc = spawnDetached(dnsServerArgv(op, log), { logFile: log });
-  proc.release();
-  if (!(await waitBound(proc.pid, 'udp', op.port, timeoutMs))) {
-    kill(proc.pid);
-    throw new BuildError(`the DNS server of ${op.node} (port ${op.port}) did not start${lastLines(log)}`);
-  }
-  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `dns-server ${op.port}` };
-}
-
-/** A lease a DHCP client got. */
-export interface Lease {
-  node: string;
-  ifname: string;
-  address: string;
-  prefix: number;
-  router?: string;
-  server?: string;
+  return startDnsmasq(dnsServerArgv(op, log), log, op.port, op.node, `dns-server ${op.port}`, timeoutMs);
 }
 
 /** Parses the NETLAB_LEASE line libexec/udhcpc-hook prints. */

@@ -11,6 +11,16 @@ export interface ProcRef {
   start: string;
 }
 
+/** A lease a DHCP client got. */
+export interface Lease {
+  node: string;
+  ifname: string;
+  address: string;
+  prefix: number;
+  router?: string;
+  server?: string;
+}
+
 export interface StateRecord {
   version: 1;
   instance: string;
@@ -26,7 +36,7 @@ export interface StateRecord {
   /** Processes netlab started inside the lab (services); killed by pid on teardown. */
   processes: (ProcRef & { node: string; what: string })[];
   /** Addresses DHCP clients leased (checks resolve `lease:` targets with them). */
-  leases: { node: string; ifname: string; address: string; prefix: number; router?: string }[];
+  leases: Lease[];
   /** Index of the last stage applied. */
   stage: number;
   /** The model, so `check` and `show` work on a running instance without its file. */

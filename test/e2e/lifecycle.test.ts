@@ -59,7 +59,7 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     const run = await netlab(['run', join(dir, 'no-tool.yaml'), '-i', 'e2e-no-tool', '-f', 'json', '-q']);
     expect(run.exitCode).toBe(3);
     const [only] = (JSON.parse(run.stdout) as RunReport).stages.flatMap((s) => s.results);
-    expect([only?.got, only?.detail]).toEqual(['error', 'nsenter: failed to execute no-such-tool-here: No such file or directory (is the tool installed? netlab doctor)']);
+    expect([only?.got, only?.detail]).toEqual(['error', 'nsenter: failed to execute no-such-tool-here: No such file or directory (is it installed? netlab doctor)']);
   });
 
   it('rolls back everything when the build fails part-way, exit 3', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { noReply, parseDig, runDns } from '../../../src/checks/dns.js';
+import { runOnce } from '../../../src/checks/index.js';
 import type { PlannedCheck } from '../../../src/plan/planner.js';
 import { run, type RunResult } from '../../../src/runner/exec.js';
 
@@ -90,6 +91,6 @@ describe('runDns outcomes', () => {
 
   it('is an error, not a failure, when dig is missing', async () => {
     answer({ exitCode: 127, stderr: 'nsenter: failed to execute dig: No such file or directory\n' });
-    expect(await runDns(check)).toMatchObject({ got: 'error', ok: false, detail: 'dig is missing (package bind9-dnsutils)' });
+    expect(await runOnce(check)).toMatchObject({ got: 'error', ok: false, detail: 'dig is missing (package bind9-dnsutils; netlab doctor)' });
   });
 });

@@ -1,5 +1,6 @@
 // The pure parts of the check phase: what to wait for before checks, and which paths to warm up.
 import { describe, expect, it } from 'vitest';
+import { cannotRun } from '../../../src/checks/index.js';
 import { settleNamespaces, unsettled, warmupPairs } from '../../../src/checks/phase.js';
 import type { Op } from '../../../src/plan/ops.js';
 import type { PlannedCheck } from '../../../src/plan/planner.js';
@@ -67,5 +68,16 @@ describe('warm-up', () => {
       { ns: 'netlab-x-a', target: '10.0.0.2' },
       { ns: 'netlab-x-a', target: '10.0.0.3' },
     ]);
+  });
+});
+
+describe('checks that cannot run', () => {
+  it('names the namespace that is gone, or the missing tool and its package', () => {
+    expect(cannotRun('nsenter: cannot open /run/netns/netlab-x-ns1: No such file or directory\n')).toBe(
+      'namespace netlab-x-ns1 is gone (nsenter: cannot open /run/netns/netlab-x-ns1: No such file or directory)',
+    );
+    expect(cannotRun('nsenter: failed to execute tcpdump: No such file or directory')).toBe('tcpdump is missing (package tcpdump; netlab doctor)');
+    expect(cannotRun('nsenter: failed to execute frob: No such file or directory')).toBe('nsenter: failed to execute frob: No such file or directory (is it installed? netlab doctor)');
+    expect(cannotRun('ping: connect: Network is unreachable')).toBeUndefined();
   });
 });

@@ -21,7 +21,7 @@ describe('markdown', () => {
     expect(lines.slice(start + 2, start + 5)).toEqual([
       '| setup | ns1 reaches its end of the cable (host v1\\_r) | ns1 → host:v1\\_r (10.10.10.1) | pass | pass: reply, TTL 64 | 10 ms | ✔ |',
       '| 1. route-one-way | ns1 → ns2 replies \\| #1 | ns1 → 10.10.20.2 | pass | fail: no reply in time, "silent"<br>second line | 508 ms | ✘ |',
-      '| 1. route-one-way | ns2 → ns1 works too | ns2 → ns1:v1 (10.10.10.2) | pass | error: spawn ping ENOENT | 2 ms | ✘ |',
+      '| 1. route-one-way | ns2 → ns1 works too | ns2 → ns1:v1 (10.10.10.2) | pass | error: spawn ping ENOENT | 2 ms | ! |',
     ]);
     expect(lines[start + 5]).toBe('');
     // Every row has the header's 7 cells (escaped pipes do not split a cell).
