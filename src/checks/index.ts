@@ -1,7 +1,7 @@
 // Check kinds → runners, through one table; and the scheduler that runs a stage's checks in parallel.
 import type { Check } from '../lab/types.js';
 import type { PlannedCheck } from '../plan/planner.js';
-import { pool } from '../runner/pool.js';
+import { pause, pool } from '../runner/pool.js';
 import { TOOLS } from '../runner/preflight.js';
 import type { Lease } from '../runner/state.js';
 import { runTcp, runUdp } from './connect.js';
@@ -47,20 +47,6 @@ export const CHECK_CONCURRENCY = 16;
 /** Pause before attempt n+1 of a retried check: 100 ms, doubling, at most 1 s. */
 function backoffMs(attempt: number): number {
   return Math.min(100 * 2 ** (attempt - 1), 1000);
-}
-
-/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', done);
-      clearTimeout(t);
-      if (signal?.aborted) reject(signal.reason as Error);
-      else resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** nsenter's own complaints: the namespace is gone, or the tool is not installed. The check could not run. */

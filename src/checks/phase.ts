@@ -1,15 +1,14 @@
-// A stage's check phase: let the lab settle, warm up neighbour tables, run the checks (with retries), and gather
+// A stage's check phase: warm up neighbour tables, run the checks (with retries), and gather
 // what a teacher looks at for every check that did not hold (findings, optional evidence files and pcaps).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from '../plan/argv.js';
-import type { Op } from '../plan/ops.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import type { Lease } from '../runner/state.js';
 import { canDrop, capture, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
-import { pause, runChecks, runOnce, withLease } from './index.js';
+import { runChecks, runOnce, withLease } from './index.js';
 import type { CheckResult } from './result.js';
 
 /** How a check phase runs: its instance, what the stage applied, and where evidence goes. */
@@ -18,70 +17,11 @@ export interface PhaseOptions {
   leases?: readonly Lease[];
   /** Every node of the instance and its namespace (evidence asks each for its routes and rules). */
   namespaces: readonly { node: string; ns: string }[];
-  /** Ops the stage just applied: their namespaces are waited for until they settle (none for `netlab check`). */
-  applied?: readonly Op[];
   /** Write evidence files of checks that did not hold under this directory. */
   evidenceDir?: string;
   /** With evidenceDir: also capture a pcap of each such check, run once more. */
   pcap?: boolean;
   onResult?: (r: CheckResult) => void;
-}
-
-/** How long a namespace may take to settle (STP's listening + learning is 2 × 15 s by default). */
-const SETTLE_LIMIT_MS = 35_000;
-
-/**
- * Namespaces whose ops need a moment before traffic flows: devices and bridge ports (the kernel activates a bridge's
- * transmit queue up to a second after its carrier came on; STP states) and IPv6 addresses (DAD).
- */
-export function settleNamespaces(ops: readonly Op[]): string[] {
-  const out = new Set<string>();
-  for (const o of ops) {
-    if (o.kind === 'link-add') out.add(o.into ?? o.ns);
-    else if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
-  }
-  return [...out];
-}
-
-interface IpLink {
-  ifname: string;
-  flags?: string[];
-  operstate?: string;
-  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
-  addr_info?: { local: string; scope?: string; tentative?: boolean }[];
-}
-
-/** What is not settled yet in `ip -j -d addr show` output: bridge ports still listening/learning, tentative addresses. */
-export function unsettled(ipJson: string): string[] {
-  let links: IpLink[];
-  try {
-    links = JSON.parse(ipJson) as IpLink[];
-  } catch {
-    return [];
-  }
-  return links.flatMap((l) => {
-    // Up with carrier, but the kernel's link watcher has not switched it on yet: until then it drops what it sends.
-    const carrier = (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');
-    const port = l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data?.state ?? '' : '';
-    return [
-      ...(carrier && /^(DOWN|LOWERLAYERDOWN)$/.test(l.operstate ?? '') ? [`${l.ifname}: operstate ${l.operstate} with carrier`] : []),
-      ...(/^(listening|learning)$/.test(port) || (carrier && port === 'disabled') ? [`${l.ifname}: bridge port ${port}`] : []),
-    // Link-local addresses are left out: checks aim at configured addresses, which netlab adds with nodad.
-      ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
-    ];
-  });
-}
-
-/** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
-export async function settle(namespaces: readonly string[], signal?: AbortSignal): Promise<void> {
-  await pool(namespaces, 8, async (ns) => {
-    const end = performance.now() + SETTLE_LIMIT_MS;
-    for (;;) {
-      const r = await run(inNamespace(ns, ['ip', '-j', '-d', 'addr', 'show']), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
-      if (!unsettled(r.stdout).length || performance.now() > end) return;
-      await pause(50, signal);
-    }
-  });
 }
 
 /** Distinct (source namespace, target) pairs of the checks that must reach their target. */
@@ -102,12 +42,11 @@ async function warmUp(checks: readonly PlannedCheck[], signal?: AbortSignal): Pr
   );
 }
 
-/** Runs one stage's checks: settle, warm up, run, then findings (and evidence files) for each check that did not hold. */
+/** Runs one stage's checks (on a settled lab): warm up, run, then findings (and evidence files) for each check that did not hold. */
 export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOptions): Promise<CheckResult[]> {
   const { signal } = opts;
   const planned = checks.map((c) => withLease(c, opts.leases ?? []));
   if (!planned.length) return [];
-  await settle(settleNamespaces(opts.applied ?? []), signal);
   await warmUp(planned, signal);
   const results = await runChecks(planned, { ...(signal ? { signal } : {}), ...(opts.onResult ? { onResult: opts.onResult } : {}) });
   // Findings explain a must-pass check that failed; evidence files also cover the rest that did not hold. An error

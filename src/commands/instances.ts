@@ -9,6 +9,7 @@ import { makeReport, type StageReport } from '../report/model.js';
 import { runInteractive } from '../runner/exec.js';
 import { teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
+import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
@@ -39,6 +40,8 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
     const started = new Date();
     const stages: StageReport[] = [];
     try {
+      // Usually settled long ago (one look per namespace with devices); right after `up` it may not be.
+      await settle(settleNamespaces(plan.stages.slice(0, rec.stage + 1).flatMap((s) => s.ops)), signal);
       for (const i of picks) {
         const s = plan.stages[i];
         if (!s) continue;

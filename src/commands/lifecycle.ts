@@ -10,6 +10,7 @@ import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
 import { preflight, rootForwards } from '../runner/preflight.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
+import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
@@ -118,6 +119,8 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
           buildFailed = true;
           throw e;
         }
+        // Checks, and a learner after `up`, find the lab ready: bridges on, ports forwarding, no tentative address.
+        await settle(settleNamespaces(stage.ops), signal);
       }
       record.stage = i;
       await updateRecord(record);
@@ -131,7 +134,6 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
           signal,
           leases: record.leases,
           namespaces: plan.namespaces,
-          applied: stage.ops,
           ...(opts.evidenceDir !== undefined ? { evidenceDir: opts.evidenceDir, pcap: opts.pcap ?? false } : {}),
           onResult: () => setTitle(`${title} — checks ${++done}/${checks.length}`),
         });

@@ -1,54 +1,8 @@
-// The pure parts of the check phase: what to wait for before checks, and which paths to warm up.
+// The pure parts of the check phase: which paths to warm up, and when a check could not run.
 import { describe, expect, it } from 'vitest';
 import { cannotRun } from '../../../src/checks/index.js';
-import { settleNamespaces, unsettled, warmupPairs } from '../../../src/checks/phase.js';
-import type { Op } from '../../../src/plan/ops.js';
+import { warmupPairs } from '../../../src/checks/phase.js';
 import type { PlannedCheck } from '../../../src/plan/planner.js';
-
-/** `ip -j -d addr show` of a namespace with a bridge port still listening and a tentative global IPv6 address. */
-const SETTLING = JSON.stringify([
-  { ifname: 'lo', addr_info: [{ local: '127.0.0.1', scope: 'host' }] },
-  { ifname: 'p2', addr_info: [{ local: '2001:db8::5', scope: 'global', tentative: true }, { local: 'fe80::1', scope: 'link', tentative: true }] },
-  { ifname: 'p1', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'listening' } }, addr_info: [] },
-  { ifname: 'p3', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'blocking' } }, addr_info: [] },
-]);
-
-describe('settle', () => {
-  it('names bridge ports still listening or learning and tentative addresses, not link-local ones', () => {
-    expect(unsettled(SETTLING)).toEqual(['p2: 2001:db8::5 tentative', 'p1: bridge port listening']);
-  });
-
-  it('is settled when ports forward (or block, a steady STP state) and no address is tentative', () => {
-    const done = SETTLING.replace('"listening"', '"forwarding"').replace('"tentative":true', '"tentative":false');
-    expect(unsettled(done)).toEqual([]);
-    expect(unsettled('not json')).toEqual([]);
-  });
-
-  it('names links that are up with carrier whose operstate the kernel has not switched on yet', () => {
-    const links = JSON.stringify([
-      { ifname: 'br0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'DOWN', addr_info: [] },
-      { ifname: 'p1', flags: ['UP', 'LOWER_UP'], operstate: 'UP', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'disabled' } }, addr_info: [] },
-      { ifname: 'tap1', flags: ['NO-CARRIER', 'UP'], operstate: 'DOWN', addr_info: [] },
-      { ifname: 'p2', flags: ['NO-CARRIER', 'UP'], operstate: 'LOWERLAYERDOWN', linkinfo: { info_slave_kind: 'bridge', info_slave_data: { state: 'disabled' } }, addr_info: [] },
-      { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN', addr_info: [] },
-    ]);
-    // A tap nobody holds and a port whose peer is down stay without carrier: nothing to wait for.
-    expect(unsettled(links)).toEqual(['br0: operstate DOWN with carrier', 'p1: bridge port disabled']);
-  });
-
-  it('waits only in namespaces that got devices, bridge ports or IPv6 addresses', () => {
-    const ops: Op[] = [
-      { kind: 'netns-add', ns: 'a' },
-      { kind: 'link-master', ns: 'sw', ifname: 'p1', master: 'br0' },
-      { kind: 'addr-add', ns: 'v4', ifname: 'eth0', cidr: '10.0.0.1/24' },
-      { kind: 'addr-add', ns: 'v6', ifname: 'eth0', cidr: '2001:db8::1/64' },
-      { kind: 'link-master', ns: 'sw', ifname: 'p2', master: 'br0' },
-      { kind: 'link-add', ns: 'host', ifname: 'mv1', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge' }, into: 'ns1' },
-      { kind: 'link-add', ns: 'tapper', ifname: 'tap1', spec: { type: 'tap' } },
-    ];
-    expect(settleNamespaces(ops)).toEqual(['sw', 'v6', 'ns1', 'tapper']);
-  });
-});
 
 describe('warm-up', () => {
   const check = (over: Partial<PlannedCheck>): PlannedCheck =>

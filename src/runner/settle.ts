@@ -1,0 +1,64 @@
+// Waiting for the kernel after a build: bridges and devices switched on, bridge ports forwarding, no tentative IPv6
+// address. Until then a lab drops packets (the first ARP reply of a bridge, say), and a check would measure that.
+import type { Op } from '../plan/ops.js';
+import { inNamespace } from '../plan/argv.js';
+import { run } from './exec.js';
+import { pause, pool } from './pool.js';
+
+/** How long a namespace may take to settle (STP's listening + learning is 2 × 15 s by default). */
+const SETTLE_LIMIT_MS = 35_000;
+
+/**
+ * Namespaces whose ops need a moment before traffic flows: devices and bridge ports (the kernel activates a bridge's
+ * transmit queue up to a second after its carrier came on; STP states) and IPv6 addresses (DAD).
+ */
+export function settleNamespaces(ops: readonly Op[]): string[] {
+  const out = new Set<string>();
+  for (const o of ops) {
+    if (o.kind === 'link-add') out.add(o.into ?? o.ns);
+    else if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
+  }
+  return [...out];
+}
+
+interface IpLink {
+  ifname: string;
+  flags?: string[];
+  operstate?: string;
+  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
+  addr_info?: { local: string; scope?: string; tentative?: boolean }[];
+}
+
+/** What is not settled yet in `ip -j -d addr show` output: bridge ports still listening/learning, tentative addresses. */
+export function unsettled(ipJson: string): string[] {
+  let links: IpLink[];
+  try {
+    links = JSON.parse(ipJson) as IpLink[];
+  } catch {
+    return [];
+  }
+  return links.flatMap((l) => {
+    // Up with carrier, but the kernel's link watcher has not switched it on yet: until then it drops what it sends.
+    const carrier = (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');
+    const port = l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data?.state ?? '' : '';
+    return [
+      ...(carrier && /^(DOWN|LOWERLAYERDOWN)$/.test(l.operstate ?? '') ? [`${l.ifname}: operstate ${l.operstate} with carrier`] : []),
+      ...(/^(listening|learning)$/.test(port) || (carrier && port === 'disabled') ? [`${l.ifname}: bridge port ${port}`] : []),
+    // Link-local addresses are left out: checks aim at configured addresses, which netlab adds with nodad.
+      ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
+    ];
+  });
+}
+
+/** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
+export async function settle(namespaces: readonly string[], signal?: AbortSignal): Promise<void> {
+  await pool(namespaces, 8, async (ns) => {
+    const end = performance.now() + SETTLE_LIMIT_MS;
+    for (;;) {
+      const r = await run(inNamespace(ns, ['ip', '-j', '-d', 'addr', 'show']), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
+      if (!unsettled(r.stdout).length || performance.now() > end) return;
+      await pause(50, signal);
+    }
+  });
+}
+
