@@ -64,7 +64,7 @@ const netemWords = (o: OpOf<'netem-add'>): string[] => [
 const IP_WORDS = {
   'netns-add': (o) => ['netns', 'add', o.ns],
   'netns-del': (o) => ['netns', 'del', o.ns],
-  'veth-add': (o) => ['link', 'add', 'name', o.ifname, 'netns', o.ns, 'type', 'veth', 'peer', 'name', o.peer, 'netns', o.peerNs],
+  'veth-add': (o) => ['link', 'add', 'name', o.ifname, 'netns', o.ns, 'index', String(o.index), 'type', 'veth', 'peer', 'name', o.peer, 'netns', o.peerNs],
   'link-add': (o) => (LINK_WORDS[o.spec.type] as (n: string, s: LinkSpec, into?: string) => string[])(o.ifname, o.spec, o.into),
   'link-set': (o) => ['link', 'set', 'dev', o.ifname, ...(o.mtu !== undefined ? ['mtu', String(o.mtu)] : []), ...(o.mac !== undefined ? ['address', o.mac] : [])],
   'link-del': (o) => ['link', 'del', 'dev', o.ifname],

@@ -30,7 +30,11 @@ export interface Ruleset {
 export type Op =
   | { kind: 'netns-add'; ns: string }
   | { kind: 'netns-del'; ns: string }
-  | { kind: 'veth-add'; ns: string; ifname: string; peerNs: string; peer: string }
+  /**
+   * A veth pair, each end created in its namespace. `index` is the first end's ifindex: unique in the lab, so it never
+   * equals its peer's (a veth whose peer has its own ifindex is switched on a second late by the kernel).
+   */
+  | { kind: 'veth-add'; ns: string; ifname: string; index: number; peerNs: string; peer: string }
   /** Creates a device; runs in `ns` and, with `into`, puts it straight into that namespace (macvlan/ipvlan children). */
   | { kind: 'link-add'; ns: string; ifname: string; spec: LinkSpec; into?: string }
   | { kind: 'link-set'; ns: string; ifname: string; mtu?: number; mac?: string }

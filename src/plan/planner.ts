@@ -188,6 +188,12 @@ export interface PlanOptions {
   pinForwarding?: boolean;
 }
 
+/**
+ * The ifindex of the first end of veth pair i is this plus i: far above what the kernel hands out in a namespace, so
+ * the two ends of a pair never share an index (then the kernel's link watcher delays switching the pair on by up to 1 s).
+ */
+const VETH_INDEX_BASE = 10_000;
+
 /** Plans a lab for one instance. Pure: same lab, instance and options, same plan. */
 export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Plan {
   const ns = (node: string) => nsName(instance, node);
@@ -195,9 +201,9 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
   const addresses: Address[] = [];
   const build: Op[] = [];
   for (const n of lab.nodes) build.push({ kind: 'netns-add', ns: ns(n.name) });
-  for (const v of lab.veths) {
-    build.push({ kind: 'veth-add', ns: ns(v.a.node), ifname: v.a.ifname, peerNs: ns(v.b.node), peer: v.b.ifname });
-  }
+  lab.veths.forEach((v, i) => {
+    build.push({ kind: 'veth-add', ns: ns(v.a.node), ifname: v.a.ifname, index: VETH_INDEX_BASE + i, peerNs: ns(v.b.node), peer: v.b.ifname });
+  });
   // macvlan/ipvlan children of a parent in another node: created in the parent's namespace, straight into their own.
   const remote = lab.devices.filter((d) => (d.kind === 'macvlan' || d.kind === 'ipvlan') && d.parent.node !== d.node);
   for (const d of remote) build.push({ kind: 'link-add', ns: ns(parentNode(d)), ifname: d.name, spec: linkSpec(d), into: ns(d.node) });

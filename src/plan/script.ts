@@ -24,6 +24,9 @@ export function planScript(plan: Plan, opts: { title?: string } = {}): string {
     '#!/usr/bin/env bash',
     `# netlab plan for lab "${plan.lab}", instance "${plan.instance}"${opts.title ? ` — ${opts.title}` : ''}`,
     '# Builds the same namespaces, links, addresses, routes and sysctls that `netlab up` builds.',
+    ...(plan.stages.some((s) => s.ops.some((o) => o.kind === 'veth-add'))
+      ? ['# `index 10000`… on a veth end: its ifindex never equals its peer\'s, so the kernel switches the pair on at once.']
+      : []),
     `# Tear down: ${plan.namespaces.map((n) => `ip netns del ${n.ns}`).join('; ')}`,
     'set -euo pipefail',
   ];

@@ -17,13 +17,13 @@ describe('planLab', () => {
     expect(planScript(plan)).toMatchSnapshot();
   });
 
-  it('creates veth ends directly in their namespaces (no moves) and namespaces first', () => {
+  it('creates veth ends directly in their namespaces (no moves), namespaces first, ifindex apart from the peer\'s', () => {
     const ops = planLab(load('veth-routing'), 'x').stages[0]!.ops;
     expect(ops.slice(0, 3).map((o) => o.kind)).toEqual(['netns-add', 'netns-add', 'netns-add']);
     const veths = ops.filter((o) => o.kind === 'veth-add');
     expect(veths.map(shellLine)).toEqual([
-      'ip link add name v1 netns netlab-x-ns1 type veth peer name v1_r netns netlab-x-host',
-      'ip link add name v2 netns netlab-x-ns2 type veth peer name v2_r netns netlab-x-host',
+      'ip link add name v1 netns netlab-x-ns1 index 10000 type veth peer name v1_r netns netlab-x-host',
+      'ip link add name v2 netns netlab-x-ns2 index 10001 type veth peer name v2_r netns netlab-x-host',
     ]);
   });
 
