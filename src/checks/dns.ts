@@ -42,17 +42,22 @@ export async function runDns(c: DnsPlanned, signal?: AbortSignal): Promise<Check
   const r = await run(argv, { timeoutMs: c.timeoutMs + 250, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   const server = `${hostOf(c.target)}:${c.port}`;
+  /** A failure, and whether it is the way the lab said it must fail (`reason`). */
+  const fail = (how: DnsPlanned['reason'] | 'other', detail: string): CheckResult => {
+    const wrongWay = c.expect === 'fail' && c.reason !== undefined && c.reason !== how;
+    return makeResult(c, r, 'fail', wrongWay ? `${detail}, expected ${c.reason}` : detail, c.expect === 'fail' && !wrongWay);
+  };
   const { status, answers } = parseDig(r.stdout);
   if (status === undefined) {
     // dig's exit codes 1 and 10 are its own usage and internal errors: the check did not run.
     if (r.exitCode === 1 || r.exitCode === 10) return makeResult(c, r, 'error', r.stderr.trim().split('\n')[0] || `dig exited ${r.exitCode}`);
-    return makeResult(c, r, 'fail', noReply(`${r.stdout}\n${r.stderr}`, r.timedOut, server, c.timeoutMs));
+    return fail('no-reply', noReply(`${r.stdout}\n${r.stderr}`, r.timedOut, server, c.timeoutMs));
   }
-  if (status !== 'NOERROR') return makeResult(c, r, 'fail', status);
+  if (status !== 'NOERROR') return fail(status === 'NXDOMAIN' ? 'nxdomain' : 'other', status);
   const got = answers.filter((a) => a.type === type).map((a) => a.data);
-  if (!got.length) return makeResult(c, r, 'fail', `no answer: ${c.query} has no ${type} record`);
+  if (!got.length) return fail('no-answer', `no answer: ${c.query} has no ${type} record`);
   if (expected !== undefined && !got.some((a) => sameAddress(a, expected))) {
-    return makeResult(c, r, 'fail', `resolved to ${got.join(', ')}, expected ${expected}`);
+    return fail('other', `resolved to ${got.join(', ')}, expected ${expected}`);
   }
   return makeResult(c, r, 'pass', `resolved to ${got.join(', ')}`);
 }

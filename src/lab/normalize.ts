@@ -257,6 +257,7 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
         ...aim(c.server),
         query: c.query,
         port: c.port ?? 53,
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
         ...(c.type !== undefined ? { type: c.type } : {}),
         ...(c.address !== undefined ? { address: parseTarget(c.address), addressText: c.address } : {}),
       };

@@ -334,6 +334,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
           if (c.type === 'A' && c.address?.kind === 'address' && c.address.address.includes(':')) {
             out.push({ at: [...c.at, 'type'], message: `type A answers hold IPv4 addresses, but ${c.address.address} is IPv6`, hint: 'write type: AAAA, or leave type out' });
           }
+          if (c.expect === 'pass' && c.reason !== undefined) out.push({ at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' });
           break;
         }
         case 'tcp':

@@ -389,6 +389,10 @@ export const DnsCheckSchema = z.strictObject({
   address: z.string().optional().describe('The answer must contain this: an address, a node or node:ifname.'),
   type: z.enum(['A', 'AAAA']).optional().describe('Record type (default A, or AAAA when address is an IPv6 address).'),
   port: port.optional().describe('Default 53.'),
+  reason: z
+    .enum(['nxdomain', 'no-answer', 'no-reply'])
+    .optional()
+    .describe('With expect: fail, how it must fail: nxdomain (no such name), no-answer (no record of that type), no-reply (no server answered).'),
 });
 
 

@@ -261,9 +261,11 @@ export interface PathCheck extends TargetedCheck {
 /** A DNS lookup from a node: `to` is the server; the answer must exist (and contain `address`). */
 export interface DnsCheck extends TargetedCheck {
   kind: 'dns';
-  /** The name looked up (`name:` in the lab file; the check's `name` is its title). */
+  /** The name looked up (`query:` in the lab file). */
   query: string;
   port: number;
+  /** With expect: fail, how it must fail: the server says no such name, has no record of the type, or never answers. */
+  reason?: 'nxdomain' | 'no-answer' | 'no-reply';
   /** Record type asked for; undefined: AAAA when the expected address is IPv6, else A. */
   type?: 'A' | 'AAAA';
   address?: Target;

@@ -89,6 +89,21 @@ describe('runDns outcomes', () => {
     expect(vi.mocked(run).mock.lastCall?.[0]).toEqual(['nsenter', '--net=/run/netns/netlab-x-c', '--', 'dig', '@10.0.2.53', '-p', '53', '+time=1', '+tries=1', 'www.lab.test', 'A']);
   });
 
+  it('with expect: fail and a reason, holds only when it fails that way', async () => {
+    const mustFail = (reason: 'nxdomain' | 'no-answer' | 'no-reply') => ({ ...check, expect: 'fail' as const, reason });
+    answer({ stdout: NXDOMAIN });
+    expect(await runDns(mustFail('nxdomain'))).toMatchObject({ got: 'fail', ok: true, detail: 'NXDOMAIN' });
+    // A dead server is not "no such name": the check does not hold.
+    answer({ exitCode: undefined, timedOut: true });
+    expect(await runDns(mustFail('nxdomain'))).toMatchObject({ got: 'fail', ok: false, detail: 'no reply from 10.0.2.53:53 in 0.5 s, expected nxdomain' });
+    answer({ exitCode: undefined, timedOut: true });
+    expect(await runDns(mustFail('no-reply'))).toMatchObject({ got: 'fail', ok: true });
+    answer({ stdout: ANSWER });
+    expect(await runDns(mustFail('nxdomain'))).toMatchObject({ got: 'pass', ok: false });
+    answer({ stdout: NXDOMAIN });
+    expect(await runDns({ ...check, expect: 'fail' })).toMatchObject({ got: 'fail', ok: true });
+  });
+
   it('is an error, not a failure, when dig is missing', async () => {
     answer({ exitCode: 127, stderr: 'nsenter: failed to execute dig: No such file or directory\n' });
     expect(await runOnce(check)).toMatchObject({ got: 'error', ok: false, detail: 'dig is missing (package bind9-dnsutils; netlab doctor)' });
