@@ -325,7 +325,8 @@ function normalizeChecks(written: WrittenCheck[], stage: string, nodes: Readonly
       for (const p of e.pairs) {
         const sides = p.from === p.fromSide && p.to === p.toSide ? '' : ` (${p.fromSide} → ${p.toSide})`;
         const check = normalizeCheck(probeCheck(c, p.from, p.to, e.expect), stage, i, e.at);
-        checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${p.from} → ${p.to}${probeSuffix(c)}${sides}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide } });
+        // A source runs from its node, whatever interface the member names: the name says so.
+        checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${check.from} → ${p.to}${probeSuffix(c)}${sides}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide } });
       }
     }
   });

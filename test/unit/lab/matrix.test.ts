@@ -56,8 +56,8 @@ describe('normalize expands a matrix', () => {
       'setup/2.4 ping internet → vm2 fail 500 | internet → vm2 (internet → vm)',
       'setup/2.5 ping vm1 → vm2 fail 500 | vm1 → vm2',
       'setup/2.6 ping vm2 → vm1 fail 500 | vm2 → vm1',
-      'setup/2.7 ping nat → vm1 pass 2000 | nat:wan → vm1 (nat → vm)',
-      'setup/2.8 ping nat → vm2 pass 2000 | nat:wan → vm2 (nat → vm)',
+      'setup/2.7 ping nat → vm1 pass 2000 | nat → vm1 (nat → vm)',
+      'setup/2.8 ping nat → vm2 pass 2000 | nat → vm2 (nat → vm)',
     ]);
   });
 
@@ -122,8 +122,8 @@ describe('matrix probes, timeouts, names and steps', () => {
       'vm1 → nat:lan1 (vm → vm)',
       'vm2 → vm1 (vm → vm)',
       'vm2 → nat:lan1 (vm → vm)',
-      'nat:lan1 → vm1 (vm → vm)',
-      'nat:lan1 → vm2 (vm → vm)',
+      'nat → vm1 (vm → vm)',
+      'nat → vm2 (vm → vm)',
     ]);
   });
 
