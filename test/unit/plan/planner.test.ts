@@ -45,7 +45,7 @@ describe('planLab', () => {
 describe('ops and argv', () => {
   const samples: Op[] = [
     { kind: 'netns-add', ns: 'n' },
-    { kind: 'veth-add', ns: 'a', ifname: 'x', peerNs: 'b', peer: 'y' },
+    { kind: 'veth-add', ns: 'a', ifname: 'x', index: 10000, peerNs: 'b', peer: 'y' },
     { kind: 'link-add', ns: 'a', ifname: 'br0', spec: { type: 'bridge', stp: false, vlanFiltering: false } },
     { kind: 'link-add', ns: 'host', ifname: 'm1', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge' }, into: 'a' },
     { kind: 'link-master', ns: 'a', ifname: 'p', master: 'br0' },
