@@ -71,9 +71,9 @@ export function newDrops(before: string, after: string): { rule: string; packets
     .filter((d) => d.packets > 0);
 }
 
-/** True when a ruleset can drop anything: only then is a check run again to see which rule dropped it. */
-export function canDrop(ruleset: string): boolean {
-  return /\b(drop|reject)\b/.test(ruleset);
+/** True when a rule of the ruleset has dropped something in this run: only then is a check run again to see which. */
+export function hasDropped(ruleset: string): boolean {
+  return droppingRules(ruleset).length > 0;
 }
 
 /** What `ip route get` said: the next hop (absent when directly connected), the source address, or no route. */

@@ -7,7 +7,7 @@ import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import type { Lease } from '../runner/state.js';
-import { canDrop, capture, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
+import { capture, hasDropped, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
 import { runChecks, runOnce, withLease } from './index.js';
 import type { CheckResult } from './result.js';
 
@@ -55,7 +55,8 @@ export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOpt
   const missed = results.flatMap((r, i) => (!r.ok && r.got !== 'error' && (explain(r) || opts.evidenceDir !== undefined) ? [i] : []));
   if (!missed.length) return results;
   const nodes = await snapshot(opts.namespaces, missed.map((i) => (planned[i] as PlannedCheck).fromNs), signal);
-  const dropping = nodes.some((n) => canDrop(n.rules));
+  // No drop counter moved in the whole run: no rule can be to blame, and nothing needs running again.
+  const dropping = nodes.some((n) => hasDropped(n.rules));
   // One check at a time: running it again alone is what ties counted drops (and a pcap) to it.
   for (const i of missed) {
     signal?.throwIfAborted();

@@ -1,6 +1,6 @@
 // The pure parts of evidence: reading `ip route get`, `ip -j addr` and nft counters.
 import { describe, expect, it } from 'vitest';
-import { addressesOf, canDrop, droppingRules, newDrops, parseRouteGet } from '../../../src/checks/evidence.js';
+import { addressesOf, droppingRules, hasDropped, newDrops, parseRouteGet } from '../../../src/checks/evidence.js';
 
 describe('evidence parsers', () => {
   it('reads the next hop and source of ip route get, and its failures', () => {
@@ -46,7 +46,7 @@ describe('evidence parsers', () => {
       { rule: 'icmp type echo-request counter reject', packets: 1 },
     ]);
     expect(newDrops(after, after)).toEqual([]);
-    expect(canDrop(after)).toBe(true);
-    expect(canDrop('table ip nat {\n  chain postrouting {\n    oifname "wan" masquerade\n  }\n}')).toBe(false);
+    expect(hasDropped(after)).toBe(true);
+    expect(hasDropped('    tcp dport 80 counter packets 0 bytes 0 drop\n    counter packets 0 bytes 0 comment "policy drop"')).toBe(false);
   });
 });
