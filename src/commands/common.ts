@@ -87,13 +87,13 @@ export function withReportOptions<T>(y: Argv<T>) {
 export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<void> {
   const { render } = await import('../report/index.js');
   for (const t of targets) {
-    if (t.output !== undefined) await writeFile(t.output, render(t.format, report, false));
-    else process.stdout.write(render(t.format, report, useColor(process.stdout)));
+    if (t.output !== undefined) await writeFile(t.output, await render(t.format, report, false));
+    else process.stdout.write(await render(t.format, report, useColor(process.stdout)));
   }
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary) {
     try {
-      await appendFile(summary, render('markdown', report, false) + '\n');
+      await appendFile(summary, (await render('markdown', report, false)) + '\n');
     } catch (e) {
       process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
     }
