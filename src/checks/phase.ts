@@ -7,7 +7,7 @@ import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import type { Lease } from '../runner/state.js';
-import { capture, hasDropped, evidenceFolder, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence } from './evidence.js';
+import { capture, evidenceFolder, hasDropped, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence, type NodeState } from './evidence.js';
 import { runChecks, runOnce, withLease } from './index.js';
 import type { CheckResult } from './result.js';
 
@@ -42,6 +42,32 @@ async function warmUp(checks: readonly PlannedCheck[], signal?: AbortSignal): Pr
   );
 }
 
+/** The rulesets of the nodes that have one, as the snapshot read them. */
+function rulesetsOf(nodes: readonly NodeState[]): Record<string, string> {
+  return Object.fromEntries(nodes.filter((n) => n.rules.includes('table')).map((n) => [n.node, n.rules]));
+}
+
+/**
+ * Runs a check once more on its own (under tcpdump into `pcapFolder` when given), with the rulesets read before and
+ * after: the drop rules whose counters went up are its findings, and so is holding this time.
+ */
+async function runAgainAlone(c: PlannedCheck, nodes: readonly NodeState[], pcapFolder: string | undefined, signal?: AbortSignal): Promise<{ findings: string[]; nft: Record<string, string> }> {
+  const before = await readRulesets(nodes, signal);
+  let again: CheckResult | undefined;
+  const rerun = async () => void (again = await runOnce(c, signal));
+  if (pcapFolder !== undefined) {
+    await mkdir(pcapFolder, { recursive: true });
+    const why = await capture(c, join(pcapFolder, 'capture.pcap'), rerun, signal);
+    if (why !== undefined) await writeFile(join(pcapFolder, 'capture-error.txt'), why + '\n');
+  } else {
+    await rerun();
+  }
+  const nft = await readRulesets(nodes, signal);
+  const findings = Object.entries(nft).flatMap(([node, text]) => newDrops(before[node] ?? '', text).map((d) => `${node} dropped ${d.packets} packet(s) at: ${d.rule}`));
+  if (again?.ok) findings.push('it held when run again alone: it may be flaky, or depend on the checks run with it');
+  return { findings, nft };
+}
+
 /** Runs one stage's checks (on a settled lab): warm up, run, then findings (and evidence files) for each check that did not hold. */
 export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOptions): Promise<CheckResult[]> {
   const { signal } = opts;
@@ -63,32 +89,15 @@ export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOpt
     const c = planned[i] as PlannedCheck;
     const first = results[i] as CheckResult;
     const folder = opts.evidenceDir !== undefined ? evidenceFolder(opts.evidenceDir, first) : undefined;
-    const findings: string[] = [];
-    let nft: Record<string, string> = {};
-    if (dropping || (folder !== undefined && opts.pcap)) {
-      const before = await readRulesets(nodes, signal);
-      let again: CheckResult | undefined;
-      const rerun = async () => void (again = await runOnce(c, signal));
-      if (folder !== undefined && opts.pcap) {
-        await mkdir(folder, { recursive: true });
-        const why = await capture(c, join(folder, 'capture.pcap'), rerun, signal);
-        if (why !== undefined) await writeFile(join(folder, 'capture-error.txt'), why + '\n');
-      } else {
-        await rerun();
-      }
-      nft = await readRulesets(nodes, signal);
-      for (const [node, text] of Object.entries(nft)) {
-        for (const d of newDrops(before[node] ?? '', text)) findings.push(`${node} dropped ${d.packets} packet(s) at: ${d.rule}`);
-      }
-      if (again?.ok) findings.push('it held when run again alone: it may be flaky, or depend on the checks run with it');
-    }
+    const rerun = dropping || (folder !== undefined && opts.pcap === true);
+    const { findings, nft } = rerun ? await runAgainAlone(c, nodes, folder !== undefined && opts.pcap ? folder : undefined, signal) : { findings: [], nft: rulesetsOf(nodes) };
     const walk = await walkPath(c, nodes, signal);
     findings.unshift(...walk.findings);
     const r = explain(first) && findings.length ? { ...first, findings } : first;
     results[i] = r;
     if (folder !== undefined) {
-      const source = nodes.find((n) => n.ns === c.fromNs);
-      await writeEvidence(folder, r, { findings, addr: source?.addr ?? '', neigh: await neighbours(c, signal), routes: walk.routes, nft: Object.keys(nft).length ? nft : Object.fromEntries(nodes.filter((n) => n.rules.includes('table')).map((n) => [n.node, n.rules])) });
+      const addr = nodes.find((n) => n.ns === c.fromNs)?.addr ?? '';
+      await writeEvidence(folder, r, { findings, addr, neigh: await neighbours(c, signal), routes: walk.routes, nft });
     }
   }
   return results;

@@ -1,7 +1,7 @@
 // Rules over a stage's matrices, pointing at the groups, members and keys as written: unknown or empty groups,
 // malformed keys, addresses used as sources, keys that expand to no check, pairs expected twice.
 import { isAddressMember, resolveSide } from './matrix.js';
-import { parseTarget } from './normalize.js';
+import { parseTarget } from './target.js';
 import type { RuleProblem } from './rules.js';
 import type { Path } from './source.js';
 import type { Matrix, Target } from './types.js';

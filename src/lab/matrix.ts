@@ -1,6 +1,7 @@
 // A reachability matrix (`kind: matrix`) as the model keeps it: groups, "A -> B" keys split into sides, and the
 // source × target pairs each key expands to. Pure; normalize turns every pair into an ordinary check.
 import { parseCidr } from './ip.js';
+import { parseTarget } from './target.js';
 import type { WrittenMatrix } from './schema.js';
 import type { Path } from './source.js';
 import type { Matrix, MatrixEntry } from './types.js';
@@ -14,8 +15,8 @@ export function parseMatrixKey(key: string): { from: string; to: string; both: b
 
 /** The node a member lives in (`node` or `node:ifname`), or undefined for an address. */
 export function memberNode(member: string): string | undefined {
-  if (parseCidr(member) !== undefined) return undefined;
-  return member.split(':')[0];
+  const t = parseTarget(member);
+  return t.kind === 'node' ? t.node : undefined;
 }
 
 /** True when a member is an address (which can only be a target). */

@@ -1,10 +1,10 @@
 // WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
 import { parseDuration } from './duration.js';
 import { describeQuery } from './describe.js';
-import { parseCidr } from './ip.js';
-import { expandMatrix } from './matrix.js';
+import { expandMatrix, memberNode } from './matrix.js';
 import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
+import { parseTarget } from './target.js';
 import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Matrix, Netem, Ref, Stage, StateQuery, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
@@ -167,15 +167,6 @@ function normalizeDevice(d: WrittenDevice, at: Path): Device {
   }
 }
 
-/** A written target: a node, node:ifname, or (anything else) an address, checked by the rules. */
-export function parseTarget(text: string): Target {
-  if (parseCidr(text) === undefined && /^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_.-]+)?$/.test(text)) {
-    const [node, ifname] = text.split(':') as [string, string | undefined];
-    return ifname === undefined ? { kind: 'node', node } : { kind: 'node', node, ifname };
-  }
-  return { kind: 'address', address: text };
-}
-
 /** A written check of a kind that runs as is (a matrix expands into these). */
 type WrittenProbeCheck = Exclude<WrittenCheck, { kind: 'matrix' }>;
 
@@ -293,7 +284,7 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
 function probeCheck(w: WrittenMatrix, from: string, to: string, expect: 'pass' | 'fail'): WrittenProbeCheck {
   const { timeout, hint, retries, within } = w;
   const common = {
-    from: from.split(':')[0] as string,
+    from: memberNode(from) ?? from,
     to,
     expect,
     ...(timeout !== undefined ? { timeout } : {}),
