@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(iproute2 nftables iputils-ping curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump bind9-dnsutils)
+# shellcheck: only the test suite needs it (it lints the scripts `netlab plan` writes).
+PKGS=(iproute2 nftables iputils-ping curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump bind9-dnsutils shellcheck)
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" -ne 0 ]; then
