@@ -100,6 +100,12 @@ describe('needs table: lab → tools and kernel features', () => {
     expect(TOOLS.filter((t) => t.required).map((t) => t.cmd)).toEqual(['ip', 'nsenter', 'xargs']);
   });
 
+  it('scripts/setup.sh installs the package of every tool (coreutils is essential)', () => {
+    const pkgs = /PKGS=\(([^)]*)\)/.exec(readFileSync(join(ROOT, 'scripts/setup.sh'), 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    const needed = new Set(Object.values(TOOL_INFO).map((t) => t.pkg).filter((p) => p !== 'coreutils'));
+    expect([...needed].filter((p) => !pkgs.includes(p))).toEqual([]);
+  });
+
   it('every program the source spawns is in the tool table (argv builders, checks, runner)', () => {
     const files = [join(ROOT, 'src/plan/argv.ts'), ...['src/checks', 'src/runner'].flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(ROOT, d, f)))];
     const spawned = new Set<string>();
