@@ -48,7 +48,9 @@ export const doctorCommand: Command<{ json: boolean }> = {
           let version: string | undefined;
           if (path) {
             const r = await run(t.version, { timeoutMs: 5000 });
-            version = (r.stdout + r.stderr).split('\n').find((l) => l.trim())?.trim();
+            // The first line with a version number (socat's first line is its authors).
+            const ls = (r.stdout + r.stderr).split('\n').map((l) => l.trim()).filter(Boolean);
+            version = ls.find((l) => /\d+\.\d+/.test(l)) ?? ls[0];
           }
           return { ...t, path, version };
         }),
@@ -86,7 +88,8 @@ export const doctorCommand: Command<{ json: boolean }> = {
     const c = useColor(process.stdout);
     // ✘ red: a built-in lab needs it; ✘ yellow: only labs using that feature do; ? could not be probed.
     const mark = (good: boolean, builtin: boolean) => (good ? green(c, '✔') : builtin ? red(c, '✘') : yellow(c, '✘'));
-    const pad = (s: string, n: number) => s.padEnd(n);
+    // Columns: a long version line (curl's) is cut so the "needed by" column stays aligned.
+    const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
     const lines = [
       `${mark(privileged, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN) to build labs'}`,
       `${mark(nodeOk, true)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,

@@ -104,6 +104,17 @@ checks:
     // veth links only: the build proves veth itself, so no probe ran either.
     expect(traced(r.stderr)).toEqual([]);
     nothingBuilt(r.stderr, 'e2e-pf-tcp');
+    // doctor on that PATH: socat is reported missing with what needs it; the exit code follows the built-in labs
+    // (veth-routing needs no socat).
+    const doc = await execa(process.execPath, [CLI, 'doctor', '--json'], { reject: false, env: { PATH: bin }, extendEnv: false, cwd: ROOT });
+    const report = JSON.parse(doc.stdout) as { ok: boolean; install: string; tools: { cmd: string; path?: string; neededBy: string[] }[]; labs: { lab: string; ok: boolean }[] };
+    expect(report.tools.find((t) => t.cmd === 'socat')).toMatchObject({ neededBy: ['tcp-check', 'udp-check'] });
+    expect(report.tools.find((t) => t.cmd === 'socat')?.path).toBeUndefined();
+    expect(report.install).toBe('apt-get install -y socat');
+    expect(doc.exitCode).toBe(report.ok ? 0 : 3);
+    const text = await execa(process.execPath, [CLI, 'doctor'], { reject: false, env: { PATH: bin }, extendEnv: false, cwd: ROOT });
+    expect(text.stdout).toMatch(/^✘ socat +missing \(package socat\) +tcp checks; udp checks$/m);
+    expect(text.stdout).toMatch(/^missing here: .*socat.* stops before building \(exit 3\)$/m);
     // The same PATH with socat added: the lab runs (so it was socat, and only socat, that stopped it).
     symlinkSync(which('socat') as string, join(bin, 'socat'));
     const ok = await execa(process.execPath, [CLI, 'run', file, '-i', 'e2e-pf-tcp', '-q'], { reject: false, env: { PATH: bin, NO_COLOR: '1' }, extendEnv: false, cwd: ROOT });
