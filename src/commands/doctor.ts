@@ -1,46 +1,116 @@
-// `doctor`: can this machine build labs? Privileges, tools with versions, and the apt-get line for what is missing.
+// `doctor`: can this machine build labs? Privileges, every tool labs may need (with versions), every kernel feature a
+// lab may use (tried in a throwaway network namespace), which lab features need what, and what the built-in labs lack.
+// Exit 0 when every built-in lab can be built and checked here, 3 otherwise (docs/cli.md).
+import { builtinLabs, loadLab } from '../lab/catalog.js';
+import { planLab } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
-import { aptLine, capabilities, TOOLS, which } from '../runner/preflight.js';
-import { green, red, yellow } from '../report/color.js';
-import { useColor } from '../report/color.js';
+import {
+  KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel,
+  type KernelFeature, type LabFeature, type ToolName,
+} from '../runner/features.js';
+import { aptLine, capabilities, featuresNeeding, featuresNeedingKernel, TOOLS, which } from '../runner/preflight.js';
+import { green, red, useColor, yellow } from '../report/color.js';
 import { printJson, type Command } from './common.js';
 
+/** What each built-in lab needs (tools and kernel features), from its plan through the one table. */
+async function builtinNeeds(): Promise<{ lab: string; tools: ToolName[]; kernel: KernelFeature[]; error?: string }[]> {
+  return Promise.all(
+    builtinLabs().map(async (name) => {
+      try {
+        const lab = await loadLab(name);
+        const needs = labNeeds(lab, planLab(lab, 'doctor'));
+        return { lab: name, tools: [...needs.tools.keys()], kernel: [...needs.kernel.keys()] };
+      } catch (e) {
+        return { lab: name, tools: [], kernel: [], error: (e as Error).message };
+      }
+    }),
+  );
+}
+
+const words = (fs: readonly LabFeature[]) => fs.map((f) => LAB_FEATURES[f].what).join('; ');
+
 export const doctorCommand: Command<{ json: boolean }> = {
-  builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
+  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print the findings as JSON' }) as never,
   handler: async (a) => {
     const caps = capabilities();
-    const tools = await Promise.all(
-      TOOLS.map(async (t) => {
-        const path = which(t.cmd);
-        let version: string | undefined;
-        if (path) {
-          const r = await run(t.version, { timeoutMs: 5000 });
-          version = (r.stdout + r.stderr).split('\n').find((l) => l.trim())?.trim();
-        }
-        return { ...t, path, version };
-      }),
-    );
-    const missing = tools.filter((t) => !t.path);
-    const missingRequired = missing.filter((t) => t.required);
     const privileged = caps.netAdmin && caps.sysAdmin;
     const node = process.versions.node;
     const nodeOk = (() => {
       const [maj = 0, min = 0] = node.split('.').map(Number);
       return maj > 20 || (maj === 20 && min >= 19);
     })();
+    const canProbe = privileged && !!which('unshare');
+    const [labs, tools, probes] = await Promise.all([
+      builtinNeeds(),
+      Promise.all(
+        TOOLS.map(async (t) => {
+          const path = which(t.cmd);
+          let version: string | undefined;
+          if (path) {
+            const r = await run(t.version, { timeoutMs: 5000 });
+            // The first line with a version number (socat's first line is its authors).
+            const ls = (r.stdout + r.stderr).split('\n').map((l) => l.trim()).filter(Boolean);
+            version = ls.find((l) => /\d+\.\d+/.test(l)) ?? ls[0];
+          }
+          return { ...t, path, version };
+        }),
+      ),
+      canProbe ? probeKernel(KERNEL_FEATURES) : Promise.resolve(undefined),
+    ]);
+    const loadable = modulesLoadable();
+    const labsNeedingTool = (t: ToolName) => labs.filter((l) => l.tools.includes(t)).map((l) => l.lab);
+    const labsNeedingKernel = (k: KernelFeature) => labs.filter((l) => l.kernel.includes(k)).map((l) => l.lab);
+    const kernel = KERNEL_FEATURES.map((f) => {
+      const r = probes?.find((p) => p.feature === f);
+      const status = r?.status ?? 'unknown';
+      return {
+        feature: f,
+        status,
+        ...(r?.reason !== undefined ? { reason: r.reason } : !r ? { reason: privileged ? 'not probed: unshare (util-linux) is missing' : 'not probed: needs root' } : {}),
+        ...(status !== 'ok' ? { hint: kernelHint(f, loadable) } : {}),
+        config: KERNEL_INFO[f].config,
+        probe: r?.probe ?? '',
+        neededBy: featuresNeedingKernel(f),
+        builtinLabs: labsNeedingKernel(f),
+      };
+    });
+    const toolRows = tools.map((t) => ({ cmd: t.cmd, pkg: t.pkg, path: t.path, version: t.version, required: t.required, neededBy: featuresNeeding(t.cmd), builtinLabs: labsNeedingTool(t.cmd) }));
+    const missingTools = toolRows.filter((t) => !t.path);
+    const labRows = labs.map((l) => {
+      const missing = [...l.tools.filter((t) => !which(t)), ...l.kernel.filter((k) => kernel.find((r) => r.feature === k)?.status === 'missing')];
+      return { lab: l.lab, ok: !l.error && !missing.length && privileged && nodeOk, missing, ...(l.error ? { error: l.error } : {}) };
+    });
+    const ok = privileged && nodeOk && labRows.every((l) => l.ok);
     if (a.json) {
-      printJson({ privileged, root: caps.root, node, nodeOk, tools: tools.map(({ cmd, pkg, path, version, required }) => ({ cmd, pkg, path, version, required })), install: missing.length ? aptLine(missing) : null });
-    } else {
-      const c = useColor(process.stdout);
-      const mark = (ok: boolean, optional = false) => (ok ? green(c, '✔') : optional ? yellow(c, '-') : red(c, '✘'));
-      const lines = [
-        `${mark(privileged)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN) to build labs'}`,
-        `${mark(nodeOk)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,
-        ...tools.map((t) => `${mark(!!t.path, !t.required)} ${t.cmd.padEnd(8)} ${t.path ? `${t.version ?? ''}` : `missing (package ${t.pkg}) — ${t.why}${t.required ? '' : ', optional for now'}`}`),
-      ];
-      if (missing.length) lines.push('', `install: ${aptLine(missing)}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      printJson({ ok, privileged, root: caps.root, node, nodeOk, modulesLoadable: loadable, tools: toolRows, kernel, install: missingTools.length ? aptLine(missingTools) : null, labs: labRows });
+      return ok ? 0 : 3;
     }
-    return privileged && nodeOk && !missingRequired.length ? 0 : 3;
+    const c = useColor(process.stdout);
+    // ✘ red: a built-in lab needs it; ✘ yellow: only labs using that feature do; ? could not be probed.
+    const mark = (good: boolean, builtin: boolean) => (good ? green(c, '✔') : builtin ? red(c, '✘') : yellow(c, '✘'));
+    // Columns: a long version line (curl's) is cut so the "needed by" column stays aligned.
+    const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+    const lines = [
+      `${mark(privileged, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN) to build labs'}`,
+      `${mark(nodeOk, true)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,
+      '',
+      'tools (looked up on PATH), and what needs them:',
+      ...toolRows.map((t) => `${mark(!!t.path, t.builtinLabs.length > 0)} ${pad(t.cmd, 8)} ${pad(t.path ? (t.version ?? '') : `missing (package ${t.pkg})`, 44)} ${words(t.neededBy)}`),
+      '',
+      `kernel features (tried in a throwaway network namespace${loadable ? '' : '; this kernel cannot load modules'}), and what needs them:`,
+      ...kernel.flatMap((k) => [
+        `${k.status === 'unknown' ? yellow(c, '?') : mark(k.status === 'ok', k.builtinLabs.length > 0)} ${pad(k.feature, 8)} ${pad(k.status === 'ok' ? 'ok' : `${k.status}: ${k.reason ?? ''}`, 44)} ${words(k.neededBy)}`,
+        ...(k.hint ? [`             hint: ${k.hint}`] : []),
+      ]),
+      '',
+    ];
+    const lacking = [...missingTools.map((t) => t.cmd), ...kernel.filter((k) => k.status === 'missing').map((k) => k.feature)];
+    if (lacking.length) lines.push(`missing here: ${lacking.join(', ')} — \`netlab run\`/\`up\` of a lab that needs one stops before building (exit 3)`);
+    if (missingTools.length) lines.push(`install: ${aptLine(missingTools)}`);
+    for (const l of labRows) {
+      lines.push(l.ok ? `${green(c, '✔')} built-in lab ${l.lab} can run here` : `${red(c, '✘')} built-in lab ${l.lab} cannot run here${l.error ? `: ${l.error}` : l.missing.length ? `: needs ${l.missing.join(', ')}` : ''}`);
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+    return ok ? 0 : 3;
   },
 };

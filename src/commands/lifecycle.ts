@@ -8,7 +8,7 @@ import { shellLine } from '../plan/argv.js';
 import { INSTANCE } from '../plan/naming.js';
 import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
-import { preflight, rootForwards } from '../runner/preflight.js';
+import { preflightLab, rootForwards } from '../runner/preflight.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
@@ -61,11 +61,12 @@ function describeBuild(plan: Plan, lab: Lab): string {
 
 /** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
 export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
-  preflight();
   const instance = instanceId(lab, opts);
   const plan = planLab(lab, instance, { pinForwarding: rootForwards() });
   const last = Math.min(opts.untilStage ?? plan.stages.length - 1, plan.stages.length - 1);
   const stages = plan.stages.slice(0, last + 1);
+  // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here (exit 3).
+  await preflightLab(lab, { namespaces: plan.namespaces, stages: opts.check ? stages : stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true });
   const startedAt = new Date();
   const record: StateRecord = {
     version: 1,

@@ -1,36 +1,49 @@
-// What the machine must have to build labs: privileges and tools. `doctor` shows it all; commands check before building.
+// What the machine must have to build labs: privileges, tools, kernel features. `doctor` shows it all; `run`/`up`
+// check what their lab needs before building anything (preflightLab), other commands the basics (preflight).
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { dotted, LabSource } from '../lab/source.js';
+import type { Lab } from '../lab/types.js';
+import type { Plan } from '../plan/planner.js';
+import {
+  KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, probeKernel, probeTools, PROVEN_BY_BUILD, TOOL_INFO,
+  type KernelFeature, type LabFeature, type LabNeeds, type NeedSite, type ProbeResult, type ToolName,
+} from './features.js';
 
 export interface Tool {
-  cmd: string;
+  cmd: ToolName;
   pkg: string;
-  version: string[];
+  version: readonly string[];
+  /** The lab features that need it, in words. */
   why: string;
-  /** Needed to build and check labs at all (others are for later features). */
+  /** Needed by every lab (the rest only by labs that use the features in `why`). */
   required: boolean;
 }
 
-/** System tools and the Debian package each comes from. */
-export const TOOLS: readonly Tool[] = [
-  { cmd: 'ip', pkg: 'iproute2', version: ['ip', '-V'], why: 'namespaces, links, addresses, routes', required: true },
-  { cmd: 'nsenter', pkg: 'util-linux', version: ['nsenter', '--version'], why: 'run commands inside namespaces', required: true },
-  { cmd: 'xargs', pkg: 'findutils', version: ['xargs', '--version'], why: 'configure many namespaces with one process', required: true },
-  { cmd: 'sysctl', pkg: 'procps', version: ['sysctl', '--version'], why: 'forwarding and other sysctls', required: true },
-  { cmd: 'ping', pkg: 'iputils-ping', version: ['ping', '-V'], why: 'ping checks', required: true },
-  { cmd: 'nft', pkg: 'nftables', version: ['nft', '--version'], why: 'NAT and firewall rules', required: false },
-  { cmd: 'dnsmasq', pkg: 'dnsmasq-base', version: ['dnsmasq', '--version'], why: 'DHCP and DNS servers in labs', required: false },
-  { cmd: 'udhcpc', pkg: 'udhcpc', version: ['udhcpc', '--help'], why: 'DHCP clients in labs', required: false },
-  { cmd: 'curl', pkg: 'curl', version: ['curl', '--version'], why: 'HTTP checks', required: false },
-  { cmd: 'tcpdump', pkg: 'tcpdump', version: ['tcpdump', '--version'], why: 'pcaps of failed checks (--pcap)', required: false },
-  { cmd: 'dig', pkg: 'bind9-dnsutils', version: ['dig', '-v'], why: 'dns checks', required: false },
-];
+/** The lab features (keys of the one table) that need a tool. */
+export function featuresNeeding(tool: ToolName): LabFeature[] {
+  return (Object.keys(LAB_FEATURES) as LabFeature[]).filter((f) => (LAB_FEATURES[f].tools as readonly ToolName[]).includes(tool));
+}
 
-/** Full path of a command on PATH, without spawning anything. */
+/** The lab features that need a kernel feature. */
+export function featuresNeedingKernel(k: KernelFeature): LabFeature[] {
+  return (Object.keys(LAB_FEATURES) as LabFeature[]).filter((f) => (LAB_FEATURES[f].kernel as readonly KernelFeature[]).includes(k));
+}
+
+/** System tools, the Debian package each comes from, and what needs it: derived from the table in features.ts. */
+export const TOOLS: readonly Tool[] = (Object.keys(TOOL_INFO) as ToolName[]).map((cmd) => ({
+  cmd,
+  pkg: TOOL_INFO[cmd].pkg,
+  version: TOOL_INFO[cmd].version,
+  why: featuresNeeding(cmd).map((f) => LAB_FEATURES[f].what).join('; '),
+  required: featuresNeeding(cmd).includes('namespaces'),
+}));
+
+/** Full path of a command on PATH, without spawning anything: the same lookup every spawn makes (so PATH decides). */
 export function which(cmd: string): string | undefined {
-  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter);
-  for (const d of [...dirs, '/usr/sbin', '/sbin']) {
+  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).filter(Boolean);
+  for (const d of dirs) {
     const p = join(d, cmd);
     try {
       accessSync(p, constants.X_OK);
@@ -68,16 +81,90 @@ export function aptLine(tools: readonly Pick<Tool, 'pkg'>[]): string {
   return `apt-get install -y ${[...new Set(tools.map((t) => t.pkg))].join(' ')}`;
 }
 
-/** Throws EnvironmentError (exit 3) unless this process can build labs. */
-export function preflight(): void {
+function requirePrivileges(): void {
   const caps = capabilities();
   if (!caps.netAdmin || !caps.sysAdmin) {
     throw new EnvironmentError('building labs needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)', {
       hint: 'run as root (sudo netlab ...), or in a privileged container; `netlab doctor` shows what is missing',
     });
   }
+}
+
+/** Throws EnvironmentError (exit 3) unless this process has the privileges and the tools every lab needs. */
+export function preflight(): void {
+  requirePrivileges();
   const missing = TOOLS.filter((t) => t.required && !which(t.cmd));
   if (missing.length) {
     throw new EnvironmentError(`missing tools: ${missing.map((t) => t.cmd).join(', ')}`, { hint: aptLine(missing) });
   }
+}
+
+/** One site as `file:line:col  path  element` (the element alone when the file cannot be read again). */
+function siteLine(src: LabSource | undefined, s: NeedSite): string {
+  if (!src || !s.at) return s.element;
+  const { line, col } = src.locate(s.at);
+  return `${src.file}:${line}:${col}  ${dotted(s.at)}  ${s.element}`;
+}
+
+/** The lines that say what is missing, which lab elements need it, and what to do. */
+export function missingLines(
+  src: LabSource | undefined,
+  needs: LabNeeds,
+  tools: readonly ToolName[],
+  kernel: readonly ProbeResult[],
+  loadable?: boolean,
+): string[] {
+  const sites = (e: { sites: NeedSite[]; count: number } | undefined) => {
+    if (!e) return [];
+    const more = e.count - e.sites.length;
+    return [...e.sites.map((s) => `      needed by ${siteLine(src, s)}`), ...(more > 0 ? [`      and ${more} more`] : [])];
+  };
+  const out: string[] = [];
+  for (const r of kernel) {
+    out.push(`  kernel feature ${r.feature} (${KERNEL_INFO[r.feature].config}) is missing: ${r.reason ?? 'failed'}`, ...sites(needs.kernel.get(r.feature)));
+    out.push(`      hint: ${kernelHint(r.feature, loadable)}`);
+  }
+  for (const t of tools) {
+    out.push(`  tool ${t} is not on PATH (package ${TOOL_INFO[t].pkg})`, ...sites(needs.tools.get(t)));
+    out.push(`      hint: apt-get install -y ${TOOL_INFO[t].pkg}`);
+  }
+  return out;
+}
+
+export interface PreflightOptions {
+  /** --pcap with --evidence: the capture tools are needed too. */
+  pcap?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Before `run`/`up` builds anything: the privileges, every tool the plan's ops and checks need (PATH lookups, no
+ * process), and the kernel features it needs that the build would not prove at once (probed in throwaway namespaces;
+ * a lab of veth links and bridges spawns nothing here). Throws EnvironmentError (exit 3) naming each missing one, the
+ * lab elements that need it (file:line:col) and a hint. Nothing is cached across runs.
+ */
+export async function preflightLab(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, opts: PreflightOptions = {}): Promise<void> {
+  requirePrivileges();
+  const needs = labNeeds(lab, plan, opts);
+  const probe = [...needs.kernel.keys()].filter((k) => !PROVEN_BY_BUILD.has(k));
+  if (probe.length) needs.tools.set('unshare', { sites: [{ feature: 'probe', element: `probing kernel features ${probe.join(', ')}` }], count: 1 });
+  const tools = [...needs.tools.keys()].filter((t) => !which(t));
+  // A feature whose probe tool is missing (unshare, or ip/tc/nft itself) is not probed: the missing tool is reported.
+  const results = await probeKernel(probe.filter((k) => probeTools(k).every((t) => !tools.includes(t))), opts.signal);
+  const kernel = results.filter((r) => r.status === 'missing');
+  if (!tools.length && !kernel.length) return;
+  let src: LabSource | undefined;
+  try {
+    src = new LabSource(lab.file, readFileSync(lab.file, 'utf8'));
+  } catch {
+    src = undefined;
+  }
+  const what = [
+    ...(kernel.length ? [`${kernel.length === 1 ? 'a kernel feature' : `${kernel.length} kernel features`} (${kernel.map((r) => r.feature).join(', ')})`] : []),
+    ...(tools.length ? [`${tools.length === 1 ? 'a tool' : `${tools.length} tools`} (${tools.join(', ')})`] : []),
+  ].join(' and ');
+  throw new EnvironmentError(
+    [`lab "${lab.name}" needs ${what} this machine lacks; nothing was created`, ...missingLines(src, needs, tools, kernel)].join('\n'),
+    { hint: `\`netlab doctor\` lists every tool and kernel feature${tools.length ? `; ${aptLine(tools.map((t) => TOOL_INFO[t]))}` : ''}` },
+  );
 }

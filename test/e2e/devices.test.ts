@@ -1,11 +1,11 @@
 // Device kinds on real namespaces: each lab proves its behaviour from inside the namespaces.
-// Kinds this kernel lacks (checked by creating one in a scratch namespace) are skipped with the reason.
+// Kinds this kernel lacks (netlab's own kernel probe says so) must be refused before building, with the reason.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
+import { probeKernel, type KernelFeature } from '../../src/runner/features.js';
 import { describeRoot, instanceNamespaces, isRoot, netlab } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-devices-'));
@@ -15,33 +15,27 @@ function labFile(name: string, yaml: string): string {
   return file;
 }
 
-/** Whether this kernel can create a link of this type (tried in a scratch namespace). */
-async function kernelHas(type: 'dummy' | 'ipvlan' | 'vlan' | 'netem'): Promise<boolean> {
-  if (!isRoot) return false;
-  const ns = `netlab-probe-${type}-${process.pid}`;
-  await execa('ip', ['netns', 'add', ns]);
-  try {
-    const inNs = (argv: string[]) => execa('nsenter', [`--net=/run/netns/${ns}`, '--', ...argv], { reject: false });
-    await inNs(['ip', 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
-    const r =
-      type === 'netem'
-        ? await inNs(['tc', 'qdisc', 'add', 'dev', 'p0', 'root', 'netem', 'delay', '1ms'])
-        : type === 'dummy'
-          ? await inNs(['ip', 'link', 'add', 'x', 'type', 'dummy'])
-          : type === 'vlan'
-            ? await inNs(['ip', 'link', 'add', 'link', 'p0', 'name', 'x', 'type', 'vlan', 'id', '5'])
-            : await inNs(['ip', 'link', 'add', 'link', 'p0', 'name', 'x', 'type', 'ipvlan', 'mode', 'l2']);
-    return r.exitCode === 0;
-  } finally {
-    await execa('ip', ['netns', 'del', ns]);
-  }
-}
-const support = isRoot
-  ? { dummy: await kernelHas('dummy'), ipvlan: await kernelHas('ipvlan'), vlan: await kernelHas('vlan'), netem: await kernelHas('netem') }
-  : { dummy: false, ipvlan: false, vlan: false, netem: false };
+/**
+ * What this kernel supports, asked with netlab's own probe (the one `doctor` and the preflight of `run`/`up` use):
+ * every kind tried at once in a throwaway namespace. A kind it lacks is not skipped: its lab must be refused before
+ * anything is built, with the preflight's line.
+ */
+const KINDS = ['dummy', 'ipvlan', 'vlan', 'netem'] as const satisfies readonly KernelFeature[];
+const probed = isRoot ? await probeKernel(KINDS) : [];
+const support = Object.fromEntries(KINDS.map((k) => [k, probed.find((r) => r.feature === k)?.status === 'ok'])) as Record<(typeof KINDS)[number], boolean>;
 
-const missing = Object.entries(support).filter(([, ok]) => !ok).map(([k]) => k);
-if (isRoot && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their e2e tests are skipped\n`);
+const missing = KINDS.filter((k) => !support[k]);
+if (isRoot && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their labs are checked to be refused before building\n`);
+
+/** On a kernel without `feature`: `run` exits 3 before building, naming the feature; nothing is left. */
+async function refused(file: string, id: string, feature: KernelFeature): Promise<void> {
+  const r = await netlab(['run', file, '-i', id, '-q']);
+  expect(r.exitCode, r.stderr).toBe(3);
+  expect(r.stderr).toContain(`kernel feature ${feature} (`);
+  expect(r.stderr).toContain('nothing was created');
+  expect(r.stderr).toMatch(/hint: /);
+  expect(instanceNamespaces(id)).toEqual([]);
+}
 
 async function run(file: string, id: string): Promise<RunReport> {
   const r = await netlab(['run', file, '-i', id, '-f', 'json', '-q']);
@@ -154,8 +148,8 @@ checks:
 `), 'e2e-vx');
   });
 
-  it.skipIf(!support.dummy)('dummy: an address on a dummy device answers locally and via a route', async () => {
-    await run(labFile('dummy', `
+  it('dummy: an address on a dummy device answers locally and via a route (refused before building without dummy)', async () => {
+    const file = labFile('dummy', `
 name: dummy
 nodes:
   r: { forwarding: true }
@@ -166,11 +160,13 @@ devices:
   - { kind: dummy, name: d0, node: r, address: 198.51.100.1/24 }
 checks:
   - { kind: ping, from: c, to: 198.51.100.1 }
-`), 'e2e-dummy');
+`);
+    if (support.dummy) await run(file, 'e2e-dummy');
+    else await refused(file, 'e2e-dummy', 'dummy');
   });
 
-  it.skipIf(!support.vlan)('vlan: sub-interfaces with the same id talk, a different id does not', async () => {
-    await run(labFile('vlan', `
+  it('vlan: sub-interfaces with the same id talk, a different id does not (refused before building without 8021q)', async () => {
+    const file = labFile('vlan', `
 name: vlan
 nodes: { a: {}, b: {} }
 links:
@@ -183,11 +179,13 @@ devices:
 checks:
   - { kind: ping, from: a, to: 10.10.0.2 }
   - { kind: ping, from: a, to: 10.20.0.2, expect: fail }
-`), 'e2e-vlan');
+`);
+    if (support.vlan) await run(file, 'e2e-vlan');
+    else await refused(file, 'e2e-vlan', 'vlan');
   });
 
-  it.skipIf(!support.ipvlan)('ipvlan l2: children on one parent reach each other', async () => {
-    await run(labFile('ipvlan', `
+  it('ipvlan l2: children on one parent reach each other (refused before building without ipvlan)', async () => {
+    const file = labFile('ipvlan', `
 name: ipvlan
 nodes: { host: {}, sw: {}, ns1: {}, ns2: {} }
 links:
@@ -197,10 +195,12 @@ devices:
   - { kind: ipvlan, name: iv2, node: ns2, parent: "host:eth0", mode: l2, address: 192.168.60.12/24 }
 checks:
   - { kind: ping, from: ns1, to: ns2 }
-`), 'e2e-ipvlan');
+`);
+    if (support.ipvlan) await run(file, 'e2e-ipvlan');
+    else await refused(file, 'e2e-ipvlan', 'ipvlan');
   });
 
-  it.skipIf(!support.netem)('netem: added delay shows in the round-trip time', async () => {
+  it('netem: added delay shows in the round-trip time (refused before building without sch_netem)', async () => {
     const file = labFile('netem', `
 name: netem
 nodes:
@@ -209,6 +209,7 @@ nodes:
 links:
   - endpoints: [{ at: "a:eth0", address: 10.5.0.1/24 }, { at: "b:eth0", address: 10.5.0.2/24 }]
 `);
+    if (!support.netem) return refused(file, 'e2e-netem', 'netem');
     await withUp(file, 'e2e-netem', async (exec) => {
       const out = await exec('a', ['ping', '-c', '1', '-W', '2', '10.5.0.2']);
       const rtt = Number(/time=([\d.]+) ms/.exec(out)?.[1]);
