@@ -132,7 +132,7 @@ export async function readLabText(file: string, limits: Limits = activeLimits())
       const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
       if (bytesRead === 0) break;
       len += bytesRead;
-      if (len > max) throw tooBig(file, len, limits, true);
+      if (len > max) throw tooBig(file, max, limits, true);
       if (len === buf.length) break;
     }
     return buf.subarray(0, len).toString('utf8');
