@@ -38,6 +38,11 @@ export const LIMITS = {
     counts: 'veth links',
     why: 'two per node: a ring or a star of 500 nodes, each link two kernel interfaces',
   },
+  addresses: {
+    default: 2000,
+    counts: 'interface addresses (on link ends, interfaces, bridges and devices, in every step)',
+    why: 'four per node; the rules compare addresses pairwise (duplicates, overlaps), so 20,000 take seconds to check',
+  },
   devices: {
     default: 1000,
     counts: 'bridges and devices (bridges:, devices:)',
@@ -151,6 +156,18 @@ function tooBig(file: string, size: number, limits: Limits, atLeast = false): Us
   );
 }
 
+/** Addresses written in one `address:` value (one, or a list); dhcp counts too: it becomes an address. */
+function addressesOf(a: string | readonly string[] | undefined): number {
+  return a === undefined ? 0 : typeof a === 'string' ? 1 : a.length;
+}
+
+/** Addresses on the interfaces of one node config. */
+function interfaceAddresses(cfg: WrittenNodeConfig | null | undefined): number {
+  let n = 0;
+  for (const i of Object.values(cfg?.interfaces ?? {})) n += addressesOf(i.address);
+  return n;
+}
+
 /** Services and DHCP servers in one node config. */
 function servicesOf(cfg: WrittenNodeConfig | null | undefined): number {
   return (cfg?.services?.length ?? 0) + (cfg?.dhcp_servers?.length ?? 0);
@@ -212,6 +229,13 @@ export function limitProblems(src: LabSource, lab: WrittenLab, limits: Limits = 
   add('devices', [lab.devices?.length ? 'devices' : 'bridges'], over('devices', `lab has ${devices} bridges and devices`, devices, limits), devices);
   const steps = lab.steps?.length ?? 0;
   add('steps', ['steps'], over('steps', `lab has ${steps} steps`, steps, limits), steps);
+
+  let addresses = 0;
+  for (const l of lab.links ?? []) for (const e of l.endpoints) addresses += typeof e === 'string' ? 0 : addressesOf(e.address);
+  for (const d of [...(lab.bridges ?? []), ...(lab.devices ?? [])]) addresses += addressesOf(d.address);
+  for (const cfg of Object.values(lab.nodes)) addresses += interfaceAddresses(cfg);
+  for (const s of lab.steps ?? []) for (const cfg of Object.values(s.nodes ?? {})) addresses += interfaceAddresses(cfg);
+  add('addresses', [lab.links?.length ? 'links' : 'nodes'], over('addresses', `lab has ${addresses} addresses`, addresses, limits), addresses);
 
   let services = 0;
   for (const cfg of Object.values(lab.nodes)) services += servicesOf(cfg);

@@ -46,8 +46,8 @@ describe('size limits', () => {
     expect(problems(over)).toEqual([]);
   });
 
-  it('counts links, steps, devices, services and checks, each at its own key', () => {
-    setLimits({ links: 1, steps: 1, devices: 1, services: 1, checks: 1 });
+  it('counts links, addresses, steps, devices, services and checks, each at its own key', () => {
+    setLimits({ links: 1, addresses: 2, steps: 1, devices: 1, services: 1, checks: 1 });
     const text = [
       'name: many',
       'nodes:',
@@ -55,9 +55,9 @@ describe('size limits', () => {
       '  b: { services: [{ kind: tcp-echo, port: 7 }] }',
       'links:',
       '  - endpoints: ["a:e0", "b:e0"]',
-      '  - endpoints: ["a:e1", "b:e1"]',
+      '  - endpoints: [{ at: "a:e1", address: [10.0.0.1/24, 10.0.1.1/24] }, "b:e1"]',
       'bridges:',
-      '  - { name: br0, node: a }',
+      '  - { name: br0, node: a, address: 10.0.2.1/24 }',
       'devices:',
       '  - { kind: dummy, name: d0, node: b }',
       'checks:',
@@ -70,6 +70,7 @@ describe('size limits', () => {
     expect(problems(text)).toEqual([
       '2:1  nodes  lab has 2 services and DHCP servers; the limit is 1',
       '5:1  links  lab has 2 links; the limit is 1',
+      '5:1  links  lab has 3 addresses; the limit is 2',
       '10:1  devices  lab has 2 bridges and devices; the limit is 1',
       '12:1  checks  lab has 2 checks (a matrix counts each pair); the limit is 1',
       '15:1  steps  lab has 2 steps; the limit is 1',
