@@ -1,25 +1,40 @@
 #!/usr/bin/env node
 // Entry point: yargs wiring of the verbs, and the single place an error becomes a message and an exit code.
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT, NetlabError, ValidationError, formatProblem } from './errors.js';
+import { EXIT, NetlabError } from './errors.js';
+import { quietBrokenPipe, reportError } from './exit.js';
 import { setTrace } from './runner/exec.js';
 import type { Command } from './commands/common.js';
+import { limitsFromArgs, withLimitOptions } from './commands/limit-options.js';
+import { setLimits } from './lab/limits.js';
+
+// A reader that stops reading (`netlab plan LAB | head`) is not an error: drop the rest, finish, exit as usual.
+quietBrokenPipe(process.stdout, (e) => {
+  process.stderr.write(`netlab: cannot write to stdout: ${e.message}\n`);
+  process.exitCode = EXIT.environment;
+});
+quietBrokenPipe(process.stderr, () => undefined);
+// A bug outside the awaited chain (a stray callback) gets the same one line and exit 3, not Node's stack trace.
+process.on('uncaughtException', (e) => {
+  process.exitCode = reportError(e);
+  process.exit();
+});
 
 /** Every verb: usage and summary here, the module (and its dependencies) loaded only when that verb runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
-const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>> }[] = [
-  { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand },
-  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, down)', load: async () => (await import('./commands/run.js')).upCommand },
+const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>>; limits?: true }[] = [
+  { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand, limits: true },
+  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, down)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
   { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
   { usage: 'down <instance>', describe: 'Tear down a running instance', load: async () => (await import('./commands/instances.js')).downCommand },
   { usage: 'status', describe: 'List running instances', load: async () => (await import('./commands/instances.js')).statusCommand },
   { usage: 'exec <instance> <node> [cmd..]', describe: 'Run a command inside a node of a running instance (default: a shell)', load: async () => (await import('./commands/instances.js')).execCommand },
   { usage: 'cleanup', describe: 'Remove everything netlab owns that no live netlab process is running: crashed runs, up instances, stray netlab-* namespaces', load: async () => (await import('./commands/instances.js')).cleanupCommand },
   { usage: 'list', describe: 'List the built-in labs', load: async () => (await import('./commands/labs.js')).listCommand },
-  { usage: 'show <lab>', describe: 'Describe a lab: goals, nodes, links, steps and checks', load: async () => (await import('./commands/labs.js')).showCommand },
-  { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand },
-  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand },
+  { usage: 'show <lab>', describe: 'Describe a lab: goals, nodes, links, steps and checks', load: async () => (await import('./commands/labs.js')).showCommand, limits: true },
+  { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
+  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
   { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
   { usage: 'doctor', describe: 'Check privileges and system tools; say how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
 ];
@@ -28,21 +43,11 @@ const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 inv
 3 environment or build failure (not root, tool missing, a command failed), 130 interrupted (SIGINT), 143 SIGTERM.
 
 Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab.
-Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR.
+Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR. A closed stdout
+(\`netlab plan LAB | head\`) is not an error: the rest is dropped and the exit code is the command's own.
+Lab files are held to size limits (run, up, show, plan, validate: --max-nodes and friends raise them).
+An internal error prints one line; NETLAB_DEBUG=1 prints its stack.
 Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md.`;
-
-function report(e: unknown): number {
-  if (e instanceof ValidationError) {
-    process.stderr.write(e.problems.map(formatProblem).join('\n') + `\n${e.message}; nothing was created\n`);
-    return e.exitCode;
-  }
-  if (e instanceof NetlabError) {
-    process.stderr.write(`netlab: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
-    return e.exitCode;
-  }
-  process.stderr.write(`netlab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-  return EXIT.environment;
-}
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -73,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
   for (const v of VERBS) {
     const name = v.usage.split(' ')[0];
     const selected = name === wanted ? await v.load() : undefined;
-    parser = parser.command(v.usage, v.describe, (selected?.builder ?? ((y: never) => y)) as never, async (args: never) => {
+    const builder = (selected?.builder ?? ((y: never) => y)) as (y: Argv) => Argv;
+    parser = parser.command(v.usage, v.describe, (v.limits ? (y: Argv) => withLimitOptions(builder(y)) : builder) as never, async (args: never) => {
+      if (v.limits) setLimits(limitsFromArgs(args));
       code = await (selected ?? (await v.load())).handler(args);
     });
   }
@@ -94,7 +101,7 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.exitCode = report(e);
+    process.exitCode = reportError(e);
   },
 ).finally(() => {
   // Never hang on a stray handle once the work is done.

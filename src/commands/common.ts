@@ -1,6 +1,7 @@
 // Helpers shared by command modules: options, output and instance lookup.
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../report/formats.js';
@@ -52,7 +53,42 @@ export function reportTargets(args: ReportArgs): ReportTarget[] {
   const files = targets.flatMap((t) => (t.output === undefined ? [] : [resolve(t.output)]));
   const twice = files.find((f, i) => files.indexOf(f) !== i);
   if (twice !== undefined) throw new UsageError(`two formats to one file: ${twice}`);
+  for (const t of targets) if (t.output !== undefined) checkWritable(t.output);
   return targets;
+}
+
+/**
+ * UsageError unless a report can be written to `file`, found out the way the write will go: an existing regular file
+ * is opened for writing without truncating it, a new one is created exclusively and removed again; a device or FIFO
+ * (-o /dev/stderr) is taken as is. Checked before anything is built, so a run never ends with nowhere to go.
+ */
+export function checkWritable(file: string): void {
+  const fail = (why: string, hint: string): never => {
+    throw new UsageError(`cannot write the report to ${file}: ${why}`, { hint: `${hint}; nothing was built` });
+  };
+  const st = statOrUndefined(file);
+  if (st?.isDirectory()) fail('it is a directory', `give a file name inside it, e.g. -o ${file.replace(/\/+$/, '')}/report.xml`);
+  if (st && !st.isFile()) return;
+  const dir = dirname(resolve(file));
+  if (!st) {
+    const dst = statOrUndefined(dir);
+    if (!dst) fail(`directory ${dir} does not exist`, `create it first (mkdir -p ${dir}), or pick another --output`);
+    if (!dst?.isDirectory()) fail(`${dir} is not a directory`, 'pick another --output');
+  }
+  try {
+    closeSync(openSync(file, st ? 'r+' : 'wx'));
+    if (!st) unlinkSync(file);
+  } catch (e) {
+    fail((e as Error).message, 'pick another --output, or fix the permissions');
+  }
+}
+
+function statOrUndefined(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Adds --format/-f and --output/-o, both repeatable and paired by position; wrong pairings fail before anything runs. */
@@ -82,13 +118,29 @@ export function withReportOptions<T>(y: Argv<T>) {
 
 /**
  * Writes each report to its file or stdout; with GITHUB_STEP_SUMMARY set (GitHub Actions), also appends the Markdown
- * report to that file so the job summary shows it.
+ * report to that file so the job summary shows it. A report whose file cannot be written after all (disk full) is
+ * not lost: stderr says why, and the report goes to stdout when no other report goes there, else to stderr.
+ * Returns false when a file could not be written (the caller exits 3).
  */
-export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<void> {
+export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<boolean> {
   const { render } = await import('../report/index.js');
+  let ok = true;
+  let stdoutTaken = targets.some((t) => t.output === undefined);
   for (const t of targets) {
-    if (t.output !== undefined) await writeFile(t.output, await render(t.format, report, false));
-    else process.stdout.write(await render(t.format, report, useColor(process.stdout)));
+    if (t.output === undefined) {
+      process.stdout.write(await render(t.format, report, useColor(process.stdout)));
+      continue;
+    }
+    const text = await render(t.format, report, false);
+    try {
+      await writeFile(t.output, text);
+    } catch (e) {
+      ok = false;
+      const to = stdoutTaken ? 'stderr' : 'stdout';
+      process.stderr.write(`netlab: could not write the ${t.format} report to ${t.output}: ${(e as Error).message}; it follows on ${to}\n`);
+      (to === 'stdout' ? process.stdout : process.stderr).write(text.endsWith('\n') ? text : `${text}\n`);
+      stdoutTaken = true;
+    }
   }
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary) {
@@ -98,6 +150,7 @@ export async function emitReport(report: RunReport, targets: readonly ReportTarg
       process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
     }
   }
+  return ok;
 }
 
 /** --evidence, --pcap and --only-failed as yargs hands them over. */

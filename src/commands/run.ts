@@ -1,7 +1,7 @@
 // `run` and `up`: validate, build, check, report; `run` always tears down, `up` keeps the lab.
 import type { Format } from '../report/index.js';
 import { loadLab } from '../lab/catalog.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { execute } from './lifecycle.js';
 
@@ -42,12 +42,14 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
   });
+  let written = true;
   if (check) {
-    await emitReport(outcome.report, targets);
+    written = await emitReport(outcome.report, targets);
     if (!outcome.error) await rememberFailed(outcome.report);
   }
   if (outcome.error) throw outcome.error;
-  return outcome.exitCode;
+  // A report file that could not be written is an environment failure (3), even when every check held.
+  return written ? outcome.exitCode : Math.max(outcome.exitCode, EXIT.environment);
 }
 
 const common = (y: Parameters<Command['builder']>[0]) =>

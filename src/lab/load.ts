@@ -1,7 +1,7 @@
 // Reads a lab file: YAML with positions → schema → normalize → rules. Throws ValidationError with every problem.
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ValidationError, type Problem } from '../errors.js';
+import { limitProblems, readLabText } from './limits.js';
 import { normalize } from './normalize.js';
 import { checkRules } from './rules.js';
 import { LabSchema } from './schema.js';
@@ -88,9 +88,11 @@ export function parseLab(text: string, file: string): Lab {
   const src = new LabSource(file, text);
   const syntax = src.syntaxProblems();
   if (syntax.length) throw new ValidationError(syntax);
-  const data: unknown = src.doc.toJS() ?? {};
+  const data: unknown = src.toJS() ?? {};
   const parsed = LabSchema.safeParse(data);
   if (!parsed.success) throw new ValidationError(sortProblems(schemaProblems(src, data, parsed.error.issues)));
+  const limits = limitProblems(src, parsed.data);
+  if (limits.length) throw new ValidationError(sortProblems(limits));
   const lab = normalize(parsed.data, file);
   const rules = checkRules(lab).map((p) => src.problem(p.at, p.message, p.hint, p.key ?? false));
   if (rules.length) throw new ValidationError(sortProblems(rules));
@@ -99,7 +101,7 @@ export function parseLab(text: string, file: string): Lab {
 
 /** Reads and validates a lab file. */
 export async function loadLabFile(file: string): Promise<Lab> {
-  return parseLab(await readFile(file, 'utf8'), file);
+  return parseLab(await readLabText(file), file);
 }
 
 function sortProblems(ps: Problem[]): Problem[] {
