@@ -1,6 +1,6 @@
 // The curated allow-list of sysctls a lab may set inside its namespaces (never the root namespace): one table of
 // key pattern, the values the kernel documents for it (Documentation/networking/ip-sysctl.rst) and what it does.
-// docs/lab-format.md#sysctls shows this table (test/unit/lab/sysctls.test.ts keeps the two equal).
+// docs/lab-format.md#sysctls shows this table (test/unit/plan/sysctls.test.ts keeps the two equal).
 
 /** One allowed sysctl: `IF` in the key stands for `all`, `default` or an interface of the node. */
 export interface SysctlSpec {
