@@ -313,30 +313,50 @@ export function dhcpClientArgv(op: Op): string[] {
   return inNamespace(op.ns, ['udhcpc', '-i', op.ifname, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', UDHCPC_HOOK]);
 }
 
-/** An argv as a learner would type it, every word quoted as needed: `nsenter --net=/run/netns/NS --` becomes `ip netns exec NS`. */
-function asShell(argv: readonly string[]): string {
+/** An argv as a learner would type it: `nsenter --net=/run/netns/NS -- …` becomes `ip netns exec NS …`. */
+function asTyped(argv: readonly string[]): string[] {
   const [first, net, sep, ...rest] = argv;
-  if (first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') return shellCommand(['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest]);
-  return shellCommand(argv);
+  if (first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') return ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
+  return [...argv];
 }
 
-/** One shell line a learner could type for this op (the nft ruleset as a heredoc); inert whatever the lab says. */
-export function shellLine(op: Op): string {
+/** What the plan script runs for one op: a command, the text it reads on stdin, whether it runs in the background, a note after it. */
+export interface ShellStep {
+  argv: string[];
+  stdin?: string;
+  background?: boolean;
+  note?: string;
+}
+
+/** The command the plan script runs for `op`; undefined for ops that are only a comment there (stopping a process). */
+export function shellStep(op: Op): ShellStep | undefined {
   const p = placement(op);
-  if (op.kind === 'sysctl') return shellCommand(['ip', 'netns', 'exec', op.ns, 'sysctl', '-qw', `${op.key}=${op.value}`]);
-  if (p.where === 'tc') return shellCommand(['tc', '-n', p.ns, ...tcWords(op)]);
-  if (op.kind === 'service-start') return `${asShell(serviceArgv(op, `${op.node}.clients.jsonl`).map((w) => (w === process.execPath ? 'node' : w)))} &`;
-  if (op.kind === 'dhcp-server') return `${asShell(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` }))} &`;
-  if (op.kind === 'dns-server') return `${asShell(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`))} &`;
+  if (op.kind === 'sysctl') return { argv: ['ip', 'netns', 'exec', op.ns, 'sysctl', '-qw', `${op.key}=${op.value}`] };
+  if (p.where === 'tc') return { argv: ['tc', '-n', p.ns, ...tcWords(op)] };
+  if (op.kind === 'service-start') return { argv: asTyped(serviceArgv(op, `${op.node}.clients.jsonl`).map((w) => (w === process.execPath ? 'node' : w))), background: true };
+  if (op.kind === 'dhcp-server') return { argv: asTyped(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` })), background: true };
+  if (op.kind === 'dns-server') return { argv: asTyped(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`)), background: true };
   if (op.kind === 'dhcp-client') {
     const then = `${shellCommand(['ip', '-n', op.ns, 'addr', 'add', 'LEASE', 'dev', op.ifname])}; ${shellCommand(['ip', '-n', op.ns, 'route', 'add', 'default', 'via', 'ROUTER'])}`;
-    return `${asShell(dhcpClientArgv(op))}   # then: ${inert(then)}`;
+    return { argv: asTyped(dhcpClientArgv(op)), note: `then: ${then}` };
   }
-  if (op.kind === 'proc-stop') return `# ${inert(`stop the ${op.what} of ${op.node} (kill its pid)`)}`;
-  if (p.where === 'nft') {
-    const text = nftText(op);
-    const delim = heredocDelimiter(text, 'NFT');
-    return `${shellCommand(['ip', 'netns', 'exec', p.ns, 'nft', '-f', '-'])} <<'${delim}'\n${text}${delim}`;
-  }
-  return shellCommand(p.where === 'ns' ? ['ip', '-n', p.ns, ...ipWords(op)] : ['ip', ...ipWords(op)]);
+  if (op.kind === 'proc-stop') return undefined;
+  if (p.where === 'nft') return { argv: ['ip', 'netns', 'exec', p.ns, 'nft', '-f', '-'], stdin: nftText(op) };
+  return { argv: p.where === 'ns' ? ['ip', '-n', p.ns, ...ipWords(op)] : ['ip', ...ipWords(op)] };
+}
+
+/**
+ * One shell line a learner could type for this op (stdin as a quoted heredoc), inert whatever the lab says: every
+ * word is quoted as needed, the heredoc delimiter equals no line of its text, notes are escaped comments.
+ */
+export function shellLine(op: Op): string {
+  const step = shellStep(op);
+  if (op.kind === 'proc-stop' || !step) return `# ${inert(op.kind === 'proc-stop' ? `stop the ${op.what} of ${op.node} (kill its pid)` : `(${op.kind})`)}`;
+  const delim = step.stdin !== undefined ? heredocDelimiter(step.stdin, 'NFT') : undefined;
+  let line = shellCommand(step.argv);
+  if (delim !== undefined) line += ` <<'${delim}'`;
+  if (step.background) line += ' &';
+  if (step.note !== undefined) line += `   # ${inert(step.note)}`;
+  if (step.stdin !== undefined) line += `\n${step.stdin.endsWith('\n') ? step.stdin : `${step.stdin}\n`}${delim}`;
+  return line;
 }
