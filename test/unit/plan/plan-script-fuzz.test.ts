@@ -134,7 +134,9 @@ async function run(script: string) {
   const dir = join(work, `case-${cases++}`);
   const cwd = join(dir, 'cwd');
   const log = join(dir, 'log');
-  mkdirSync(cwd, { recursive: true });
+  // Not recursive: a case still running after the suite removed `work` (a timeout) fails instead of leaving files.
+  mkdirSync(dir);
+  mkdirSync(cwd);
   mkdirSync(log);
   // `wait` so the background lines (services) have recorded their call before the log is read.
   writeFileSync(join(dir, 'plan.sh'), `${script}wait\n`);
