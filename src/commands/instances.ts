@@ -2,7 +2,7 @@
 import { checkPhase } from '../checks/phase.js';
 import { UsageError } from '../errors.js';
 import { inNamespace } from '../plan/argv.js';
-import { nsName, parseNsName } from '../plan/naming.js';
+import { nsName, parseNsName, validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import type { Format } from '../report/index.js';
 import { makeReport, type StageReport } from '../report/model.js';
@@ -23,6 +23,7 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
       .example('netlab check veth-routing', 'Re-check the lab after changing something by hand')
       .example('netlab check veth-routing --only-failed --evidence ev', 'Re-run what did not hold, keeping its evidence') as never,
   handler: async (a) => {
+    validInstance(a.instance);
     const targets = reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
@@ -68,6 +69,7 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
 export const downCommand: Command<{ instance: string }> = {
   builder: (y) => y.positional('instance', { type: 'string', demandOption: true }).example('netlab down veth-routing', '') as never,
   handler: async (a) => {
+    validInstance(a.instance);
     preflight();
     const rec = await requireRecord(a.instance);
     if (alive(rec.owner) && rec.owner?.pid !== process.pid) {
@@ -126,7 +128,7 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
       .example('netlab exec veth-routing ns1 -- ping -c1 10.10.20.2', 'Ping from ns1')
       .example('netlab exec veth-routing host', 'A shell inside host') as never,
   handler: async (a) => {
-    const rec = await requireRecord(a.instance);
+    const rec = await requireRecord(validInstance(a.instance));
     if (!rec.model.nodes.some((n) => n.name === a.node)) {
       throw new UsageError(`instance "${a.instance}" has no node "${a.node}"`, { hint: `nodes: ${rec.model.nodes.map((n) => n.name).join(', ')}` });
     }

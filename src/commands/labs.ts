@@ -5,6 +5,7 @@ import { labJsonSchema } from '../lab/schema.js';
 import type { Lab } from '../lab/types.js';
 import { NetlabError, ValidationError, formatProblem, type Problem } from '../errors.js';
 import { describeExpectation, describeRoute } from '../lab/describe.js';
+import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
 import { planScript, teardownScript } from '../plan/script.js';
@@ -70,6 +71,7 @@ export const planCommand: Command<{ lab: string; instance?: string; teardown: bo
       .option('json', { type: 'boolean', default: false, describe: 'Print the plan (ops per stage) as JSON' })
       .example('netlab plan veth-routing > lab.sh && bash lab.sh', 'Build the lab by hand, command by command') as never,
   handler: async (a) => {
+    if (a.instance !== undefined) validInstance(a.instance);
     const lab = await loadLab(a.lab);
     const plan = planLab(lab, a.instance ?? lab.name);
     if (a.json) printJson(plan);

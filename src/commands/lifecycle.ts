@@ -5,7 +5,7 @@ import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
 import type { Lab } from '../lab/types.js';
 import { shellLine } from '../plan/argv.js';
-import { INSTANCE } from '../plan/naming.js';
+import { RUN_SUFFIX_HEX, validInstance } from '../plan/naming.js';
 import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
 import { preflightLab, rootForwards } from '../runner/preflight.js';
@@ -38,13 +38,44 @@ export interface Outcome {
   error?: NetlabError;
 }
 
-/** The instance id: --instance, else the lab name (up) or lab name plus 4 hex digits (run, so parallel runs never clash). */
-export function instanceId(lab: Lab, opts: Pick<LifecycleOptions, 'instance' | 'keep'>): string {
-  const id = opts.instance ?? (opts.keep ? lab.name : `${lab.name}-${randomBytes(2).toString('hex')}`);
-  if (!INSTANCE.test(id)) {
-    throw new UsageError(`instance id "${id}" is not valid`, { hint: 'use lower-case letters, digits and dashes, at most 48' });
+/** `n` random lower-case hex digits. */
+export function randomHex(n: number): string {
+  return randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
+}
+
+/**
+ * The instance id: --instance, else the lab name (up) or the lab name plus RUN_SUFFIX_HEX random hex digits (run,
+ * so parallel runs of one lab do not clash; if they do, reserveInstance draws again). Validated like every id.
+ */
+export function instanceId(lab: Pick<Lab, 'name'>, opts: Pick<LifecycleOptions, 'instance' | 'keep'>, random: (n: number) => string = randomHex): string {
+  return validInstance(opts.instance ?? (opts.keep ? lab.name : `${lab.name}-${random(RUN_SUFFIX_HEX)}`));
+}
+
+/** The instance id is taken (its namespaces or its state record exist). Exit 2 when it cannot be retried. */
+export class InstanceClash extends UsageError {}
+
+/** How many random ids `run` tries before giving up (with 100 parallel runs one clash has odds of about 1 in 3000). */
+export const INSTANCE_ATTEMPTS = 8;
+
+/**
+ * Claims an instance id with `claim` (which throws InstanceClash when the id is taken). A random id (`run`
+ * without --instance) that clashes is replaced by a fresh one, up to INSTANCE_ATTEMPTS times; an id the user
+ * chose, or `up`'s lab name, is never changed, so its clash is the error.
+ */
+export async function reserveInstance<T>(
+  lab: Pick<Lab, 'name'>,
+  opts: Pick<LifecycleOptions, 'instance' | 'keep'>,
+  claim: (id: string) => Promise<T>,
+  random: (n: number) => string = randomHex,
+): Promise<T> {
+  const retry = opts.instance === undefined && !opts.keep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await claim(instanceId(lab, opts, random));
+    } catch (e) {
+      if (!(e instanceof InstanceClash) || !retry || attempt >= INSTANCE_ATTEMPTS) throw e;
+    }
   }
-  return id;
 }
 
 /** Exit code for a finished report: 0 all as expected, 1 a check failed, 3 a check could not run. */
@@ -59,22 +90,22 @@ function describeBuild(plan: Plan, lab: Lab): string {
   return `Build ${parts.join(', ')}`;
 }
 
-/** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
-export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
-  const instance = instanceId(lab, opts);
-  const plan = planLab(lab, instance, { pinForwarding: rootForwards() });
+/** The stages up to --step (all without it). */
+function stagesToBuild(plan: Plan, opts: Pick<LifecycleOptions, 'untilStage'>): { plan: Plan; stages: PlannedStage[] } {
   const last = Math.min(opts.untilStage ?? plan.stages.length - 1, plan.stages.length - 1);
-  const stages = plan.stages.slice(0, last + 1);
-  // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here (exit 3).
-  await preflightLab(lab, { namespaces: plan.namespaces, stages: opts.check ? stages : stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true });
-  const startedAt = new Date();
+  return { plan, stages: plan.stages.slice(0, last + 1) };
+}
+
+/** Plans the lab as instance `id` and writes its state record exclusively; InstanceClash when the id is taken. */
+async function claimInstance(lab: Lab, instance: string, keep: boolean): Promise<{ instance: string; plan: Plan; record: StateRecord }> {
+  const plan = planLab(lab, instance, { pinForwarding: rootForwards() });
   const record: StateRecord = {
     version: 1,
     instance,
     lab: lab.name,
     labFile: lab.file,
-    createdAt: startedAt.toISOString(),
-    mode: opts.keep ? 'up' : 'run',
+    createdAt: new Date().toISOString(),
+    mode: keep ? 'up' : 'run',
     owner: self(),
     status: 'building',
     namespaces: plan.namespaces.map((n) => n.ns),
@@ -87,12 +118,37 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const existing = new Set(await listNamespaces());
   const clash = record.namespaces.filter((ns) => existing.has(ns));
   if (clash.length) {
-    throw new UsageError(`namespace ${clash.join(', ')} already exists`, {
+    throw new InstanceClash(`namespace ${clash.join(', ')} already exists`, {
       hint: 'another copy of this instance, or one a crash left behind: `netlab status`, `netlab cleanup`, or pick another --instance',
     });
   }
+  try {
+    await createRecord(record);
+  } catch (e) {
+    // createRecord's only usage error is an existing record of this id.
+    if (e instanceof UsageError) throw new InstanceClash(e.message, e.hint !== undefined ? { hint: e.hint } : {});
+    throw e;
+  }
+  return { instance, plan, record };
+}
+
+/** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
+export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
+  // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here
+  // (exit 3), before an id is claimed. The plan's needs do not depend on the id, so a draft id plans them.
+  const draft = stagesToBuild(planLab(lab, instanceId(lab, opts), { pinForwarding: rootForwards() }), opts);
+  await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true });
   const { signal, dispose } = trapSignals();
-  await createRecord(record);
+  let claimed: { instance: string; plan: Plan; record: StateRecord };
+  try {
+    claimed = await reserveInstance(lab, opts, (id) => claimInstance(lab, id, opts.keep));
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  const { instance, plan, record } = claimed;
+  const { stages } = stagesToBuild(plan, opts);
+  const startedAt = new Date(record.createdAt);
   const executor = new Executor(signal, {
     runDir: runDir(instance),
     onProcess: async (p) => {

@@ -4,6 +4,7 @@ import { loadLab } from '../lab/catalog.js';
 import { EXIT, UsageError } from '../errors.js';
 import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { execute } from './lifecycle.js';
+import { validInstance } from '../plan/naming.js';
 
 interface Args extends CheckArgs {
   lab: string;
@@ -27,6 +28,7 @@ function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | und
 }
 
 async function go(args: Args, keep: boolean): Promise<number> {
+  if (args.instance !== undefined) validInstance(args.instance);
   const targets = reportTargets(args);
   const lab = await loadLab(args.lab);
   const untilStage = stageIndex(lab, args.step);

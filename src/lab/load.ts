@@ -25,7 +25,8 @@ function schemaProblems(src: LabSource, data: unknown, issues: z.core.$ZodIssue[
     }
     const value = pathValue(data, path);
     let message = iss.message;
-    let hint: string | undefined;
+    // A custom issue may carry its hint (e.g. a sysctl's allowed values).
+    let hint: string | undefined = iss.code === 'custom' && typeof iss.params?.hint === 'string' ? iss.params.hint : undefined;
     if (iss.code === 'invalid_type' && value === undefined) message = `missing required key "${String(path.at(-1))}"`;
     else if (iss.code === 'invalid_type') message = `expected ${iss.expected}, got ${describe(value)}`;
     else if (iss.code === 'invalid_value') {

@@ -4,6 +4,7 @@ import { describeQuery } from './describe.js';
 import { expandMatrix, memberNode } from './matrix.js';
 import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
+import { sysctlValue } from './sysctls.js';
 import { parseTarget } from './target.js';
 import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Matrix, Netem, Ref, Stage, StateQuery, Target } from './types.js';
 
@@ -32,8 +33,10 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
     config.sysctls.push({ node, key: 'net.ipv6.conf.all.forwarding', value: v, at: [...at, 'forwarding'] });
   }
   for (const [key, value] of Object.entries(written.sysctls ?? {})) {
-    const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-    config.sysctls.push({ node, key, value: text, at: [...at, 'sysctls', key] });
+    // The schema checked the value; this is its canonical decimal form (true → 1, "01" → 1).
+    const v = sysctlValue(key, value);
+    if ('problem' in v) throw new Error(`internal: sysctl ${key} reached normalize with a bad value: ${v.problem}`);
+    config.sysctls.push({ node, key, value: v.text, at: [...at, 'sysctls', key] });
   }
   for (const [ifname, iface] of Object.entries(written.interfaces ?? {})) {
     const setting = linkSetting(iface);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseCidr } from './ip.js';
 import { parseDuration } from './duration.js';
-import { isAllowedSysctl } from './sysctls.js';
+import { sysctlKeyProblem, sysctlSpec, sysctlValue } from './sysctls.js';
 
 /** Node names become namespace names `netlab-<instance>-<node>`: no dashes, so the split is unambiguous. */
 export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
@@ -67,8 +67,19 @@ const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v
 
 const addresses = z.union([cidr, z.array(cidr)]);
 
-const sysctlKey = z.string().refine(isAllowedSysctl, {
-  error: (iss) => `sysctl "${String(iss.input)}" is not on netlab's allow-list (see docs/lab-format.md#sysctls)`,
+/**
+ * Allowed keys → integers in the key's documented range (booleans for 0/1); the hint lists the range. Keys and
+ * values are checked in one pass, so a bad key does not hide a bad value next to it.
+ */
+const sysctls = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine((rec, ctx) => {
+  for (const [key, value] of Object.entries(rec)) {
+    const keyProblem = sysctlKeyProblem(key);
+    if (keyProblem) ctx.addIssue({ code: 'invalid_key', origin: 'record', issues: [], input: key, path: [key], message: keyProblem });
+    else if (sysctlSpec(key)) {
+      const v = sysctlValue(key, value);
+      if ('problem' in v) ctx.addIssue({ code: 'custom', path: [key], message: v.problem, params: { hint: v.hint } });
+    }
+  }
 });
 
 export const RouteSchema = z.strictObject({
@@ -202,7 +213,7 @@ export const ServiceSchema = z.discriminatedUnion(
 export const NodeConfigSchema = z.strictObject({
   description: z.string().optional(),
   forwarding: z.boolean().optional().describe('Shortcut for net.ipv4.ip_forward and net.ipv6.conf.all.forwarding.'),
-  sysctls: z.record(sysctlKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
+  sysctls: sysctls.optional().describe('Allowed sysctls (docs/lab-format.md#sysctls) → an integer in the key\'s range, or true/false.'),
   interfaces: z.record(z.string(), InterfaceSchema).optional().describe('Addresses per interface of this node.'),
   routes: z.array(RouteSchema).optional(),
   nat: z.array(NatSchema).optional().describe('Source NAT rules (nftables, in this node only).'),

@@ -3,6 +3,8 @@ import type { FirewallRule } from '../lab/types.js';
 import type { LinkSpec, Op, OpKind, Ruleset } from './ops.js';
 import { fileURLToPath } from 'node:url';
 import { nsPath } from './naming.js';
+import { heredocDelimiter, inert, isBareWord, shellCommand } from './shell.js';
+import { sysctlValue } from '../lab/sysctls.js';
 
 type OpOf<K extends OpKind> = Extract<Op, { kind: K }>;
 
@@ -115,9 +117,18 @@ export function ipWords(op: Op): string[] {
   return words;
 }
 
-/** Text for `ip -batch -` (or `tc -batch -` with tcWords): one op per line. Names are validated, so no quoting is needed. */
+/**
+ * A word of an `ip`/`tc` batch line. Those split lines at blanks, read quotes and backslashes and stop at `#`, so
+ * a word must consist of safe characters only; lab names are validated to be such words, and this guards it.
+ */
+function batchWord(word: string): string {
+  if (!isBareWord(word)) throw new Error(`internal: ${JSON.stringify(word)} cannot be a word of a batch line`);
+  return word;
+}
+
+/** Text for `ip -batch -` (or `tc -batch -` with tcWords): one op per line, every word a plain word. */
 export function batchText(ops: readonly Op[], words: (op: Op) => string[] = ipWords): string {
-  return ops.map((o) => words(o).join(' ')).join('\n') + '\n';
+  return ops.map((o) => words(o).map(batchWord).join(' ')).join('\n') + '\n';
 }
 
 /** argv of a command run inside a namespace (nsenter stays fast as namespaces accumulate; `ip -n` does not). */
@@ -131,7 +142,8 @@ export function ipBatchArgv(force = false): string[] {
 }
 
 const fam = (addr: string) => (addr.includes(':') ? 'ip6' : 'ip');
-const q = (ifname: string) => `"${ifname}"`;
+/** An interface name as an nft string (validated names have no quote, blank or backslash; this guards it). */
+const q = (ifname: string) => `"${batchWord(ifname)}"`;
 
 function natRule(n: Ruleset['nat'][number]): string[] {
   const match = [
@@ -214,8 +226,20 @@ export function jobText(tool: Tool, ops: readonly Op[]): string {
     case 'nft':
       return ops.map(nftText).join('');
     case 'sysctl':
-      return ops.map((o) => (o.kind === 'sysctl' ? `${o.key} = ${o.value}\n` : '')).join('');
+      return ops.map(sysctlLine).join('');
   }
+}
+
+/**
+ * One `sysctl -p` line. The key must be on the allow-list and the value an integer in its range (the schema
+ * refused anything else): a line break or `/` here would set any sysctl, including the host's, so it is checked
+ * again where the line is made.
+ */
+function sysctlLine(op: Op): string {
+  if (op.kind !== 'sysctl') return '';
+  const v = sysctlValue(op.key, op.value);
+  if ('problem' in v) throw new Error(`internal: refusing sysctl line ${JSON.stringify(`${op.key} = ${op.value}`)}: ${v.problem}`);
+  return `${op.key} = ${v.text}\n`;
 }
 
 /** The three words that run a job file inside a namespace (after `nsenter --net=PATH`). */
@@ -289,24 +313,50 @@ export function dhcpClientArgv(op: Op): string[] {
   return inNamespace(op.ns, ['udhcpc', '-i', op.ifname, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', UDHCPC_HOOK]);
 }
 
-/** An argv as a learner would type it: `nsenter --net=/run/netns/NS --` becomes `ip netns exec NS`. */
-function asShell(argv: readonly string[]): string {
+/** An argv as a learner would type it: `nsenter --net=/run/netns/NS -- …` becomes `ip netns exec NS …`. */
+function asTyped(argv: readonly string[]): string[] {
   const [first, net, sep, ...rest] = argv;
-  if (first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') return `ip netns exec ${net.slice('--net=/run/netns/'.length)} ${rest.join(' ')}`;
-  return argv.join(' ');
+  if (first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') return ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
+  return [...argv];
 }
 
-/** One shell line a learner could type for this op. */
-export function shellLine(op: Op): string {
+/** What the plan script runs for one op: a command, the text it reads on stdin, whether it runs in the background, a note after it. */
+export interface ShellStep {
+  argv: string[];
+  stdin?: string;
+  background?: boolean;
+  note?: string;
+}
+
+/** The command the plan script runs for `op`; undefined for ops that are only a comment there (stopping a process). */
+export function shellStep(op: Op): ShellStep | undefined {
   const p = placement(op);
-  if (op.kind === 'sysctl') return `ip netns exec ${op.ns} sysctl -qw ${op.key}=${op.value}`;
-  if (p.where === 'tc') return `tc -n ${p.ns} ${tcWords(op).join(' ')}`;
-  if (op.kind === 'service-start') return `${asShell(serviceArgv(op, `${op.node}.clients.jsonl`)).replace(process.execPath, 'node')} &`;
-  if (op.kind === 'dhcp-server') return `${asShell(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` }))} &`;
-  if (op.kind === 'dns-server') return `${asShell(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`))} &`;
-  if (op.kind === 'dhcp-client') return `${asShell(dhcpClientArgv(op))}   # then: ip -n ${op.ns} addr add LEASE dev ${op.ifname}; ip -n ${op.ns} route add default via ROUTER`;
-  if (op.kind === 'proc-stop') return `# stop the ${op.what} of ${op.node} (kill its pid)`;
-  if (p.where === 'nft') return `ip netns exec ${p.ns} nft -f - <<'NFT'\n${nftText(op)}NFT`;
-  const words = ipWords(op).join(' ');
-  return p.where === 'ns' ? `ip -n ${p.ns} ${words}` : `ip ${words}`;
+  if (op.kind === 'sysctl') return { argv: ['ip', 'netns', 'exec', op.ns, 'sysctl', '-qw', `${op.key}=${op.value}`] };
+  if (p.where === 'tc') return { argv: ['tc', '-n', p.ns, ...tcWords(op)] };
+  if (op.kind === 'service-start') return { argv: asTyped(serviceArgv(op, `${op.node}.clients.jsonl`).map((w) => (w === process.execPath ? 'node' : w))), background: true };
+  if (op.kind === 'dhcp-server') return { argv: asTyped(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` })), background: true };
+  if (op.kind === 'dns-server') return { argv: asTyped(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`)), background: true };
+  if (op.kind === 'dhcp-client') {
+    const then = `${shellCommand(['ip', '-n', op.ns, 'addr', 'add', 'LEASE', 'dev', op.ifname])}; ${shellCommand(['ip', '-n', op.ns, 'route', 'add', 'default', 'via', 'ROUTER'])}`;
+    return { argv: asTyped(dhcpClientArgv(op)), note: `then: ${then}` };
+  }
+  if (op.kind === 'proc-stop') return undefined;
+  if (p.where === 'nft') return { argv: ['ip', 'netns', 'exec', p.ns, 'nft', '-f', '-'], stdin: nftText(op) };
+  return { argv: p.where === 'ns' ? ['ip', '-n', p.ns, ...ipWords(op)] : ['ip', ...ipWords(op)] };
+}
+
+/**
+ * One shell line a learner could type for this op (stdin as a quoted heredoc), inert whatever the lab says: every
+ * word is quoted as needed, the heredoc delimiter equals no line of its text, notes are escaped comments.
+ */
+export function shellLine(op: Op): string {
+  const step = shellStep(op);
+  if (op.kind === 'proc-stop' || !step) return `# ${inert(op.kind === 'proc-stop' ? `stop the ${op.what} of ${op.node} (kill its pid)` : `(${op.kind})`)}`;
+  const delim = step.stdin !== undefined ? heredocDelimiter(step.stdin, 'NFT') : undefined;
+  let line = shellCommand(step.argv);
+  if (delim !== undefined) line += ` <<'${delim}'`;
+  if (step.background) line += ' &';
+  if (step.note !== undefined) line += `   # ${inert(step.note)}`;
+  if (step.stdin !== undefined) line += `\n${step.stdin.endsWith('\n') ? step.stdin : `${step.stdin}\n`}${delim}`;
+  return line;
 }
