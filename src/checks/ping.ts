@@ -57,5 +57,5 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
     ok = false;
     detail = `${p.message}, expected ${c.reason}`;
   }
-  return makeResult(c, { ...r, argv }, got, detail, ok);
+  return makeResult(c, { ...r, argv }, got, detail, ok, p.outcome);
 }

@@ -16,6 +16,11 @@ interface RouteJson {
   dev?: string;
 }
 
+/** The command that reads one sysctl's value in a namespace (a state check's, and evidence's look at forwarding). */
+export function readSysctlArgv(key: string): string[] {
+  return ['sysctl', '-n', key];
+}
+
 /** The command that reads the state a query asks about. */
 function stateArgv(q: Planned<'state'>['query']): string[] {
   switch (q.what) {
@@ -26,7 +31,7 @@ function stateArgv(q: Planned<'state'>['query']): string[] {
     case 'link':
       return ['ip', '-j', 'link', 'show', 'dev', q.dev];
     case 'sysctl':
-      return ['sysctl', '-n', q.key];
+      return readSysctlArgv(q.key);
     case 'nft':
       return ['nft', 'list', 'ruleset'];
   }
