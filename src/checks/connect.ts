@@ -71,20 +71,23 @@ export async function runTcp(c: Planned<'tcp'>, signal?: AbortSignal): Promise<C
 /**
  * How a UDP exchange failed, from socat's stderr: a connect() error is the source's own (connecting a UDP socket sends
  * nothing); an error on read or write came back as ICMP (ip-recverr makes socat see host and net unreachable too).
- * Silence is a timeout: a drop and a server that does not answer look the same.
+ * Silence after sending is a timeout: a drop and a server that does not answer look the same.
  */
 export function udpFailure(stderr: string, timedOut: boolean): { how?: FailureReason; message: string } {
-  if (!stderr.trim() && !timedOut) return { how: 'timeout', message: 'nothing came back in time' };
-  const f = connectFailure(stderr, timedOut);
+  // socat ends by itself once the wait after sending is over: stopped by netlab, it may never have sent anything.
+  if (timedOut) return { message: 'socat did not finish in time (was anything sent?)' };
+  if (!stderr.trim()) return { how: 'timeout', message: 'nothing came back in time' };
+  const f = connectFailure(stderr, false);
   return failureReason(f, !/ E connect\(/.test(stderr));
 }
 
 /** UDP echo check: passes when what was sent comes back. */
 export async function runUdp(c: Planned<'udp'>, signal?: AbortSignal): Promise<CheckResult> {
-  // -t: wait up to the timeout for the echo after sending; netlab stops socat as soon as the echo is there.
-  const wait = seconds(c.timeoutMs);
+  // -t: once what was sent is sent (stdin ends), wait up to the timeout for the echo; netlab stops socat as soon as the
+  // echo is there. No -T: an inactivity timeout also ran while the datagram was not sent yet (stdin comes late on a
+  // busy machine), and silence then looked like a timeout although nothing had been sent.
   const recverr = c.target.includes(':') ? 'ipv6-recverr=1' : 'ip-recverr=1';
-  const argv = inNamespace(c.fromNs, ['socat', `-T${wait}`, `-t${wait}`, '-', `UDP:${hostOf(c.target)}:${c.port},${recverr}`]);
+  const argv = inNamespace(c.fromNs, ['socat', `-t${seconds(c.timeoutMs)}`, '-', `UDP:${hostOf(c.target)}:${c.port},${recverr}`]);
   const r = await run(argv, { input: `${c.send}\n`, timeoutMs: c.timeoutMs + 2000, stopOnStdout: c.send, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (r.stdout.includes(c.send)) return makeResult(c, r, 'pass', `"${c.send}" came back`);

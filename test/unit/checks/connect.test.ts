@@ -68,7 +68,8 @@ describe('connectFailure and failureReason (socat and curl words)', () => {
     expect(udpFailure(SOCAT.udpProhibited, false).how).toBe('icmp-unreachable');
     expect(udpFailure(SOCAT.udpNetUnreachable, false).how).toBe('icmp-unreachable');
     expect(udpFailure('', false)).toEqual({ how: 'timeout', message: 'nothing came back in time' });
-    expect(udpFailure('', true).how).toBe('timeout');
+    // Stopped by netlab, socat may not have sent anything: that is no timeout a must-fail check could hold on.
+    expect(udpFailure('', true).how).toBeUndefined();
   });
 });
 
@@ -110,7 +111,7 @@ describe('udp checks', () => {
   it('asks socat to report ICMP errors (ip-recverr, ipv6-recverr for IPv6) and classifies them', async () => {
     answers({ stderr: SOCAT.udpRefused });
     expect(await runUdp(udp({ reason: 'refused' }))).toMatchObject({ ok: true, gotReason: 'refused' });
-    expect(vi.mocked(run).mock.lastCall?.[0].at(-1)).toBe('UDP:10.99.2.2:7,ip-recverr=1');
+    expect(vi.mocked(run).mock.lastCall?.[0].slice(3)).toEqual(['socat', '-t0.50', '-', 'UDP:10.99.2.2:7,ip-recverr=1']);
     answers({ exitCode: 0 });
     expect(await runUdp(udp({ reason: 'refused' }))).toMatchObject({ got: 'fail', ok: false, gotReason: 'timeout', detail: 'nothing came back in time, expected refused' });
     answers({ stderr: SOCAT.udpProhibited });
