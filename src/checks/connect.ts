@@ -5,7 +5,7 @@ import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { parseRouteGet } from './evidence.js';
-import { failResult, hostOf, makeResult, seconds, type CheckResult } from './result.js';
+import { failResult, hostOf, makeResult, seconds, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
@@ -26,10 +26,11 @@ const UNREACHABLE = /Network is unreachable|No route to host|Permission denied/;
 
 /**
  * Reads how a connection failed from socat's or curl's stderr (curl with -v: "connect to … failed: Connection
- * refused"), and whether netlab had to stop the tool.
+ * refused"). A tool netlab had to stop failed in no known way: that is no timeout a must-fail check could hold on.
  */
-export function connectFailure(stderr: string, timedOut: boolean): ConnectFailure {
-  if (timedOut) return { how: 'timeout', message: 'no answer in time' };
+export function connectFailure(stderr: string, stoppedByNetlab: boolean): ConnectFailure {
+  // The tool's own timeout ends it; stopped by netlab (a stalled, overloaded machine), nothing says what happened.
+  if (stoppedByNetlab) return { message: 'did not finish in time (stopped by netlab)' };
   if (/Connection refused/i.test(stderr)) return { how: 'refused', message: 'connection refused' };
   if (/Connection reset/i.test(stderr)) return { how: 'reset', message: 'connection reset by peer' };
   const unreachable = UNREACHABLE.exec(stderr);
@@ -53,8 +54,8 @@ async function sourceHasRoute(c: PlannedCheck, signal?: AbortSignal): Promise<bo
 }
 
 /** How a TCP connection (socat's or curl's) failed, with the source's routes asked when the network was unreachable. */
-export async function tcpFailure(c: PlannedCheck, stderr: string, timedOut: boolean, signal?: AbortSignal): Promise<{ how?: FailureReason; message: string }> {
-  const f = connectFailure(stderr, timedOut);
+export async function tcpFailure(c: PlannedCheck, stderr: string, stoppedByNetlab: boolean, signal?: AbortSignal): Promise<{ how?: FailureReason; message: string }> {
+  const f = connectFailure(stderr, stoppedByNetlab);
   return failureReason(f, f.how === 'unreachable' ? await sourceHasRoute(c, signal) : true);
 }
 
@@ -64,7 +65,7 @@ export async function runTcp(c: Planned<'tcp'>, signal?: AbortSignal): Promise<C
   const r = await run(argv, { timeoutMs: c.timeoutMs + 2000, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (r.exitCode === 0) return makeResult(c, r, 'pass', `connected to port ${c.port}`);
-  const f = await tcpFailure(c, r.stderr, r.timedOut, signal);
+  const f = await tcpFailure(c, r.stderr, stopped(r), signal);
   return failResult(c, r, f.how, f.message);
 }
 
@@ -73,9 +74,9 @@ export async function runTcp(c: Planned<'tcp'>, signal?: AbortSignal): Promise<C
  * nothing); an error on read or write came back as ICMP (ip-recverr makes socat see host and net unreachable too).
  * Silence after sending is a timeout: a drop and a server that does not answer look the same.
  */
-export function udpFailure(stderr: string, timedOut: boolean): { how?: FailureReason; message: string } {
+export function udpFailure(stderr: string, stoppedByNetlab: boolean): { how?: FailureReason; message: string } {
   // socat ends by itself once the wait after sending is over: stopped by netlab, it may never have sent anything.
-  if (timedOut) return { message: 'socat did not finish in time (was anything sent?)' };
+  if (stoppedByNetlab) return { message: 'socat did not finish in time (was anything sent?)' };
   if (!stderr.trim()) return { how: 'timeout', message: 'nothing came back in time' };
   const f = connectFailure(stderr, false);
   return failureReason(f, !/ E connect\(/.test(stderr));
@@ -91,6 +92,6 @@ export async function runUdp(c: Planned<'udp'>, signal?: AbortSignal): Promise<C
   const r = await run(argv, { input: `${c.send}\n`, timeoutMs: c.timeoutMs + 2000, stopOnStdout: c.send, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (r.stdout.includes(c.send)) return makeResult(c, r, 'pass', `"${c.send}" came back`);
-  const f = udpFailure(r.stderr, r.timedOut);
+  const f = udpFailure(r.stderr, stopped(r));
   return failResult(c, r, f.how, f.message);
 }

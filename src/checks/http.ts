@@ -4,7 +4,7 @@ import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, type RunResult } from '../runner/exec.js';
 import { tcpFailure } from './connect.js';
-import { failResult, hostOf, makeResult, seconds, type CheckResult } from './result.js';
+import { failResult, hostOf, makeResult, seconds, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
@@ -45,7 +45,7 @@ export async function runHttp(c: Planned<'http'>, signal?: AbortSignal): Promise
   const { r, res } = await get(c, c.port, c.path, signal);
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (!res) {
-    const f = await tcpFailure(c, r.stderr, r.timedOut, signal);
+    const f = await tcpFailure(c, r.stderr, stopped(r), signal);
     return failResult(c, r, f.how, f.message);
   }
   const wrong: string[] = [];
@@ -68,7 +68,7 @@ export async function runNatSource(c: Planned<'nat-source'>, signal?: AbortSigna
   const { r, res } = await get(c, c.port, '/', signal);
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (!res) {
-    const f = await tcpFailure(c, r.stderr, r.timedOut, signal);
+    const f = await tcpFailure(c, r.stderr, stopped(r), signal);
     const must = c.expect === 'fail' ? ': a must-fail nat-source check needs the service to answer (and see another address)' : '';
     return makeResult(c, r, 'fail', `no answer from the service (${f.message})${must}`, false, f.how);
   }

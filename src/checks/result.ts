@@ -96,3 +96,11 @@ export function failResult(c: PlannedCheck, r: Ran, how: string | undefined, det
   const wrongWay = wanted !== undefined && how !== wanted;
   return makeResult(c, r, 'fail', wrongWay ? `${detail}, expected ${wanted}` : detail, c.expect === 'fail' && !wrongWay, how);
 }
+
+/**
+ * True when netlab stopped the tool at its time limit before it exited by itself. On a busy machine the limit's timer
+ * can fire after the process has exited but before its exit was seen: then it has an exit code and its output is whole.
+ */
+export function stopped(r: { timedOut: boolean; exitCode: number | undefined }): boolean {
+  return r.timedOut && r.exitCode === undefined;
+}

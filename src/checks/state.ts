@@ -2,7 +2,7 @@
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
-import { makeResult, type CheckResult } from './result.js';
+import { makeResult, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
@@ -82,7 +82,7 @@ export async function runState(c: Planned<'state'>, signal?: AbortSignal): Promi
 export async function runCmd(c: Planned<'cmd'>, signal?: AbortSignal): Promise<CheckResult> {
   const r = await run(inNamespace(c.fromNs, c.argv), { timeoutMs: c.timeoutMs, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
-  if (r.timedOut) return makeResult(c, r, 'fail', `still running after ${c.timeoutMs} ms`);
+  if (stopped(r)) return makeResult(c, r, 'fail', `still running after ${c.timeoutMs} ms`);
   const exitOk = r.exitCode === c.exit;
   const outOk = c.stdout === undefined || new RegExp(c.stdout, 'm').test(r.stdout);
   const detail = `exit ${r.exitCode}${exitOk ? '' : ` (expected ${c.exit})`}${c.stdout === undefined ? '' : outOk ? ', output matched' : `, output does not match /${c.stdout}/`}`;

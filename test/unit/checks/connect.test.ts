@@ -35,7 +35,20 @@ function answers(...rs: Partial<RunResult>[]): void {
   for (const r of rs) vi.mocked(run).mockResolvedValueOnce(ran(r));
 }
 
-const base = { id: 'setup/1', stage: 'setup', name: 'c', timeoutMs: 500, retries: 0, at: [], from: 'a', fromNs: 'netlab-x-a', to: { kind: 'address', address: '10.99.2.2' }, toText: '10.99.2.2', target: '10.99.2.2', more: [] } as const;
+const base = {
+  id: 'setup/1',
+  stage: 'setup',
+  name: 'c',
+  timeoutMs: 500,
+  retries: 0,
+  at: [],
+  from: 'a',
+  fromNs: 'netlab-x-a',
+  to: { kind: 'address' as const, address: '10.99.2.2' },
+  toText: '10.99.2.2',
+  target: '10.99.2.2',
+  more: [] as string[],
+};
 type Kind<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 const tcp = (p: Partial<Kind<'tcp'>> = {}): Kind<'tcp'> => ({ ...base, kind: 'tcp', port: 81, expect: 'fail', ...p });
 const udp = (p: Partial<Kind<'udp'>> = {}): Kind<'udp'> => ({ ...base, kind: 'udp', port: 7, send: 'netlab', expect: 'fail', ...p });
@@ -49,7 +62,8 @@ describe('connectFailure and failureReason (socat and curl words)', () => {
     expect(connectFailure(CURL.refused, false).how).toBe('refused');
     expect(connectFailure(SOCAT.timedOut, false).how).toBe('timeout');
     expect(connectFailure(CURL.timedOut, false).how).toBe('timeout');
-    expect(connectFailure('', true).how).toBe('timeout');
+    // Stopped by netlab: the tool did not say, so no reason (a must-fail check with one does not hold).
+    expect(connectFailure('', true)).toEqual({ message: 'did not finish in time (stopped by netlab)' });
     expect(connectFailure(CURL.reset, false).how).toBe('reset');
     expect(connectFailure(SOCAT.netUnreachable, false)).toEqual({ how: 'unreachable', message: 'Network is unreachable' });
     expect(connectFailure(CURL.prohibited, false)).toEqual({ how: 'unreachable', message: 'No route to host' });
@@ -81,6 +95,11 @@ describe('tcp checks', () => {
     expect(await runTcp(tcp({ reason: 'refused' }))).toMatchObject({ got: 'fail', ok: false, expectedReason: 'refused', gotReason: 'timeout', detail: 'no answer in time, expected refused' });
     answers({ stderr: SOCAT.timedOut });
     expect(await runTcp(tcp({ reason: 'timeout' }))).toMatchObject({ ok: true, gotReason: 'timeout' });
+    // netlab's time limit fired late, after socat had exited by itself: its words count.
+    answers({ exitCode: 1, timedOut: true, stderr: SOCAT.refused });
+    expect(await runTcp(tcp({ reason: 'refused' }))).toMatchObject({ ok: true, gotReason: 'refused' });
+    answers({ exitCode: undefined, timedOut: true });
+    expect(await runTcp(tcp({ reason: 'timeout' }))).toMatchObject({ got: 'fail', ok: false, detail: 'did not finish in time (stopped by netlab), expected timeout' });
     answers({ exitCode: 0 });
     const passed = await runTcp(tcp({ reason: 'timeout' }));
     expect(passed).toMatchObject({ got: 'pass', ok: false, expectedReason: 'timeout' });

@@ -21,7 +21,7 @@ function lab(forwarding: string): void {
     if (cmd[0] === 'sysctl') stdout = ns === 'netlab-x-r' ? `${forwarding}\n` : '0\n';
     else if (cmd.join(' ') === 'ip route get 10.0.2.2') stdout = ns === 'netlab-x-ns1' ? '10.0.2.2 via 10.0.1.1 dev eth0 src 10.0.1.2' : ns === 'netlab-x-r' ? '10.0.2.2 dev eth1 src 10.0.2.1' : 'local 10.0.2.2 dev lo src 10.0.2.2';
     else if (cmd.join(' ') === 'ip route get 10.0.1.2') stdout = ns === 'netlab-x-r' ? '10.0.1.2 dev eth0 src 10.0.1.1' : '10.0.1.2 via 10.0.2.1 dev eth0 src 10.0.2.2';
-    return { argv, exitCode: 0, stdout, stderr: '', durationMs: 1, timedOut: false };
+    return { argv: [...argv], exitCode: 0, stdout, stderr: '', durationMs: 1, timedOut: false };
   });
 }
 const check = { id: 'setup/1', stage: 'setup', name: 'p', kind: 'ping', expect: 'pass', timeoutMs: 500, retries: 0, at: [], from: 'ns1', fromNs: 'netlab-x-ns1', to: { kind: 'node', node: 'ns2' }, toText: 'ns2', count: 1, target: '10.0.2.2', more: [] } as PlannedCheck;
