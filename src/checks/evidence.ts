@@ -7,7 +7,7 @@ import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, spawnWatched } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
-import type { CheckResult } from './result.js';
+import { expectedText, gotText, type CheckResult } from './result.js';
 import { readSysctlArgv } from './state.js';
 
 /** A node as the evidence sees it: its namespace, `ip -j addr` and `nft list ruleset` (with counters). */
@@ -182,8 +182,8 @@ export async function writeEvidence(folder: string, r: CheckResult, ev: FailureE
   await mkdir(folder, { recursive: true });
   const summary = [
     `check:    ${r.name}`,
-    `expected: ${r.expected}`,
-    `got:      ${r.got}: ${r.detail}`,
+    `expected: ${expectedText(r)}`,
+    `got:      ${gotText(r)}`,
     ...(r.hint ? [`hint:     ${r.hint}`] : []),
     ...(ev.findings.length ? ['', 'findings:', ...ev.findings.map((f) => `  - ${f}`)] : []),
   ];

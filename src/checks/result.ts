@@ -104,3 +104,13 @@ export function failResult(c: PlannedCheck, r: Ran, how: string | undefined, det
 export function stopped(r: { timedOut: boolean; exitCode: number | undefined }): boolean {
   return r.timedOut && r.exitCode === undefined;
 }
+
+/** The "expected" text: `pass`, `fail`, or `fail (refused)` when the check says how it must fail. */
+export function expectedText(r: Pick<CheckResult, 'expected' | 'expectedReason'>): string {
+  return r.expectedReason !== undefined ? `${r.expected} (${r.expectedReason})` : r.expected;
+}
+
+/** The "got" text: what happened and its detail, with how it failed when known, e.g. `fail: timeout (no answer in time)`. */
+export function gotText(r: Pick<CheckResult, 'got' | 'gotReason' | 'detail'>): string {
+  return r.gotReason !== undefined ? `${r.got}: ${r.gotReason} (${r.detail})` : `${r.got}: ${r.detail}`;
+}

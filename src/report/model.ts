@@ -61,12 +61,5 @@ export function markOf(r: Pick<CheckResult, 'ok' | 'got'>): '✔' | '!' | '✘' 
   return r.ok ? '✔' : r.got === 'error' ? '!' : '✘';
 }
 
-/** The "expected" cell: `pass`, `fail`, or `fail (refused)` when the check says how it must fail. */
-export function expectedText(r: Pick<CheckResult, 'expected' | 'expectedReason'>): string {
-  return r.expectedReason !== undefined ? `${r.expected} (${r.expectedReason})` : r.expected;
-}
-
-/** The "got" cell: what happened and its detail, with how it failed when known, e.g. `fail: timeout (no answer in time)`. */
-export function gotText(r: Pick<CheckResult, 'got' | 'gotReason' | 'detail'>): string {
-  return r.gotReason !== undefined ? `${r.got}: ${r.gotReason} (${r.detail})` : `${r.got}: ${r.detail}`;
-}
+/** The expected and got cells' text (defined with the result, so evidence files say the same). */
+export { expectedText, gotText } from '../checks/result.js';
