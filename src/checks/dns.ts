@@ -45,7 +45,7 @@ export async function runDns(c: DnsPlanned, signal?: AbortSignal): Promise<Check
   /** A failure, and whether it is the way the lab said it must fail (`reason`). */
   const fail = (how: DnsPlanned['reason'] | 'other', detail: string): CheckResult => {
     const wrongWay = c.expect === 'fail' && c.reason !== undefined && c.reason !== how;
-    return makeResult(c, r, 'fail', wrongWay ? `${detail}, expected ${c.reason}` : detail, c.expect === 'fail' && !wrongWay);
+    return makeResult(c, r, 'fail', wrongWay ? `${detail}, expected ${c.reason}` : detail, c.expect === 'fail' && !wrongWay, how === 'other' ? undefined : how);
   };
   const { status, answers } = parseDig(r.stdout);
   if (status === undefined) {

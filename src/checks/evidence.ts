@@ -7,7 +7,8 @@ import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, spawnWatched } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
-import type { CheckResult } from './result.js';
+import { expectedText, gotText, type CheckResult } from './result.js';
+import { readSysctlArgv } from './state.js';
 
 /** A node as the evidence sees it: its namespace, `ip -j addr` and `nft list ruleset` (with counters). */
 export interface NodeState {
@@ -109,9 +110,20 @@ const translatesSource = (ruleset: string | undefined) => ruleset !== undefined 
 /** Hops a path walk follows at most. */
 const MAX_HOPS = 16;
 
+/** The sysctl that says whether a node routes packets of the target's family. */
+export function forwardingKey(target: string): string {
+  return target.includes(':') ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward';
+}
+
+/** The finding for a router on the path whose forwarding sysctl reads `value` (undefined when it forwards). */
+export function forwardingFinding(router: string, key: string, value: string, from: string, to: string): string | undefined {
+  return value.trim() === '0' ? `${router} has forwarding off (${key}=0): it does not route between ${from} and ${to}` : undefined;
+}
+
 /**
  * Walks the route from the source towards the target (`ip route get` in each router up to the node that owns the
  * target), then the way back from each node on that path up to the first one that translates source addresses.
+ * A router on the way that has forwarding off is named too.
  */
 export async function walkPath(c: PlannedCheck, nodes: readonly NodeState[], signal?: AbortSignal): Promise<{ findings: string[]; routes: Record<string, string> }> {
   const findings: string[] = [];
@@ -121,6 +133,8 @@ export async function walkPath(c: PlannedCheck, nodes: readonly NodeState[], sig
   if (!target || !from) return { findings, routes };
   const owner = new Map(nodes.flatMap((n) => addressesOf(n.addr).map((a) => [addressKey(a), n] as const)));
   const path: NodeState[] = [];
+  /** Nodes past the source that have a route onwards: they must forward. */
+  const routers: NodeState[] = [];
   let here: NodeState | undefined = from;
   let source: string | undefined;
   while (here && !path.includes(here) && path.length < MAX_HOPS) {
@@ -134,7 +148,14 @@ export async function walkPath(c: PlannedCheck, nodes: readonly NodeState[], sig
       findings.push(`${here.node} has no route to ${target}`);
       break;
     }
+    if (here !== from) routers.push(here);
     here = owner.get(addressKey(hop.via ?? target));
+  }
+  const key = forwardingKey(target);
+  const to = owner.get(addressKey(target))?.node ?? target;
+  for (const n of routers) {
+    const found = forwardingFinding(n.node, key, await inNs(n.ns, readSysctlArgv(key), signal), c.from, to);
+    if (found !== undefined) findings.push(found);
   }
   for (const n of path.slice(1)) {
     if (!source) break;
@@ -161,8 +182,8 @@ export async function writeEvidence(folder: string, r: CheckResult, ev: FailureE
   await mkdir(folder, { recursive: true });
   const summary = [
     `check:    ${r.name}`,
-    `expected: ${r.expected}`,
-    `got:      ${r.got}: ${r.detail}`,
+    `expected: ${expectedText(r)}`,
+    `got:      ${gotText(r)}`,
     ...(r.hint ? [`hint:     ${r.hint}`] : []),
     ...(ev.findings.length ? ['', 'findings:', ...ev.findings.map((f) => `  - ${f}`)] : []),
   ];

@@ -3,8 +3,8 @@ import { sameAddress } from '../lab/ip.js';
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, type RunResult } from '../runner/exec.js';
-import { connectFailure } from './connect.js';
-import { hostOf, makeResult, seconds, type CheckResult } from './result.js';
+import { tcpFailure } from './connect.js';
+import { failResult, hostOf, makeResult, seconds, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
@@ -33,7 +33,8 @@ export function parseHttp(raw: string): HttpResponse | undefined {
 async function get(c: PlannedCheck, port: number, path: string, signal?: AbortSignal): Promise<{ r: RunResult; res?: HttpResponse }> {
   const secs = seconds(c.timeoutMs);
   const url = `http://${hostOf(c.target)}:${port}${path}`;
-  const argv = inNamespace(c.fromNs, ['curl', '-sS', '-i', '--connect-timeout', secs, '--max-time', secs, url]);
+  // -v: curl's own message for a failed connect hides the error ("Couldn't connect to server"); its verbose lines name it.
+  const argv = inNamespace(c.fromNs, ['curl', '-v', '-sS', '-i', '--connect-timeout', secs, '--max-time', secs, url]);
   const r = await run(argv, { timeoutMs: c.timeoutMs + 2000, ...(signal ? { signal } : {}) });
   const res = r.exitCode === 0 ? parseHttp(r.stdout) : undefined;
   return res ? { r, res } : { r };
@@ -43,7 +44,10 @@ async function get(c: PlannedCheck, port: number, path: string, signal?: AbortSi
 export async function runHttp(c: Planned<'http'>, signal?: AbortSignal): Promise<CheckResult> {
   const { r, res } = await get(c, c.port, c.path, signal);
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
-  if (!res) return makeResult(c, r, 'fail', connectFailure(r.stderr, r.timedOut));
+  if (!res) {
+    const f = await tcpFailure(c, r.stderr, stopped(r), signal);
+    return failResult(c, r, f.how, f.message);
+  }
   const wrong: string[] = [];
   if (res.status !== c.status) wrong.push(`status ${res.status}, expected ${c.status}`);
   if (c.contains !== undefined && !res.body.includes(c.contains)) wrong.push(`body lacks "${c.contains}"`);
@@ -52,15 +56,22 @@ export async function runHttp(c: Planned<'http'>, signal?: AbortSignal): Promise
     const got = res.headers[name.toLowerCase()];
     if (got !== value) wrong.push(`header ${name}: ${got ?? '(absent)'}, expected ${value}`);
   }
-  return wrong.length ? makeResult(c, r, 'fail', wrong.join('; ')) : makeResult(c, r, 'pass', `HTTP ${res.status}${c.contains || c.regex ? ', body matched' : ''}`);
+  return wrong.length ? failResult(c, r, 'mismatch', wrong.join('; ')) : makeResult(c, r, 'pass', `HTTP ${res.status}${c.contains || c.regex ? ', body matched' : ''}`);
 }
 
-/** NAT-source check: asks netlab's HTTP service which client address it saw; passes when it is `seen_as`. */
+/**
+ * NAT-source check: asks netlab's HTTP service which client address it saw; passes when it is `seen_as`. With
+ * expect: fail the service must answer and have seen another address (reason mismatch): no answer is not a pass.
+ */
 export async function runNatSource(c: Planned<'nat-source'>, signal?: AbortSignal): Promise<CheckResult> {
   const expected = c.more[0] ?? '';
   const { r, res } = await get(c, c.port, '/', signal);
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
-  if (!res) return makeResult(c, r, 'fail', `no answer from the service (${connectFailure(r.stderr, r.timedOut)})`);
+  if (!res) {
+    const f = await tcpFailure(c, r.stderr, stopped(r), signal);
+    const must = c.expect === 'fail' ? ': a must-fail nat-source check needs the service to answer (and see another address)' : '';
+    return makeResult(c, r, 'fail', `no answer from the service (${f.message})${must}`, false, f.how);
+  }
   let seen: string | undefined;
   try {
     seen = (JSON.parse(res.body) as { client?: string }).client;
@@ -68,5 +79,5 @@ export async function runNatSource(c: Planned<'nat-source'>, signal?: AbortSigna
     seen = undefined;
   }
   if (seen === undefined) return makeResult(c, r, 'error', 'the answer is not from a netlab http service (no client field)');
-  return sameAddress(seen, expected) ? makeResult(c, r, 'pass', `the service saw ${seen}`) : makeResult(c, r, 'fail', `the service saw ${seen}, not ${expected}`);
+  return sameAddress(seen, expected) ? makeResult(c, r, 'pass', `the service saw ${seen}`) : failResult(c, r, 'mismatch', `the service saw ${seen}, not ${expected}`);
 }

@@ -68,7 +68,9 @@ export function cannotRun(stderr: string): string | undefined {
 export async function runOnce(c: PlannedCheck, signal?: AbortSignal): Promise<CheckResult> {
   const r = await (CHECK_RUNNERS[c.kind] as Runner<typeof c.kind>)(c, signal);
   const why = cannotRun(r.evidence.stderr);
-  return why === undefined ? r : { ...r, got: 'error', ok: false, detail: why };
+  if (why === undefined) return r;
+  const { gotReason: _, ...rest } = r;
+  return { ...rest, got: 'error', ok: false, detail: why };
 }
 
 /**

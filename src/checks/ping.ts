@@ -2,7 +2,7 @@
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
-import { makeResult, type CheckResult } from './result.js';
+import { makeResult, stopped, type CheckResult } from './result.js';
 
 type PingPlanned = Extract<PlannedCheck, { kind: 'ping' }>;
 
@@ -41,11 +41,9 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
   const argv = pingArgv(c);
   const budget = c.timeoutMs + c.count * INTERVAL_S * 1000 + 2000;
   const r = await run(argv, { timeoutMs: budget, ...(signal ? { signal } : {}) });
-  const p: PingOutcome = r.spawnError
-    ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError }
-    : r.timedOut
-      ? { outcome: 'no-reply', received: 0, ttls: [], message: 'no reply in time (ping killed)' }
-      : parsePing(r.exitCode, r.stdout, r.stderr);
+  // ping's own -W ends it; stopped by netlab (a stalled, overloaded machine), it failed in no known way: no reason.
+  if (!r.spawnError && stopped(r)) return makeResult(c, { ...r, argv }, 'fail', 'ping did not finish in time (stopped by netlab)', c.expect === 'fail' && c.reason === undefined);
+  const p: PingOutcome = r.spawnError ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError } : parsePing(r.exitCode, r.stdout, r.stderr);
   const got = p.outcome === 'reply' ? 'pass' : p.outcome === 'error' ? 'error' : 'fail';
   let ok = got === c.expect;
   let detail = p.message;
@@ -57,5 +55,5 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
     ok = false;
     detail = `${p.message}, expected ${c.reason}`;
   }
-  return makeResult(c, { ...r, argv }, got, detail, ok);
+  return makeResult(c, { ...r, argv }, got, detail, ok, p.outcome);
 }

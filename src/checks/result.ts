@@ -19,8 +19,12 @@ export interface CheckResult {
   /** The address actually targeted. */
   target: string;
   expected: 'pass' | 'fail';
+  /** With expected fail: how the lab says it must fail (`reason`), e.g. refused. */
+  expectedReason?: string;
   /** What happened: pass (reachable), fail (not), or error (the check could not run). */
   got: 'pass' | 'fail' | 'error';
+  /** With got fail: how it failed, in the words `reason` uses (e.g. timeout), when the check kind can tell. */
+  gotReason?: string;
   /** True when the result matches the expectation (and any TTL/reason assertion). */
   ok: boolean;
   /** Short description of the outcome, e.g. "reply, TTL 63" or "no route (Network is unreachable)". */
@@ -36,14 +40,22 @@ export interface CheckResult {
   evidence: Evidence;
 }
 
-/** Builds a result from a finished command: `got` is what happened; ok unless `ok` says otherwise. */
-export function makeResult(
-  c: PlannedCheck,
-  r: { argv: string[]; exitCode: number | undefined; stdout: string; stderr: string; durationMs: number },
-  got: CheckResult['got'],
-  detail: string,
-  ok: boolean = got === c.expect,
-): CheckResult {
+/** How a must-fail check says it must fail (`reason`), when its kind takes one. */
+export function expectedReason(c: PlannedCheck): string | undefined {
+  if (c.expect !== 'fail') return undefined;
+  // A must-fail nat-source holds only when the service answers and saw another address.
+  if (c.kind === 'nat-source') return 'mismatch';
+  return 'reason' in c ? c.reason : undefined;
+}
+
+type Ran = { argv: string[]; exitCode: number | undefined; stdout: string; stderr: string; durationMs: number };
+
+/**
+ * Builds a result from a finished command: `got` is what happened (with `gotReason`, how it failed); ok unless `ok`
+ * says otherwise.
+ */
+export function makeResult(c: PlannedCheck, r: Ran, got: CheckResult['got'], detail: string, ok: boolean = got === c.expect, gotReason?: string): CheckResult {
+  const wanted = expectedReason(c);
   return {
     id: c.id,
     stage: c.stage,
@@ -53,7 +65,9 @@ export function makeResult(
     to: 'toText' in c ? c.toText : c.from,
     target: c.target,
     expected: c.expect,
+    ...(wanted !== undefined ? { expectedReason: wanted } : {}),
     got,
+    ...(got === 'fail' && gotReason !== undefined ? { gotReason } : {}),
     ok,
     detail,
     durationMs: r.durationMs,
@@ -71,4 +85,32 @@ export function seconds(ms: number): string {
 /** An address as a URL or socat host: IPv6 in brackets. */
 export function hostOf(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
+}
+
+/**
+ * A failure observed in the way `how` (undefined: none the kind names). With expect: fail and a `reason`, it holds only
+ * when it failed that way; otherwise the detail says what was expected.
+ */
+export function failResult(c: PlannedCheck, r: Ran, how: string | undefined, detail: string): CheckResult {
+  const wanted = expectedReason(c);
+  const wrongWay = wanted !== undefined && how !== wanted;
+  return makeResult(c, r, 'fail', wrongWay ? `${detail}, expected ${wanted}` : detail, c.expect === 'fail' && !wrongWay, how);
+}
+
+/**
+ * True when netlab stopped the tool at its time limit before it exited by itself. On a busy machine the limit's timer
+ * can fire after the process has exited but before its exit was seen: then it has an exit code and its output is whole.
+ */
+export function stopped(r: { timedOut: boolean; exitCode: number | undefined }): boolean {
+  return r.timedOut && r.exitCode === undefined;
+}
+
+/** The "expected" text: `pass`, `fail`, or `fail (refused)` when the check says how it must fail. */
+export function expectedText(r: Pick<CheckResult, 'expected' | 'expectedReason'>): string {
+  return r.expectedReason !== undefined ? `${r.expected} (${r.expectedReason})` : r.expected;
+}
+
+/** The "got" text: what happened and its detail, with how it failed when known, e.g. `fail: timeout (no answer in time)`. */
+export function gotText(r: Pick<CheckResult, 'got' | 'gotReason' | 'detail'>): string {
+  return r.gotReason !== undefined ? `${r.got}: ${r.gotReason} (${r.detail})` : `${r.got}: ${r.detail}`;
 }

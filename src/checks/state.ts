@@ -2,7 +2,7 @@
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
-import { makeResult, type CheckResult } from './result.js';
+import { makeResult, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
 
@@ -16,6 +16,11 @@ interface RouteJson {
   dev?: string;
 }
 
+/** The command that reads one sysctl's value in a namespace (a state check's, and evidence's look at forwarding). */
+export function readSysctlArgv(key: string): string[] {
+  return ['sysctl', '-n', key];
+}
+
 /** The command that reads the state a query asks about. */
 function stateArgv(q: Planned<'state'>['query']): string[] {
   switch (q.what) {
@@ -26,7 +31,7 @@ function stateArgv(q: Planned<'state'>['query']): string[] {
     case 'link':
       return ['ip', '-j', 'link', 'show', 'dev', q.dev];
     case 'sysctl':
-      return ['sysctl', '-n', q.key];
+      return readSysctlArgv(q.key);
     case 'nft':
       return ['nft', 'list', 'ruleset'];
   }
@@ -77,7 +82,7 @@ export async function runState(c: Planned<'state'>, signal?: AbortSignal): Promi
 export async function runCmd(c: Planned<'cmd'>, signal?: AbortSignal): Promise<CheckResult> {
   const r = await run(inNamespace(c.fromNs, c.argv), { timeoutMs: c.timeoutMs, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
-  if (r.timedOut) return makeResult(c, r, 'fail', `still running after ${c.timeoutMs} ms`);
+  if (stopped(r)) return makeResult(c, r, 'fail', `still running after ${c.timeoutMs} ms`);
   const exitOk = r.exitCode === c.exit;
   const outOk = c.stdout === undefined || new RegExp(c.stdout, 'm').test(r.stdout);
   const detail = `exit ${r.exitCode}${exitOk ? '' : ` (expected ${c.exit})`}${c.stdout === undefined ? '' : outOk ? ', output matched' : `, output does not match /${c.stdout}/`}`;

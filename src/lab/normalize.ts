@@ -199,9 +199,18 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
         ...(c.reason !== undefined ? { reason: c.reason } : {}),
       };
     case 'tcp':
-      return { ...base, kind: 'tcp', name: c.name ?? `tcp ${c.from} → ${c.to}:${c.port}`, from: c.from, ...aim(c.to), port: c.port };
+      return { ...base, kind: 'tcp', name: c.name ?? `tcp ${c.from} → ${c.to}:${c.port}`, from: c.from, ...aim(c.to), port: c.port, ...(c.reason !== undefined ? { reason: c.reason } : {}) };
     case 'udp':
-      return { ...base, kind: 'udp', name: c.name ?? `udp ${c.from} → ${c.to}:${c.port}`, from: c.from, ...aim(c.to), port: c.port, send: c.send ?? 'netlab' };
+      return {
+        ...base,
+        kind: 'udp',
+        name: c.name ?? `udp ${c.from} → ${c.to}:${c.port}`,
+        from: c.from,
+        ...aim(c.to),
+        port: c.port,
+        send: c.send ?? 'netlab',
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      };
     case 'http': {
       const port = c.port ?? 80;
       return {
@@ -216,6 +225,7 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
         ...(c.contains !== undefined ? { contains: c.contains } : {}),
         ...(c.regex !== undefined ? { regex: c.regex } : {}),
         headers: c.headers ?? {},
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
       };
     }
     case 'nat-source':

@@ -1,9 +1,9 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
-import { dnsNameProblem } from './schema.js';
+import { CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from './schema.js';
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
-import type { Address, Lab, Ref, Target } from './types.js';
+import type { Address, Check, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
   at: Path;
@@ -29,6 +29,18 @@ class Segments {
   join(a: string, b: string): void {
     this.parent.set(this.find(a), this.find(b));
   }
+}
+
+/** `reason` of a tcp, udp or http check: only with expect: fail, and then required (a must-fail check says how it must fail). */
+function reasonProblem(c: Extract<Check, { kind: 'tcp' | 'udp' | 'http' }>): RuleProblem | undefined {
+  if (c.expect === 'pass') return c.reason === undefined ? undefined : { at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' };
+  if (c.reason !== undefined) return undefined;
+  const reasons = (c.kind === 'http' ? HTTP_REASONS : CONNECT_REASONS).join(', ');
+  return {
+    at: [...c.at, 'expect'],
+    message: `expect: fail needs a reason saying how this ${c.kind} check must fail: ${reasons}`,
+    hint: 'e.g. refused when nothing listens, timeout when a firewall drops it; without one it would pass however the lab is broken (server down, router not forwarding)',
+  };
 }
 
 /** Runs every rule; an empty list means the lab is valid. */
@@ -318,6 +330,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
           break;
         case 'http':
           checkRegex(c.regex, [...c.at, 'regex']);
+          out.push(...[reasonProblem(c)].filter((p) => p !== undefined));
           break;
         case 'cmd':
           checkRegex(c.stdout, [...c.at, 'stdout']);
@@ -339,6 +352,8 @@ export function checkRules(lab: Lab): RuleProblem[] {
         }
         case 'tcp':
         case 'udp':
+          out.push(...[reasonProblem(c)].filter((p) => p !== undefined));
+          break;
         case 'mtu':
           break;
       }

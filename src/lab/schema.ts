@@ -323,13 +323,26 @@ const targeted = {
   to: z.string().describe('An address, a node (its first address) or node:ifname.'),
 };
 
-export const TcpCheckSchema = z.strictObject({ kind: z.literal('tcp'), ...targeted, port: port.describe('Connect to this TCP port.') });
+/** How a must-fail tcp or udp check must fail (its `reason`). */
+export const CONNECT_REASONS = ['refused', 'no-route', 'icmp-unreachable', 'timeout'] as const;
+/** How a must-fail http check must fail: as tcp, or reset after connecting, or an answer that is not the one asked for. */
+export const HTTP_REASONS = [...CONNECT_REASONS, 'reset', 'mismatch'] as const;
+
+const connectReason = z
+  .enum(CONNECT_REASONS)
+  .optional()
+  .describe(
+    'Required with expect: fail: how it must fail. refused (a TCP reset, or an ICMP port unreachable), no-route (the source has no route), icmp-unreachable (a router or firewall answered host/net unreachable or administratively prohibited), timeout (nothing came back in time).',
+  );
+
+export const TcpCheckSchema = z.strictObject({ kind: z.literal('tcp'), ...targeted, port: port.describe('Connect to this TCP port.'), reason: connectReason });
 
 export const UdpCheckSchema = z.strictObject({
   kind: z.literal('udp'),
   ...targeted,
   port,
   send: z.string().optional().describe('What to send (default "netlab"); the check passes when it comes back (an echo service).'),
+  reason: connectReason,
 });
 
 export const HttpCheckSchema = z.strictObject({
@@ -341,13 +354,17 @@ export const HttpCheckSchema = z.strictObject({
   contains: z.string().optional().describe('The body must contain this text.'),
   regex: z.string().optional().describe('The body must match this regular expression.'),
   headers: z.record(z.string(), z.string()).optional().describe('Response headers that must have these values.'),
+  reason: z
+    .enum(HTTP_REASONS)
+    .optional()
+    .describe('Required with expect: fail: how it must fail. As tcp (refused, no-route, icmp-unreachable, timeout), or reset (the connection was reset after it was made), or mismatch (the server answered, not with the status, body or headers asked for).'),
 });
 
 export const NatSourceCheckSchema = z.strictObject({
   kind: z.literal('nat-source'),
   ...targeted,
   port: port.optional().describe('Port of the HTTP service on `to` (default 80).'),
-  seen_as: z.string().describe('The client address the service must see: an address, a node or node:ifname.'),
+  seen_as: z.string().describe('The client address the service must see (with expect: fail, the service must answer and see another one): an address, a node or node:ifname.'),
 });
 
 export const MtuCheckSchema = z.strictObject({

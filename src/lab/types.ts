@@ -218,15 +218,24 @@ export interface PingCheck extends TargetedCheck {
   reason?: 'no-route' | 'icmp-unreachable' | 'no-reply';
 }
 
+/** How a connection attempt failed: a reset or port unreachable, no local route, an ICMP unreachable, or silence. */
+export type ConnectReason = 'refused' | 'no-route' | 'icmp-unreachable' | 'timeout';
+/** How an HTTP request failed: as a connection, or reset once connected, or answered not as asked. */
+export type HttpReason = ConnectReason | 'reset' | 'mismatch';
+
 export interface TcpCheck extends TargetedCheck {
   kind: 'tcp';
   port: number;
+  /** With expect: fail, how it must fail (rules require it). */
+  reason?: ConnectReason;
 }
 
 export interface UdpCheck extends TargetedCheck {
   kind: 'udp';
   port: number;
   send: string;
+  /** With expect: fail, how it must fail (rules require it). */
+  reason?: ConnectReason;
 }
 
 export interface HttpCheck extends TargetedCheck {
@@ -237,6 +246,8 @@ export interface HttpCheck extends TargetedCheck {
   contains?: string;
   regex?: string;
   headers: Record<string, string>;
+  /** With expect: fail, how it must fail (rules require it). */
+  reason?: HttpReason;
 }
 
 export interface NatSourceCheck extends TargetedCheck {

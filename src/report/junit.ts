@@ -1,7 +1,7 @@
 // JUnit XML renderer for CI test views (Jenkins, GitLab, GitHub test reporters): a testsuite per stage, a testcase per check.
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CheckResult } from '../checks/result.js';
-import type { RunReport } from './model.js';
+import { expectedText, type RunReport } from './model.js';
 
 // The package is CommonJS with the builder as module.exports, while its types call it `default`: take whichever is there.
 const junit: Builder = (junitModule as { default?: Builder }).default ?? (junitModule as unknown as Builder);
@@ -42,7 +42,7 @@ export function renderJunit(report: RunReport): string {
       .property('instance', report.instance);
     for (const r of stage.results) {
       const tc = suite.testCase().className(`${report.lab}.${stage.name}`).name(r.name).time(seconds(r.durationMs));
-      const type = `expected ${r.expected}, got ${r.got}`;
+      const type = `expected ${expectedText(r)}, got ${r.gotReason !== undefined ? `${r.got} (${r.gotReason})` : r.got}`;
       // One of the two: a check that could not run is an error, not also a failure (the summary counts them apart).
       if (r.got === 'error') tc.error(r.detail, type);
       else if (!r.ok) tc.failure(r.detail, type);

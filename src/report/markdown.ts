@@ -1,7 +1,7 @@
 // Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, matrix grids, the closing line, failures with hints.
 import { formatMs } from '../lab/duration.js';
 import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
-import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
+import { closingLine, expectedText, gotText, markOf, stageLabel, type RunReport } from './model.js';
 
 /** Text made safe for a table cell or list item: Markdown punctuation and HTML escaped, line breaks as <br>. */
 export function markdownText(s: string): string {
@@ -33,10 +33,10 @@ export function renderMarkdown(report: RunReport): string {
       const step = stageLabel(stage.name, i);
       for (const r of stage.results) {
         const fromTo = `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`;
-        const cells = [step, r.name, fromTo, r.expected, `${r.got}: ${r.detail}`, formatMs(r.durationMs)].map(markdownText);
+        const cells = [step, r.name, fromTo, expectedText(r), gotText(r), formatMs(r.durationMs)].map(markdownText);
         lines.push(`| ${cells.join(' | ')} | ${markOf(r)} |`);
         if (!r.ok) {
-          failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(`${r.got}: ${r.detail}`)}`);
+          failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(gotText(r))}`);
           if (r.hint) failures.push(`  - hint: ${markdownText(r.hint)}`);
           for (const f of r.findings ?? []) failures.push(`  - found: ${markdownText(f)}`);
         }

@@ -60,3 +60,6 @@ export function stageLabel(name: string, index: number): string {
 export function markOf(r: Pick<CheckResult, 'ok' | 'got'>): '✔' | '!' | '✘' {
   return r.ok ? '✔' : r.got === 'error' ? '!' : '✘';
 }
+
+/** The expected and got cells' text (defined with the result, so evidence files say the same). */
+export { expectedText, gotText } from '../checks/result.js';

@@ -21,8 +21,16 @@ const CheckResultSchema = z
     to: z.string().describe('What it aims at, as written in the lab'),
     target: z.string().describe('The address actually targeted'),
     expected: z.enum(['pass', 'fail']),
+    expectedReason: z
+      .string()
+      .exactOptional()
+      .describe('With expected fail: how the check must fail (its reason, e.g. refused, timeout; mismatch for nat-source); absent when any failure will do'),
     got: z.enum(['pass', 'fail', 'error']).describe('pass (reachable), fail (not), or error (the check could not run)'),
-    ok: z.boolean().describe('True when got matches expected (and any further assertion of the check holds)'),
+    gotReason: z
+      .string()
+      .exactOptional()
+      .describe('With got fail: how it failed, in the words reason uses (e.g. timeout), when the check kind can tell; a check whose expectedReason differs is not ok'),
+    ok: z.boolean().describe('True when got matches expected (and any further assertion of the check holds, e.g. gotReason is expectedReason)'),
     detail: z.string().describe('Short description of the outcome, e.g. "reply, TTL 63"'),
     durationMs: z.number().nonnegative(),
     hint: z.string().exactOptional().describe('What to look at when the check is not as expected'),

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { formatMs } from '../lab/duration.js';
 import { bold, dim, paintMark, red, yellow } from './color.js';
 import { renderGrids } from './matrix.js';
-import { closingLine, stageLabel, type RunReport } from './model.js';
+import { closingLine, expectedText, gotText, stageLabel, type RunReport } from './model.js';
 
 export function renderTable(report: RunReport, color: boolean): string {
   const table = new Table({
@@ -14,12 +14,12 @@ export function renderTable(report: RunReport, color: boolean): string {
   report.stages.forEach((stage, i) => {
     for (const r of stage.results) {
       const mark = paintMark(color, r);
-      const got = `${r.got}: ${r.detail}`;
+      const got = gotText(r);
       table.push([
         stageLabel(stage.name, i),
         r.name,
         `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`,
-        r.expected,
+        expectedText(r),
         r.ok ? got : red(color, got),
         formatMs(r.durationMs) + (r.attempts ? ` (${r.attempts}×)` : ''),
         mark,

@@ -23,13 +23,13 @@ function labWith(checks: object[], name: string): string {
 type Spec = Record<string, unknown> & { kind: string; expect: 'pass' | 'fail' };
 const CHECKS: Spec[] = [
   { kind: 'ping', from: 'vm', to: 'internet', expect: 'pass' },
-  { kind: 'ping', from: 'internet', to: 'vm', expect: 'fail' },
+  { kind: 'ping', from: 'internet', to: 'vm', expect: 'fail', reason: 'icmp-unreachable' },
   { kind: 'tcp', from: 'vm', to: 'internet', port: 80, expect: 'pass' },
-  { kind: 'tcp', from: 'vm', to: 'internet', port: 81, expect: 'fail' },
+  { kind: 'tcp', from: 'vm', to: 'internet', port: 81, expect: 'fail', reason: 'refused' },
   { kind: 'udp', from: 'nat', to: 'vm', port: 7, expect: 'pass' },
-  { kind: 'udp', from: 'nat', to: 'vm', port: 9, expect: 'fail' },
+  { kind: 'udp', from: 'nat', to: 'vm', port: 9, expect: 'fail', reason: 'refused' },
   { kind: 'http', from: 'vm', to: 'internet', contains: '"node":"internet"', headers: { 'X-Netlab-Node': 'internet' }, expect: 'pass' },
-  { kind: 'http', from: 'vm', to: 'internet', path: '/status/404', status: 200, expect: 'fail' },
+  { kind: 'http', from: 'vm', to: 'internet', path: '/status/404', status: 200, expect: 'fail', reason: 'mismatch' },
   { kind: 'nat-source', from: 'vm', to: 'internet', seen_as: 'nat:wan', expect: 'pass' },
   { kind: 'nat-source', from: 'vm', to: 'internet', seen_as: 'vm', expect: 'fail' },
   { kind: 'mtu', from: 'vm', to: 'internet', size: 1400, expect: 'pass' },
@@ -37,7 +37,7 @@ const CHECKS: Spec[] = [
   { kind: 'path', from: 'vm', to: 'internet', via: ['10.0.2.2', 'gw:lan'], expect: 'pass' },
   { kind: 'path', from: 'vm', to: 'internet', via: ['gw:lan'], expect: 'fail' },
   { kind: 'dns', from: 'vm', server: 'internet', query: 'www.lab.test', address: 'internet', expect: 'pass' },
-  { kind: 'dns', from: 'vm', server: 'internet', query: 'nope.lab.test', expect: 'fail' },
+  { kind: 'dns', from: 'vm', server: 'internet', query: 'nope.lab.test', expect: 'fail', reason: 'nxdomain' },
   { kind: 'state', node: 'nat', sysctl: { key: 'net.ipv4.ip_forward', value: 1 }, expect: 'pass' },
   { kind: 'state', node: 'vm', route: { dst: 'default', via: '10.0.2.2' }, expect: 'pass' },
   { kind: 'state', node: 'vm', address: { dev: 'eth0', cidr: '10.0.2.99/24' }, expect: 'fail' },
@@ -46,7 +46,17 @@ const CHECKS: Spec[] = [
   { kind: 'cmd', node: 'vm', argv: ['ip', 'route'], stdout: '^default via 10\\.0\\.2\\.2', expect: 'pass' },
   { kind: 'cmd', node: 'vm', argv: ['false'], expect: 'fail' },
 ];
-const flip = (c: Spec): Spec => ({ ...c, expect: c.expect === 'pass' ? 'fail' : 'pass', timeout: '1s' });
+/**
+ * A reason for a check flipped to expect: fail (tcp, udp and http must say one): it passes, so any reason fails; with
+ * one, a check that fails for another cause (an overloaded machine) does not count as holding either.
+ */
+const FLIP_REASON: Record<string, string> = { ping: 'no-route', tcp: 'timeout', udp: 'timeout', http: 'timeout', dns: 'nxdomain' };
+/** The check with its expectation flipped: a reason goes with expect: fail only. */
+const flip = ({ reason: _, ...c }: Spec): Spec => {
+  const expect = c.expect === 'pass' ? 'fail' : 'pass';
+  const reason = expect === 'fail' ? FLIP_REASON[c.kind] : undefined;
+  return { ...c, expect, timeout: '1s', ...(reason !== undefined ? { reason } : {}) };
+};
 
 async function run(file: string, id: string): Promise<{ code: number | undefined; report: RunReport }> {
   const r = await netlab(['run', file, '-i', id, '-f', 'json', '-q']);
@@ -74,6 +84,18 @@ describeRoot('every check kind (real namespaces)', () => {
     expect(byName['1500-byte packets vm → internet (DF)']).toMatch(/MTU is 1400|dropped/);
     expect(byName['dns vm → internet: www.lab.test is internet']).toBe('resolved to 203.0.113.10');
     expect(byName['dns vm → internet: nope.lab.test']).toBe('NXDOMAIN');
+    // Must-fail checks failed the way they say, and the results name it.
+    const reasons = report.stages.flatMap((s) => s.results).filter((r) => r.expected === 'fail').map((r) => [r.kind, r.expectedReason, r.gotReason]);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        ['ping', 'icmp-unreachable', 'icmp-unreachable'],
+        ['tcp', 'refused', 'refused'],
+        ['udp', 'refused', 'refused'],
+        ['http', 'mismatch', 'mismatch'],
+        ['nat-source', 'mismatch', 'mismatch'],
+        ['dns', 'nxdomain', 'nxdomain'],
+      ]),
+    );
   });
 
   it('with every expectation flipped, every check reports that it did not hold, exit 1', async () => {

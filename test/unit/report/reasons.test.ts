@@ -1,0 +1,12 @@
+// The expected and got cells show how a must-fail check must fail and how it did.
+import { describe, expect, it } from 'vitest';
+import { expectedText, gotText } from '../../../src/report/model.js';
+
+describe('expected and got text', () => {
+  it('names the reasons beside pass/fail, and leaves checks without them as they were', () => {
+    expect(expectedText({ expected: 'fail', expectedReason: 'refused' })).toBe('fail (refused)');
+    expect(expectedText({ expected: 'pass' })).toBe('pass');
+    expect(gotText({ got: 'fail', gotReason: 'timeout', detail: 'no answer in time, expected refused' })).toBe('fail: timeout (no answer in time, expected refused)');
+    expect(gotText({ got: 'pass', detail: 'connected to port 80' })).toBe('pass: connected to port 80');
+  });
+});
