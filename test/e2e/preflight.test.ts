@@ -92,7 +92,7 @@ links:
   - endpoints: [{ at: "a:eth0", address: 10.1.0.1/24 }, { at: "b:eth0", address: 10.1.0.2/24 }]
 checks:
   - { kind: ping, from: a, to: b }
-  - { kind: tcp, from: a, to: b, port: 80, expect: fail }
+  - { kind: tcp, from: a, to: b, port: 80, expect: fail, reason: refused }
 `);
     const env = { PATH: bin, NO_COLOR: '1', NETLAB_TRACE: '1' };
     const r = await execa(process.execPath, [CLI, 'run', file, '-i', 'e2e-pf-tcp', '-q'], { reject: false, env, extendEnv: false, cwd: ROOT });

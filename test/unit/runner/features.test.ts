@@ -37,8 +37,8 @@ devices:
   - { kind: macvlan, name: mv0, node: c, parent: "r:eth0", mode: bridge }
 checks:
   - { kind: ping, from: c, to: 198.51.100.1 }
-  - { kind: tcp, from: c, to: 198.51.100.1, port: 80, expect: fail }
-  - { kind: http, from: c, to: 198.51.100.1, port: 80, expect: fail }
+  - { kind: tcp, from: c, to: 198.51.100.1, port: 80, expect: fail, reason: timeout }
+  - { kind: http, from: c, to: 198.51.100.1, port: 80, expect: fail, reason: timeout }
 `;
 
 describe('needs table: lab → tools and kernel features', () => {
@@ -76,7 +76,7 @@ describe('needs table: lab → tools and kernel features', () => {
   });
 
   it('counts every element but keeps only the first few sites', () => {
-    const checks = Array.from({ length: 5 }, (_, i) => `  - { kind: udp, from: a, to: b, port: ${1000 + i}, expect: fail }`).join('\n');
+    const checks = Array.from({ length: 5 }, (_, i) => `  - { kind: udp, from: a, to: b, port: ${1000 + i}, expect: fail, reason: refused }`).join('\n');
     const { needs } = needsOf(`name: many\nnodes: { a: {}, b: {} }\nlinks:\n  - endpoints: [{ at: "a:e", address: 10.0.0.1/24 }, { at: "b:e", address: 10.0.0.2/24 }]\nchecks:\n${checks}\n`);
     expect(needs.tools.get('socat')).toMatchObject({ count: 5 });
     expect(needs.tools.get('socat')?.sites).toHaveLength(3);
