@@ -5,6 +5,8 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { useColor } from '../report/color.js';
+import { outputWidth } from '../report/fit.js';
+import { jsonText } from '../report/json.js';
 import type { RunReport } from '../report/model.js';
 import { readLastFailed, readRecord, readRecords, saveLastFailed, type StateRecord } from '../runner/state.js';
 
@@ -74,6 +76,11 @@ export function withReportOptions<T>(y: Argv<T>) {
       coerce: (v: string | string[]) => list(v),
       describe: 'File for the report of the --format in the same position; - or none: stdout (at most one format there)',
     })
+    .option('wide', {
+      type: 'boolean',
+      default: false,
+      describe: 'Table and matrix: one line a row, however wide (default: fit the terminal, or COLUMNS when set; no limit when piped)',
+    })
     .check((a) => {
       reportTargets(a as ReportArgs);
       return true;
@@ -82,18 +89,19 @@ export function withReportOptions<T>(y: Argv<T>) {
 
 /**
  * Writes each report to its file or stdout; with GITHUB_STEP_SUMMARY set (GitHub Actions), also appends the Markdown
- * report to that file so the job summary shows it.
+ * report to that file so the job summary shows it. On stdout the table fits the terminal (outputWidth) unless
+ * `wide`; in a file it is never wrapped.
  */
-export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<void> {
+export async function emitReport(report: RunReport, targets: readonly ReportTarget[], opts: { wide?: boolean } = {}): Promise<void> {
   const { render } = await import('../report/index.js');
   for (const t of targets) {
-    if (t.output !== undefined) await writeFile(t.output, await render(t.format, report, false));
-    else process.stdout.write(await render(t.format, report, useColor(process.stdout)));
+    if (t.output !== undefined) await writeFile(t.output, await render(t.format, report, { color: false }));
+    else process.stdout.write(await render(t.format, report, { color: useColor(process.stdout), width: opts.wide ? undefined : outputWidth(process.stdout) }));
   }
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary) {
     try {
-      await appendFile(summary, (await render('markdown', report, false)) + '\n');
+      await appendFile(summary, (await render('markdown', report, { color: false })) + '\n');
     } catch (e) {
       process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
     }
@@ -177,7 +185,7 @@ export async function requireRecord(instance: string): Promise<StateRecord> {
   });
 }
 
-/** Prints JSON to stdout. */
+/** Prints JSON to stdout, with no raw character a terminal would act on (jsonText). */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonText(value) + '\n');
 }

@@ -15,7 +15,7 @@ import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } fr
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
-export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[] }> = {
+export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[]; wide?: boolean }> = {
   builder: (y) =>
     withCheckOptions(withReportOptions(y))
       .positional('instance', { type: 'string', demandOption: true })
@@ -59,7 +59,7 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
       dispose();
     }
     const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
-    await emitReport(report, targets);
+    await emitReport(report, targets, { wide: a.wide ?? false });
     await rememberFailed(report);
     return reportExitCode(report);
   },

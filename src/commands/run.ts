@@ -13,6 +13,7 @@ interface Args extends CheckArgs {
   quiet: boolean;
   step?: string;
   check?: boolean;
+  wide?: boolean;
 }
 
 function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
@@ -43,7 +44,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(untilStage !== undefined ? { untilStage } : {}),
   });
   if (check) {
-    await emitReport(outcome.report, targets);
+    await emitReport(outcome.report, targets, { wide: args.wide ?? false });
     if (!outcome.error) await rememberFailed(outcome.report);
   }
   if (outcome.error) throw outcome.error;
