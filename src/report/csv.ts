@@ -1,7 +1,7 @@
 // CSV renderer (RFC 4180) for spreadsheets and scripts: a header row, then one row per check; CRLF line ends.
 // Text cells are printable (control characters escaped) and cannot be read as a formula (OWASP's CSV injection rule).
 import type { RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /** The header row, in column order. */
 export const CSV_COLUMNS = ['stage', 'check', 'kind', 'from', 'to', 'target', 'expected', 'got', 'ok', 'detail', 'duration_ms', 'hint', 'attempts', 'findings'] as const;

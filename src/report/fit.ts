@@ -12,7 +12,7 @@ export function outputWidth(stream: { isTTY?: boolean; columns?: number } = proc
 const SGR = /\u001b\[[0-9;]*m/g;
 let segmenter: Intl.Segmenter | undefined; // made on first use: the CLI imports outputWidth for every report
 
-/** East Asian wide and fullwidth code points (the ranges string-width uses, which cli-table3 measures with). */
+/** East Asian wide and fullwidth code points (the ranges of the string-width package). */
 function isWide(cp: number): boolean {
   return (
     cp >= 0x1100 &&
@@ -158,7 +158,7 @@ export function wrapWithPrefix(prefix: string, text: string, width: number | und
   return out.join('\n');
 }
 
-/** Columns cli-table3 adds around the cells of a row of `n` columns: a border each side and one space of padding. */
+/** Columns box.ts adds around the cells of a row of `n` columns: a border each side and one space of padding. */
 export const tableOverhead = (n: number): number => 3 * n + 1;
 
 export interface ColumnSpec {

@@ -1,5 +1,5 @@
 // Format name → renderer, exhaustively: a new format must add its renderer here to compile. Each renderer's module is
-// loaded only when its format is asked for (junit-report-builder, cli-table3 and yaml cost ~80 ms to load together).
+// loaded only when its format is asked for (junit-report-builder and yaml cost tens of ms to load).
 import type { RunReport } from './model.js';
 import type { Format, RenderOptions } from './formats.js';
 

@@ -2,7 +2,7 @@
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CheckResult } from '../checks/result.js';
 import type { RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 // The package is CommonJS with the builder as module.exports, while its types call it `default`: take whichever is there.
 const junit: Builder = (junitModule as { default?: Builder }).default ?? (junitModule as unknown as Builder);

@@ -2,7 +2,7 @@
 import { formatMs } from '../lab/duration.js';
 import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
 import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /**
  * Text made safe for a table cell or list item: control characters escaped (printable), Markdown punctuation and

@@ -6,7 +6,7 @@ import { fitRows, wrapText, wrapWithPrefix, type ColumnSpec } from './fit.js';
 import type { RenderOptions } from './formats.js';
 import { cellText, gridCell, matrixGrids, type Grid } from './matrix-grid.js';
 import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 import { titleLines } from './title.js';
 
 const paint = (state: 'ok' | 'failed' | 'error') => (state === 'ok' ? green : state === 'error' ? yellow : red);
@@ -14,7 +14,7 @@ const paint = (state: 'ok' | 'failed' | 'error') => (state === 'ok' ? green : st
 /** Every column of a grid may wrap, down to 8 columns (`yes ✘ (got partly 2/3)` wraps at its spaces). */
 const GRID_COLUMN: ColumnSpec = { wrap: true, min: 8 };
 
-/** One grid as a cli-table3 table under its name, followed (with `failures`) by the pairs that were not as expected. */
+/** One grid as a box-drawn table under its name, followed (with `failures`) by the pairs that were not as expected. */
 export function renderGrid(g: Grid, { color, width }: RenderOptions, failures = true): string {
   const states: (('ok' | 'failed' | 'error') | undefined)[][] = [];
   const rows = g.rows.map((row) => {

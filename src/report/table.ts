@@ -7,7 +7,7 @@ import { displayWidth, fitRows, wrapWithPrefix, type ColumnSpec } from './fit.js
 import type { RenderOptions } from './formats.js';
 import { renderGrids } from './matrix.js';
 import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 import { titleLines } from './title.js';
 
 const HEAD = ['step', 'check', 'from → to', 'expected', 'got', 'time', ''];

@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import type { CheckResult } from '../checks/result.js';
 import { closingLine, type RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /**
  * A test point description: printable (a line break shows as `\n`, so it stays on one line), with `\` and `#`

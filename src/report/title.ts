@@ -2,7 +2,7 @@
 import { bold, dim, paintLines } from './color.js';
 import { displayWidth, wrapText } from './fit.js';
 import type { RunReport } from './model.js';
-import { printable } from './printable.js';
+import { printable } from '../printable.js';
 
 /** The title line: title and (lab, instance) on one line, or the second part on its own line(s) when it does not fit. */
 export function titleLines(report: RunReport, color: boolean, width: number | undefined): string {

@@ -1,7 +1,7 @@
 // Progress on stderr via listr2: the animated renderer on a colour terminal, plain lines otherwise, nothing with --quiet.
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import { useColor } from '../report/color.js';
-import { printable } from '../report/printable.js';
+import { printable } from '../printable.js';
 
 export interface ProgressTask {
   title: string;

@@ -1,6 +1,7 @@
 // Text from a lab file or a tool's output made inert for a terminal, a log or a file viewer: every character that
 // could move the cursor, recolour, retitle the window, end a line or reorder text is shown as a visible escape.
-// Every renderer (and progress, `show`, `list`, evidence summaries) passes such text through `printable`.
+// Every report renderer, progress, `show`/`list` and the evidence text files pass such text through `printable`;
+// it lives outside the stages (as errors.ts does) because runner/, checks/ and report/ all need it.
 
 /**
  * What is escaped: C0 controls (U+0000–U+001F) but the ones a format keeps, DEL and C1 (U+007F–U+009F; U+009B is an
