@@ -49,8 +49,8 @@ function graphemes(s: string): string[] {
   return Array.from((segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(s), (x) => x.segment);
 }
 
-/** What needs the grapheme segmenter to measure: marks, joiners, selectors, surrogates, jamo, the BMP's emoji block. */
-const COMPLEX = /[\p{M}\u200c\u200d\ufe0e\ufe0f\ud800-\udfff\u1100-\u11ff\u231a-\u2b55]/u;
+/** What needs the grapheme segmenter: marks, joiners, selectors, jamo, the BMP's emoji block, anything beyond the BMP. */
+const COMPLEX = /[\p{M}\u200c\u200d\ufe0e\ufe0f\u1100-\u11ff\u231a-\u2b55\u{10000}-\u{10ffff}\ud800-\udfff]/u;
 
 /** Columns a line of text takes on a terminal; colour codes (SGR) take none. */
 export function displayWidth(s: string): number {

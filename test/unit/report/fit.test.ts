@@ -122,13 +122,18 @@ describe('wrapText', () => {
     expect(wrapText('abcdefghij', 4)).toBe('abcd\nefgh\nij');
     expect(wrapText('line one\nline two', 20)).toBe('line one\nline two');
     expect(wrapText('中文中文', 5)).toBe('中文\n中文');
+    expect(wrapText('😀😀😀', 3)).toBe('😀\n😀\n😀');
+    expect(wrapText('👍🏽👍🏽', 2)).toBe('👍🏽\n👍🏽');
   });
 
   it('never makes a line wider than the column (2 or more), and loses no text', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' ', '-', '.', '中', 'é', '😀', '\n') }), fc.integer({ min: 2, max: 40 }), (s, w) => {
         const out = wrapText(s, w);
-        for (const l of out.split('\n')) expect(displayWidth(l)).toBeLessThanOrEqual(w);
+        for (const l of out.split('\n')) {
+          expect(displayWidth(l)).toBeLessThanOrEqual(w);
+          expect(l).not.toMatch(/[\ud800-\udfff]/u); // no emoji cut in half (no lone surrogate)
+        }
         expect(out.replace(/\s/g, '')).toBe(s.replace(/\s/g, ''));
       }),
       { numRuns: 300 },
