@@ -1,4 +1,5 @@
 // Error classes: each maps to one exit code, so cli.ts can turn any failure into the documented status.
+import { printable } from './printable.js';
 
 /** Exit codes, documented in README and `netlab --help`. */
 export const EXIT = {
@@ -65,6 +66,7 @@ export class InterruptedError extends NetlabError {
 
 /** Formats one problem as `file:line:col  path  message` plus an indented hint. */
 export function formatProblem(p: Problem): string {
-  const head = `${p.file}:${p.line}:${p.col}  ${p.path || '(root)'}  ${p.message}`;
-  return p.hint ? `${head}\n    hint: ${p.hint}` : head;
+  // Paths and messages quote the lab file (keys and values may hold control characters): shown escaped.
+  const head = printable(`${p.file}:${p.line}:${p.col}  ${p.path || '(root)'}  ${p.message}`);
+  return p.hint ? `${head}\n    hint: ${printable(p.hint)}` : head;
 }

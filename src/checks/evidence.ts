@@ -9,6 +9,7 @@ import { run, spawnWatched } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import { expectedText, gotText, type CheckResult } from './result.js';
 import { readSysctlArgv } from './state.js';
+import { printable } from '../printable.js';
 
 /** A node as the evidence sees it: its namespace, `ip -j addr` and `nft list ruleset` (with counters). */
 export interface NodeState {
@@ -187,8 +188,9 @@ export async function writeEvidence(folder: string, r: CheckResult, ev: FailureE
     ...(r.hint ? [`hint:     ${r.hint}`] : []),
     ...(ev.findings.length ? ['', 'findings:', ...ev.findings.map((f) => `  - ${f}`)] : []),
   ];
-  await writeFile(join(folder, 'summary.txt'), summary.join('\n') + '\n');
-  await writeFile(join(folder, 'command.txt'), `$ ${r.evidence.argv.join(' ')}\nexit ${r.evidence.exitCode}\n--- stdout\n${r.evidence.stdout}\n--- stderr\n${r.evidence.stderr}`);
+  // The two text files are for reading in a terminal: control characters from the lab or a tool shown as escapes.
+  await writeFile(join(folder, 'summary.txt'), printable(summary.join('\n'), '\n') + '\n');
+  await writeFile(join(folder, 'command.txt'), printable(`$ ${r.evidence.argv.join(' ')}\nexit ${r.evidence.exitCode}\n--- stdout\n${r.evidence.stdout}\n--- stderr\n${r.evidence.stderr}`, '\n\t'));
   await writeFile(join(folder, 'addr.json'), ev.addr + '\n');
   await writeFile(join(folder, 'neigh.json'), ev.neigh + '\n');
   await writeFile(join(folder, 'routes.txt'), Object.entries(ev.routes).map(([n, t]) => `# ${n}\n${t}\n`).join('\n'));

@@ -6,6 +6,8 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { useColor } from '../report/color.js';
+import { outputWidth } from '../report/fit.js';
+import { jsonText } from '../report/json.js';
 import type { RunReport } from '../report/model.js';
 import { readLastFailed, readRecord, readRecords, saveLastFailed, type StateRecord } from '../runner/state.js';
 
@@ -110,6 +112,11 @@ export function withReportOptions<T>(y: Argv<T>) {
       coerce: (v: string | string[]) => list(v),
       describe: 'File for the report of the --format in the same position; - or none: stdout (at most one format there)',
     })
+    .option('wide', {
+      type: 'boolean',
+      default: false,
+      describe: 'Table and matrix: one line a row, however wide (default: fit the terminal, or COLUMNS when set; no limit when piped)',
+    })
     .check((a) => {
       reportTargets(a as ReportArgs);
       return true;
@@ -118,20 +125,21 @@ export function withReportOptions<T>(y: Argv<T>) {
 
 /**
  * Writes each report to its file or stdout; with GITHUB_STEP_SUMMARY set (GitHub Actions), also appends the Markdown
- * report to that file so the job summary shows it. A report whose file cannot be written after all (disk full) is
- * not lost: stderr says why, and the report goes to stdout when no other report goes there, else to stderr.
+ * report to that file so the job summary shows it. On stdout the table fits the terminal (outputWidth) unless
+ * `wide`; in a file it is never wrapped. A report whose file cannot be written after all (disk full) is not lost:
+ * stderr says why, and the report goes to stdout when no other report goes there, else to stderr.
  * Returns false when a file could not be written (the caller exits 3).
  */
-export async function emitReport(report: RunReport, targets: readonly ReportTarget[]): Promise<boolean> {
+export async function emitReport(report: RunReport, targets: readonly ReportTarget[], opts: { wide?: boolean } = {}): Promise<boolean> {
   const { render } = await import('../report/index.js');
   let ok = true;
   let stdoutTaken = targets.some((t) => t.output === undefined);
   for (const t of targets) {
     if (t.output === undefined) {
-      process.stdout.write(await render(t.format, report, useColor(process.stdout)));
+      process.stdout.write(await render(t.format, report, { color: useColor(process.stdout), width: opts.wide ? undefined : outputWidth(process.stdout) }));
       continue;
     }
-    const text = await render(t.format, report, false);
+    const text = await render(t.format, report, { color: false });
     try {
       await writeFile(t.output, text);
     } catch (e) {
@@ -145,7 +153,7 @@ export async function emitReport(report: RunReport, targets: readonly ReportTarg
   const summary = process.env.GITHUB_STEP_SUMMARY;
   if (summary) {
     try {
-      await appendFile(summary, (await render('markdown', report, false)) + '\n');
+      await appendFile(summary, (await render('markdown', report, { color: false })) + '\n');
     } catch (e) {
       process.stderr.write(`netlab: could not append the report to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}\n`);
     }
@@ -230,7 +238,7 @@ export async function requireRecord(instance: string): Promise<StateRecord> {
   });
 }
 
-/** Prints JSON to stdout. */
+/** Prints JSON to stdout, with no raw character a terminal would act on (jsonText). */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(jsonText(value) + '\n');
 }

@@ -1,6 +1,6 @@
 // Verbs on running instances: check, down, status, exec, cleanup.
 import { checkPhase } from '../checks/phase.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { inNamespace } from '../plan/argv.js';
 import { nsName, parseNsName, validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
@@ -15,7 +15,7 @@ import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } fr
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
-export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[] }> = {
+export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[]; wide?: boolean }> = {
   builder: (y) =>
     withCheckOptions(withReportOptions(y))
       .positional('instance', { type: 'string', demandOption: true })
@@ -60,9 +60,10 @@ export const checkCommand: Command<CheckArgs & { instance: string; step?: string
       dispose();
     }
     const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
-    await emitReport(report, targets);
+    const written = await emitReport(report, targets, { wide: a.wide ?? false });
     await rememberFailed(report);
-    return reportExitCode(report);
+    // A report file that could not be written is an environment failure (3), as in `run`.
+    return written ? reportExitCode(report) : Math.max(reportExitCode(report), EXIT.environment);
   },
 };
 

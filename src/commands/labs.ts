@@ -9,6 +9,7 @@ import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
 import { planScript, teardownScript } from '../plan/script.js';
+import { printable } from '../printable.js';
 import { printJson, type Command } from './common.js';
 
 export const listCommand: Command<{ json: boolean }> = {
@@ -19,16 +20,17 @@ export const listCommand: Command<{ json: boolean }> = {
     if (a.json) printJson(rows);
     else {
       const w = Math.max(4, ...rows.map((r) => r.name.length));
-      process.stdout.write(rows.map((r) => `${r.name.padEnd(w)}  ${r.title}`).join('\n') + `\n\n${rows.length} labs in ${LABS_DIR}; \`netlab show NAME\` for details\n`);
+      process.stdout.write(rows.map((r) => `${printable(r.name).padEnd(w)}  ${printable(r.title)}`).join('\n') + `\n\n${rows.length} labs in ${LABS_DIR}; \`netlab show NAME\` for details\n`);
     }
     return 0;
   },
 };
 
-function describeLab(lab: Lab): string {
+/** A lab in words for `netlab show`; every text from the lab file is printable (multi-line texts keep their lines). */
+export function describeLab(lab: Lab): string {
   const out = [`${lab.title}  (${lab.name})`, ''];
   if (lab.source) out.push(`Source: ${lab.source}`, '');
-  if (lab.description) out.push(lab.description.trim(), '');
+  if (lab.description) out.push(...lab.description.trim().split('\n'), '');
   if (lab.goals.length) out.push('Goals:', ...lab.goals.map((g) => `  - ${g}`), '');
   out.push('Nodes:', ...lab.nodes.map((n) => `  ${n.name}${n.description ? ` — ${n.description}` : ''}`), '');
   const addrs = lab.stages[0]?.config.addresses ?? [];
@@ -49,7 +51,8 @@ function describeLab(lab: Lab): string {
     }
     if (i > 0 || s.checks.length) out.push('');
   });
-  return out.join('\n');
+  // Lines are joined by netlab; anything else that would act on a terminal came from the lab file.
+  return out.map((l) => printable(l)).join('\n');
 }
 
 export const showCommand: Command<{ lab: string; json: boolean }> = {

@@ -14,6 +14,7 @@ interface Args extends CheckArgs {
   quiet: boolean;
   step?: string;
   check?: boolean;
+  wide?: boolean;
 }
 
 function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
@@ -46,7 +47,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
   });
   let written = true;
   if (check) {
-    written = await emitReport(outcome.report, targets);
+    written = await emitReport(outcome.report, targets, { wide: args.wide ?? false });
     if (!outcome.error) await rememberFailed(outcome.report);
   }
   if (outcome.error) throw outcome.error;

@@ -16,6 +16,12 @@ export const red = wrap(31, 39);
 export const yellow = wrap(33, 39);
 export const dim = wrap(2, 22);
 export const bold = wrap(1, 22);
+export const grey = wrap(90, 39);
+
+/** `paint` applied to each line of `s` on its own, so a wrapped or multi-line text keeps its colour on every line. */
+export function paintLines(paint: (on: boolean, s: string) => string, on: boolean, s: string): string {
+  return on ? s.split('\n').map((l) => (l ? paint(on, l) : l)).join('\n') : s;
+}
 
 /** A result's mark (✔ as expected, ! could not run, ✘ not as expected) in its colour. */
 export function paintMark(on: boolean, r: Pick<CheckResult, 'ok' | 'got'>): string {

@@ -1,11 +1,11 @@
 // Format name → renderer, exhaustively: a new format must add its renderer here to compile. Each renderer's module is
-// loaded only when its format is asked for (junit-report-builder, cli-table3 and yaml cost ~80 ms to load together).
+// loaded only when its format is asked for (junit-report-builder and yaml cost tens of ms to load).
 import type { RunReport } from './model.js';
-import { type Format } from './formats.js';
+import type { Format, RenderOptions } from './formats.js';
 
-export { FORMATS, type Format } from './formats.js';
+export { FORMATS, type Format, type RenderOptions } from './formats.js';
 
-type Renderer = (r: RunReport, color: boolean) => string;
+type Renderer = (r: RunReport, opts: RenderOptions) => string;
 
 const RENDERERS = {
   table: async () => (await import('./table.js')).renderTable,
@@ -18,6 +18,6 @@ const RENDERERS = {
 } satisfies { [K in Format]: () => Promise<Renderer> };
 
 /** Renders a report in one format. */
-export async function render(format: Format, report: RunReport, color: boolean): Promise<string> {
-  return (await RENDERERS[format]())(report, color);
+export async function render(format: Format, report: RunReport, opts: RenderOptions): Promise<string> {
+  return (await RENDERERS[format]())(report, opts);
 }

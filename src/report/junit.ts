@@ -2,6 +2,7 @@
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CheckResult } from '../checks/result.js';
 import { expectedText, type RunReport } from './model.js';
+import { printable } from '../printable.js';
 
 // The package is CommonJS with the builder as module.exports, while its types call it `default`: take whichever is there.
 const junit: Builder = (junitModule as { default?: Builder }).default ?? (junitModule as unknown as Builder);
@@ -14,44 +15,51 @@ export function commandLine(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
-/** A check's evidence and hint as the text of its system-out. */
+/** Lab or tool text for an attribute or a line: printable, line breaks kept (XML escapes them in attributes). */
+const text = (s: string): string => printable(s, '\n');
+
+/** A check's evidence and hint as the text of its system-out; control characters escaped, so none is dropped unseen. */
 export function evidenceText(r: CheckResult): string {
   const { argv, exitCode, stdout, stderr } = r.evidence;
-  const block = (name: string, text: string) => (text ? `${name}:\n${text.replace(/\n?$/, '\n')}` : `${name}: (empty)\n`);
-  const text =
-    `command: ${argv.length ? commandLine(argv) : '(none)'}\n` +
+  const block = (name: string, out: string) => (out ? `${name}:\n${printable(out, '\n\t').replace(/\n?$/, '\n')}` : `${name}: (empty)\n`);
+  const all =
+    `command: ${argv.length ? commandLine(argv.map((a) => printable(a))) : '(none)'}\n` +
     `exit code: ${exitCode ?? 'none'}\n` +
     block('stdout', stdout) +
     block('stderr', stderr) +
-    (r.hint ? `hint: ${r.hint}\n` : '') +
-    (r.findings?.length ? `findings:\n${r.findings.map((f) => `  - ${f}\n`).join('')}` : '') +
+    (r.hint ? `hint: ${text(r.hint)}\n` : '') +
+    (r.findings?.length ? `findings:\n${r.findings.map((f) => `  - ${text(f)}\n`).join('')}` : '') +
     (r.attempts ? `attempts: ${r.attempts}\n` : '');
   // xmlbuilder splits only the first `]]>` of a CDATA section correctly; break every one so none can end it early.
-  return text.replaceAll(']]>', ']]\u200b>');
+  return all.replaceAll(']]>', ']]\u200b>');
 }
 
-/** The report as JUnit XML: suites `<lab>/<stage>`, cases `<lab>.<stage>` / check name; an aborted run adds an error case "run". */
+/**
+ * The report as JUnit XML: suites `<lab>/<stage>`, cases `<lab>.<stage>` / check name; an aborted run adds an error
+ * case "run". Every text is printable first: junit-report-builder would silently drop what XML 1.0 forbids (ESC…).
+ */
 export function renderJunit(report: RunReport): string {
-  const builder = junit.newBuilder().name(report.lab);
+  const lab = printable(report.lab);
+  const builder = junit.newBuilder().name(lab);
   for (const stage of report.stages) {
     const suite = builder
       .testSuite()
-      .name(`${report.lab}/${stage.name}`)
+      .name(`${lab}/${printable(stage.name)}`)
       .timestamp(report.startedAt)
       .time(seconds(stage.results.reduce((sum, r) => sum + r.durationMs, 0)))
-      .property('instance', report.instance);
+      .property('instance', printable(report.instance));
     for (const r of stage.results) {
-      const tc = suite.testCase().className(`${report.lab}.${stage.name}`).name(r.name).time(seconds(r.durationMs));
-      const type = `expected ${expectedText(r)}, got ${r.gotReason !== undefined ? `${r.got} (${r.gotReason})` : r.got}`;
+      const tc = suite.testCase().className(`${lab}.${printable(stage.name)}`).name(printable(r.name)).time(seconds(r.durationMs));
+      const type = printable(`expected ${expectedText(r)}, got ${r.gotReason !== undefined ? `${r.got} (${r.gotReason})` : r.got}`);
       // One of the two: a check that could not run is an error, not also a failure (the summary counts them apart).
-      if (r.got === 'error') tc.error(r.detail, type);
-      else if (!r.ok) tc.failure(r.detail, type);
+      if (r.got === 'error') tc.error(text(r.detail), type);
+      else if (!r.ok) tc.failure(text(r.detail), type);
       tc.standardOutput(evidenceText(r));
     }
   }
   if (report.aborted) {
-    builder.testSuite().name(report.lab).timestamp(report.startedAt).time(seconds(report.durationMs))
-      .testCase().className(report.lab).name('run').time(seconds(report.durationMs)).error(report.aborted, 'aborted');
+    builder.testSuite().name(lab).timestamp(report.startedAt).time(seconds(report.durationMs))
+      .testCase().className(lab).name('run').time(seconds(report.durationMs)).error(text(report.aborted), 'aborted');
   }
   // The root gets the run's duration, and loses `skipped` (netlab skips nothing), which the Jenkins JUnit schema does not allow there.
   const xml = builder.build().replace(/<testsuites([^>]*?) skipped="0"(\/?)>/, `<testsuites$1 time="${seconds(report.durationMs)}"$2>`);

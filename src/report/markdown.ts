@@ -2,11 +2,18 @@
 import { formatMs } from '../lab/duration.js';
 import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
 import { closingLine, expectedText, gotText, markOf, stageLabel, type RunReport } from './model.js';
+import { printable } from '../printable.js';
 
-/** Text made safe for a table cell or list item: Markdown punctuation and HTML escaped, line breaks as <br>. */
+/**
+ * Text made safe for a table cell or list item: control characters escaped (printable), Markdown punctuation and
+ * HTML escaped (`|` cannot split a cell, `<` cannot open a tag, `&` cannot start an entity), line breaks as <br>.
+ */
 export function markdownText(s: string): string {
-  return s.replace(/[\\`*_[\]<>|&]/g, '\\$&').replace(/\r?\n/g, '<br>');
+  return printable(s, '\n').replace(/[\\`*_[\]<>|&]/g, '\\$&').replace(/\n/g, '<br>');
 }
+
+/** A name in a code span when it is a plain name (lab names and instance ids are), else as escaped text. */
+const code = (s: string): string => (/^[\w.:-]+$/.test(s) ? `\`${s}\`` : markdownText(s));
 
 const textOf = (cell: GridCell | undefined) => (cell ? cellText(cell).text : '');
 
@@ -25,7 +32,7 @@ export function markdownGrids(report: RunReport): string[] {
 
 /** The report as GitHub-flavoured Markdown. */
 export function renderMarkdown(report: RunReport): string {
-  const lines = [`### ${markdownText(report.title)}`, '', `lab \`${report.lab}\`, instance \`${report.instance}\``, ''];
+  const lines = [`### ${markdownText(report.title)}`, '', `lab ${code(report.lab)}, instance ${code(report.instance)}`, ''];
   const failures: string[] = [];
   if (report.summary.total) {
     lines.push('| step | check | from → to | expected | got | time | result |', '|---|---|---|---|---|---|:---:|');

@@ -1,41 +1,47 @@
-// Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then any matrix grids, hints and the closing line.
-import Table from 'cli-table3';
+// Table renderer (default): one row per check — step, check, from → to, expected, got, time, ✔/✘ — then any matrix
+// grids, hints and the closing line. Lab and tool text goes through `printable`; with a width, long columns wrap.
 import { formatMs } from '../lab/duration.js';
-import { bold, dim, paintMark, red, yellow } from './color.js';
+import { drawTable } from './box.js';
+import { paintLines, paintMark, red, yellow } from './color.js';
+import { displayWidth, fitRows, wrapWithPrefix, type ColumnSpec } from './fit.js';
+import type { RenderOptions } from './formats.js';
 import { renderGrids } from './matrix.js';
-import { closingLine, expectedText, gotText, stageLabel, type RunReport } from './model.js';
+import { closingLine, expectedText, gotText, markOf, stageLabel, type RunReport } from './model.js';
+import { printable } from '../printable.js';
+import { titleLines } from './title.js';
 
-export function renderTable(report: RunReport, color: boolean): string {
-  const table = new Table({
-    head: ['step', 'check', 'from → to', 'expected', 'got', 'time', ''],
-    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: true },
-  });
+const HEAD = ['step', 'check', 'from → to', 'expected', 'got', 'time', ''];
+const long = (head: string): ColumnSpec => ({ wrap: true, min: Math.max(displayWidth(head), 6) });
+const whole: ColumnSpec = { wrap: false, min: 0 };
+/** step, check, from → to and got wrap (words first); expected, time and the mark stay whole. */
+const SPECS: ColumnSpec[] = [long('step'), long('check'), long('from → to'), whole, long('got'), whole, whole];
+
+/** The report as a table on a terminal `width` columns wide (none: one line a row, however long). */
+export function renderTable(report: RunReport, { color, width }: RenderOptions): string {
+  const rows: string[][] = [];
+  const results = report.stages.flatMap((stage, i) => stage.results.map((r) => ({ r, step: stageLabel(stage.name, i) })));
   const failedHints: string[] = [];
-  report.stages.forEach((stage, i) => {
-    for (const r of stage.results) {
-      const mark = paintMark(color, r);
-      const got = gotText(r);
-      table.push([
-        stageLabel(stage.name, i),
-        r.name,
-        `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`,
-        expectedText(r),
-        r.ok ? got : red(color, got),
-        formatMs(r.durationMs) + (r.attempts ? ` (${r.attempts}×)` : ''),
-        mark,
-      ]);
-      if (!r.ok) {
-        const found = (r.findings ?? []).map((f) => `\n  found: ${f}`).join('');
-        failedHints.push(`${red(color, '✘')} ${r.name}: ${r.detail}${r.hint ? `\n  hint: ${r.hint}` : ''}${found}`);
-      }
+  for (const { r, step } of results) {
+    const to = r.to === r.target ? r.to : `${r.to} (${r.target})`;
+    rows.push([step, r.name, `${r.from} → ${to}`, expectedText(r), gotText(r), formatMs(r.durationMs) + (r.attempts ? ` (${r.attempts}×)` : ''), markOf(r)].map((c) => printable(c)));
+    if (!r.ok) {
+      const lines = [wrapWithPrefix(`${red(color, '✘')} `, `${printable(r.name)}: ${printable(r.detail, '\n')}`, width)];
+      if (r.hint) lines.push(wrapWithPrefix('  hint: ', printable(r.hint, '\n'), width, '    '));
+      for (const f of r.findings ?? []) lines.push(wrapWithPrefix('  found: ', printable(f, '\n'), width, '    '));
+      failedHints.push(lines.join('\n'));
     }
+  }
+  const [head = HEAD, ...body] = fitRows([HEAD, ...rows], SPECS, width);
+  const painted = body.map((cells, i) => {
+    const r = results[i]?.r;
+    return r ? cells.map((c, col) => (col === 4 && !r.ok ? paintLines(red, color, c) : col === 6 ? paintMark(color, r) : c)) : cells;
   });
-  const lines = [bold(color, `${report.title}`) + dim(color, `  (lab ${report.lab}, instance ${report.instance})`)];
-  if (report.summary.total) lines.push(table.toString());
-  const grids = renderGrids(report, color, false);
+  const lines = [titleLines(report, color, width)];
+  if (report.summary.total) lines.push(drawTable(head, painted, color));
+  const grids = renderGrids(report, { color, width }, false);
   if (grids) lines.push('', grids);
   if (failedHints.length) lines.push('', ...failedHints);
-  if (report.aborted) lines.push('', yellow(color, `stopped early: ${report.aborted}`));
+  if (report.aborted) lines.push('', paintLines(yellow, color, wrapWithPrefix('stopped early: ', printable(report.aborted, '\n'), width)));
   lines.push('', closingLine(report.summary));
   return lines.join('\n') + '\n';
 }

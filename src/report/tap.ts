@@ -2,11 +2,18 @@
 import { stringify } from 'yaml';
 import type { CheckResult } from '../checks/result.js';
 import { closingLine, type RunReport } from './model.js';
+import { printable } from '../printable.js';
 
-/** A test point description: on one line, with `\` and `#` escaped (TAP 14), so no text is read as a directive. */
+/**
+ * A test point description: printable (a line break shows as `\n`, so it stays on one line), with `\` and `#`
+ * escaped (TAP 14), so no text is read as a directive (`# TODO`, `# SKIP`) or starts a line of its own.
+ */
 export function tapDescription(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\\#]/g, '\\$&');
+  return printable(s).replace(/[\\#]/g, '\\$&');
 }
+
+/** Text of a diagnostic: printable, keeping the line breaks and tabs YAML writes as they are. */
+const diagText = (s: string): string => printable(s, '\n\t');
 
 /** The YAML diagnostic of a check not as expected, indented two spaces and fenced by `---` and `...`. */
 function diagnostic(r: CheckResult): string[] {
@@ -14,14 +21,14 @@ function diagnostic(r: CheckResult): string[] {
   const doc = {
     expected: r.expected,
     got: r.got,
-    detail: r.detail,
-    ...(r.hint !== undefined ? { hint: r.hint } : {}),
-    ...(r.findings?.length ? { findings: r.findings } : {}),
+    detail: diagText(r.detail),
+    ...(r.hint !== undefined ? { hint: diagText(r.hint) } : {}),
+    ...(r.findings?.length ? { findings: r.findings.map(diagText) } : {}),
     ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
     duration_ms: Math.round(r.durationMs),
-    evidence: { argv, ...(exitCode !== undefined ? { exitCode } : {}), stdout, stderr },
+    evidence: { argv: argv.map((a) => printable(a)), ...(exitCode !== undefined ? { exitCode } : {}), stdout: diagText(stdout), stderr: diagText(stderr) },
   };
-  // Literal block scalars for multi-line strings, never folded; strings with control characters come out double-quoted.
+  // Literal block scalars for multi-line strings, never folded; no control character is left to quote.
   const yaml = stringify(doc, { blockQuote: 'literal', lineWidth: 0 }).replace(/\n$/, '');
   return ['  ---', ...yaml.split('\n').map((l) => (l ? `  ${l}` : l)), '  ...'];
 }
@@ -37,6 +44,6 @@ export function renderTap(report: RunReport): string {
     }
   }
   lines.push(`# ${closingLine(report.summary)}`);
-  if (report.aborted) lines.push(`Bail out! ${report.aborted.replace(/\s*[\r\n]+\s*/g, ' ')}`);
+  if (report.aborted) lines.push(`Bail out! ${printable(report.aborted)}`);
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 // Progress on stderr via listr2: the animated renderer on a colour terminal, plain lines otherwise, nothing with --quiet.
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import { useColor } from '../report/color.js';
+import { printable } from '../printable.js';
 
 export interface ProgressTask {
   title: string;
@@ -10,19 +11,31 @@ export interface ProgressTask {
   always?: boolean;
 }
 
-/** Runs tasks in order with progress on stderr; rethrows the first task's error after the `always` tasks ran. */
+/**
+ * Runs tasks in order with progress on stderr; rethrows the first task's error after the `always` tasks ran.
+ * Titles and the error message listr2 prints are printable (lab titles and tool output may hold escapes); the
+ * error rethrown is the task's own.
+ */
 export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: boolean } = {}): Promise<void> {
   const plain = !useColor(process.stderr) || process.env.CI !== undefined;
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr), useIcons: !plain });
+  const originals = new Map<unknown, unknown>();
   let failure: unknown;
   for (const group of groups(tasks)) {
     const list = new Listr(
       group.map((t) => ({
-        title: t.title,
+        title: printable(t.title),
         task: async (_ctx: unknown, task: { title: string }) => {
-          await t.run((title) => {
-            task.title = title;
-          });
+          try {
+            await t.run((title) => {
+              task.title = printable(title);
+            });
+          } catch (e) {
+            // listr2 prints the message of what the task throws: show it a printable copy, keep the original for the caller.
+            const shown = new Error(printable(e instanceof Error ? e.message : String(e)));
+            originals.set(shown, e);
+            throw shown;
+          }
         },
       })),
       {
@@ -36,7 +49,7 @@ export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: b
     try {
       await list.run();
     } catch (e) {
-      failure ??= e;
+      failure ??= originals.has(e) ? originals.get(e) : e;
     }
   }
   if (failure !== undefined) throw failure;

@@ -1,7 +1,7 @@
 // One real run, every report format at once (-f … -o …): the JSON validates against schema/report.schema.json,
 // the JUnit XML against the Jenkins JUnit XSD, the TAP parses with tap-parser, the CSV with csv-parse — and all
 // of them tell the same results.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,5 +59,25 @@ describeRoot('every report format from one real run', () => {
     for (const x of results) expect(md).toContain(x.detail);
     // The TTL the seed talks about, in every format.
     expect(results.find((x) => x.stage === 'routes-both-ways')?.detail).toBe('reply, TTL 63');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the table on stdout fits COLUMNS=80; the same table in a file is one line a check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-reports-'));
+    const file = join(dir, 'table.txt');
+    try {
+      const r = await netlab(['run', 'veth-routing', '-i', 'e2e-reports-80', '-q', '-f', 'table', '-f', 'table', '-o', '-', '-o', file], { env: { COLUMNS: '80' } });
+      expect(r.exitCode).toBe(0);
+      expect(instanceNamespaces('e2e-reports-80')).toEqual([]);
+      const lines = r.stdout.split('\n');
+      for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+      expect(lines.filter((l) => l.startsWith('│')).length).toBeGreaterThan(7); // head and 6 checks, wrapped onto more lines
+      expect(r.stdout).toContain('6 passed, 0 failed');
+      const inFile = readFileSync(file, 'utf8').split('\n');
+      expect(inFile.filter((l) => /^│ (setup|\d\.)/.test(l))).toHaveLength(6); // a file never wraps
+      expect(inFile.some((l) => [...l].length > 80)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

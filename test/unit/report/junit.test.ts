@@ -69,8 +69,9 @@ describe('junit', () => {
     const errOut = (error?.['system-out'] as string[])[0] ?? '';
     expect(errOut).toContain('exit code: none\n');
     expect(errOut).toContain('stdout: (empty)\n');
-    // No control characters (invalid in XML 1.0) and no CDATA terminator survive; the rest of the text does.
-    expect(errOut).toContain('[31mno ping[0m');
+    // No control characters (invalid in XML 1.0) and no CDATA terminator survive: ESC shows as \x1b, not dropped unseen.
+    expect(errOut).toContain('\\x1b[31mno ping\\x1b[0m');
+    expect(errOut).not.toMatch(/\u001b/);
     expect(errOut).toMatch(/and \]\]\u200b> again/);
   });
 

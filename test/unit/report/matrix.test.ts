@@ -44,7 +44,7 @@ describe('matrix grids', () => {
 });
 
 describe('matrix format', () => {
-  const out = renderMatrix(report, false);
+  const out = renderMatrix(report, { color: false });
 
   it('draws every grid under its name and stage, with no colour when colour is off', () => {
     expect(out).not.toMatch(/\u001b\[/);
@@ -72,13 +72,13 @@ describe('matrix format', () => {
   });
 
   it('colours cells when colour is on', () => {
-    const coloured = renderMatrix(report, true);
+    const coloured = renderMatrix(report, { color: true });
     expect(coloured).toContain('\u001b[32myes ✔\u001b[39m');
     expect(coloured).toContain('\u001b[31mno ✘ (got yes)\u001b[39m');
   });
 
   it('says so when a run has no matrix, and still lists its checks', () => {
-    const plain = renderMatrix(fixtureReport(), false);
+    const plain = renderMatrix(fixtureReport(), { color: false });
     expect(plain).toContain('No matrix in this run.');
     expect(plain).toContain('  ✘ 1. route-one-way: ns1 → ns2 replies | #1 — fail: no reply in time');
   });
@@ -86,12 +86,12 @@ describe('matrix format', () => {
 
 describe('the table and Markdown formats show the grids too', () => {
   it('table: after its table, without repeating the failures (its hints list them)', () => {
-    const out = renderTable(report, false);
+    const out = renderTable(report, { color: false });
     const grid = out.indexOf('VirtualBox NAT mode  (setup)');
     expect(grid).toBeGreaterThan(out.indexOf('│ 1. fix'));
     expect(out).toContain('│ vm1       │                  │       │ no ✘ (got yes) │                        │');
     expect(out.match(/✘ vm1 → vm2: /g)).toHaveLength(1);
-    expect(renderTable(fixtureReport(), false)).not.toContain('from \\ to');
+    expect(renderTable(fixtureReport(), { color: false })).not.toContain('from \\ to');
   });
 
   it('markdown: one table per matrix after the check table', () => {

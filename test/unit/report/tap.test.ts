@@ -45,7 +45,8 @@ describe('tap', () => {
       expected: 'pass',
       got: 'error',
       detail: 'spawn ping ENOENT',
-      evidence: { argv: erroring.evidence.argv, stdout: '', stderr: erroring.evidence.stderr },
+      // ESC from the tool's output shows as the text \x1b (see the hostile-text tests).
+      evidence: { argv: erroring.evidence.argv, stdout: '', stderr: '\\x1b[31mno ping\\x1b[0m ]]> and ]]> again' },
     });
     expect(tap).toMatch(/^ {2}---\n {2}expected: pass\n/m);
     expect(tap).toMatch(/^ {4}stdout: \|\n {6}PING /m);
@@ -69,7 +70,7 @@ describe('tap', () => {
     expect(parse(renderTap(empty)).results).toMatchObject({ ok: true, count: 0, plan: { start: 1, end: 0 } });
   });
 
-  it('descriptions stay on one line with # and \\ escaped', () => {
-    expect(tapDescription('a # b \\ c\nd')).toBe('a \\# b \\\\ c d');
+  it('descriptions stay on one line (a line break shows as \\n) with # and \\ escaped', () => {
+    expect(tapDescription('a # b \\ c\nd')).toBe('a \\# b \\\\ c\\\\nd');
   });
 });
