@@ -203,7 +203,7 @@ export const NodeConfigSchema = z.strictObject({
   description: z.string().optional(),
   forwarding: z.boolean().optional().describe('Shortcut for net.ipv4.ip_forward and net.ipv6.conf.all.forwarding.'),
   sysctls: z.record(sysctlKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
-  interfaces: z.record(z.string(), InterfaceSchema).optional().describe('Addresses per interface of this node.'),
+  interfaces: z.record(ifname, InterfaceSchema).optional().describe('Addresses per interface of this node.'),
   routes: z.array(RouteSchema).optional(),
   nat: z.array(NatSchema).optional().describe('Source NAT rules (nftables, in this node only).'),
   forwards: z.array(ForwardSchema).optional().describe('DNAT port forwards (nftables, in this node only).'),
