@@ -1,9 +1,11 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
+import { routeKey, sameRouteMessage } from './address-rules.js';
 import { Dropped } from './dropped.js';
 import { dnsNameProblem } from './schema.js';
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
+import { StageRules } from './stage-rules.js';
 import type { Address, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
@@ -142,7 +144,8 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
 
   // Stages, cumulatively: addresses, routes, sysctls, checks.
   const addrs: { a: Address; c: Cidr }[] = [];
-  const routeKeys = new Set<string>();
+  const routeKeys = new Map<string, string>();
+  const stageRules = new StageRules(nodes, (r) => seg.find(refKey(r)), dropped);
   const servicePorts = new Set<string>();
   /** Subnets DHCP servers serve, by segment; and the subnet each DHCP client will get an address in. */
   const dhcpSegments: { segment: string; net: Cidr }[] = [];
@@ -217,9 +220,10 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
       if (!nodes.has(r.node)) continue;
       if (r.dev !== undefined) knownIface({ node: r.node, ifname: r.dev }, [...r.at, 'dev']);
       const dst = r.dst === 'default' ? undefined : parseCidr(r.dst);
-      const key = `${r.node} ${r.dst}`;
-      if (routeKeys.has(key)) out.push({ at: [...r.at, 'dst'], message: `node "${r.node}" already has a route to ${r.dst}` });
-      routeKeys.add(key);
+      const key = routeKey(r);
+      const earlier = key === undefined ? undefined : routeKeys.get(key);
+      if (earlier !== undefined) out.push({ at: [...r.at, 'dst'], message: sameRouteMessage(r, earlier) });
+      if (key !== undefined) routeKeys.set(key, r.dst);
       if (r.via === undefined) {
         if (r.dev === undefined) out.push({ at: r.at, message: 'a route needs a gateway (via) or an interface (dev)' });
         continue;
@@ -356,6 +360,7 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
       }
       if ('to' in c) checkTarget(c.to, c.toText, [...c.at, c.kind === 'dns' ? 'server' : 'to']);
     }
+    out.push(...stageRules.stage(stage, addrs));
   });
   return out;
 }
