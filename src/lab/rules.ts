@@ -278,7 +278,8 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
      */
     const checkTarget = (t: Target, text: string, at: Path, staticOnly = false): void => {
       if (t.kind === 'address') {
-        if (!parseCidr(t.address) || t.address.includes('/')) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
+        const bad = !parseCidr(t.address) || t.address.includes('/');
+        if (bad && !dropped.node(text.split(':')[0] ?? text)) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
         return;
       }
       if (!knownNode(t.node, at)) return;
