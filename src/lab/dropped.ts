@@ -4,7 +4,8 @@ import type { Path } from './source.js';
 import type { Ref } from './types.js';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const at = (v: unknown, p: Path): unknown => p.reduce<unknown>((x, s) => (x !== null && typeof x === 'object' ? (x as Record<string | number, unknown>)[s] : undefined), v);
+const at = (v: unknown, p: Path): unknown =>
+  p.reduce<unknown>((x, s) => (x !== null && typeof x === 'object' && Object.hasOwn(x, s) ? (x as Record<string | number, unknown>)[s] : undefined), v);
 
 /** Names defined by left-out items. Empty (`Dropped.none`) when the file was schema-valid. */
 export class Dropped {
@@ -86,7 +87,7 @@ export class Dropped {
     if (top === 'links') {
       const ends = Array.isArray(v['endpoints']) ? v['endpoints'] : [];
       for (const e of ends) {
-        const text = typeof e === 'string' ? e : isPlainObject(e) && typeof e['at'] === 'string' ? e['at'] : undefined;
+        const text = typeof e === 'string' ? e : isPlainObject(e) && Object.hasOwn(e, 'at') && typeof e['at'] === 'string' ? e['at'] : undefined;
         const m = text === undefined ? null : /^([^:\s]+):([^:\s]+)$/.exec(text);
         if (m) this.iface_(m[1] as string, m[2] as string, isPlainObject(e) && e['address'] !== undefined);
       }

@@ -27,8 +27,6 @@ export interface RepairOptions {
 const MAX_ROUNDS = 16;
 
 const keyOf = (p: Path): string => JSON.stringify(p);
-/** `a` is `b` or one of its ancestors. */
-const covers = (a: Path, b: Path): boolean => a.length <= b.length && a.every((s, i) => s === b[i]);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
@@ -49,9 +47,12 @@ export function parseValidPart<T>(schema: z.ZodType<T>, data: unknown, opts: Rep
     const parsed = schema.safeParse(value);
     if (parsed.success) return { issues, value: parsed.data, dropped: [...drop.values()], original };
     let stuck = false;
+    // Every left-out path and its ancestors: a problem there may only follow from leaving something out.
+    const above = new Set<string>();
+    for (const d of [...drop.values(), ...[...place.keys()].map((k) => JSON.parse(k) as Path)]) for (let i = 0; i <= d.length; i++) above.add(keyOf(d.slice(0, i)));
     for (const iss of parsed.error.issues) {
       const at = original(iss.path.filter((s): s is string | number => typeof s !== 'symbol'));
-      const consequence = round > 0 && [...drop.values(), ...[...place.keys()].map((k) => JSON.parse(k) as Path)].some((d) => covers(at, d));
+      const consequence = round > 0 && above.has(keyOf(at));
       const id = `${iss.code} ${keyOf(at)} ${iss.message}`;
       if (!consequence && !seen.has(id)) {
         seen.add(id);

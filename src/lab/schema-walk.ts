@@ -8,6 +8,10 @@ type Def = z.core.$ZodTypeDef & Record<string, unknown>;
 
 const defOf = (s: Schema): Def => s._zod.def as Def;
 
+/** `o[key]` when it is o's own (a key named __proto__ or toString in a lab file is just a key). */
+const own = <T>(o: Record<string | number, T> | undefined, key: string | number): T | undefined =>
+  o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined;
+
 /** Wrappers that say nothing about the shape of a value: optional, nullable, default, pipe, readonly, catch, lazy. */
 function unwrap(s: Schema): Schema {
   for (let i = 0; i < 32; i++) {
@@ -53,7 +57,7 @@ function fits(s: Schema, value: unknown): boolean {
 }
 
 /** The schema of `value[key]` in an object schema (wrappers and all), if it has that key. */
-const fieldOf = (s: Schema, key: string): Schema | undefined => (defOf(unwrap(s))['shape'] as Record<string, Schema> | undefined)?.[key];
+const fieldOf = (s: Schema, key: string): Schema | undefined => own(defOf(unwrap(s))['shape'] as Record<string, Schema> | undefined, key);
 
 /**
  * The member of a union that `value` is meant for: by its discriminator (`kind`); else one it is valid for, one whose
@@ -64,7 +68,7 @@ function pickMember(s: Schema, value: unknown): Schema | undefined {
   const options = d['options'] as Schema[];
   const kindFits = (o: Schema, key: string) => {
     const field = fieldOf(o, key);
-    return isPlainObject(value) && field !== undefined && (field as z.ZodType).safeParse(value[key]).success;
+    return isPlainObject(value) && field !== undefined && (field as z.ZodType).safeParse(own(value, key)).success;
   };
   const disc = d['discriminator'] as string | undefined;
   if (disc !== undefined) return options.find((o) => kindFits(o, disc));
@@ -90,20 +94,20 @@ function childSchema(s: Schema, seg: string | number): Schema | undefined {
   const d = defOf(s);
   switch (d.type) {
     case 'object':
-      return typeof seg === 'string' ? (d['shape'] as Record<string, Schema>)[seg] : undefined;
+      return typeof seg === 'string' ? own(d['shape'] as Record<string, Schema>, seg) : undefined;
     case 'record':
       return d['valueType'] as Schema;
     case 'array':
       return typeof seg === 'number' ? (d['element'] as Schema) : undefined;
     case 'tuple':
-      return typeof seg === 'number' ? ((d['items'] as Schema[])[seg] ?? (d['rest'] as Schema | null) ?? undefined) : undefined;
+      return typeof seg === 'number' ? (own(d['items'] as Record<number, Schema>, seg) ?? (d['rest'] as Schema | null) ?? undefined) : undefined;
     default:
       return undefined;
   }
 }
 
 const child = (value: unknown, seg: string | number): unknown =>
-  value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[seg] : undefined;
+  value !== null && typeof value === 'object' ? own(value as Record<string | number, unknown>, seg) : undefined;
 
 /** The schema (unwrapped, union member picked by the data) of the value at `path` of `data`, or undefined. */
 export function schemaAt(root: Schema, data: unknown, path: Path): Schema | undefined {
@@ -156,7 +160,7 @@ function removable(root: Schema, data: unknown, path: Path): boolean {
   if (d.type === 'array') return (d['checks'] as unknown[] | undefined)?.length ? false : true;
   if (d.type === 'record') return true;
   if (d.type !== 'object' || refined(parent)) return false;
-  const field = (d['shape'] as Record<string, Schema>)[String(key)];
+  const field = own(d['shape'] as Record<string, Schema>, String(key));
   // A key the schema does not know (an unknown key) can always go.
   return field === undefined || field._zod.optin === 'optional';
 }

@@ -109,6 +109,16 @@ checks:
     expect(problems('name: x\nchecks:\n  - { kind: ping, from: a, to: b }\n')).toEqual(['1:1  nodes  missing required key "nodes"']);
   });
 
+  it('keys named like Object.prototype members are keys like any other (no TypeError, no pollution)', () => {
+    const ps = problems('name: x\nnodes:\n  a: { __proto__: { polluted: 1 }, toString: 1, constructor: [] }\n');
+    expect(ps.map((p) => p.replace(/^\d+:\d+ {2}/, ''))).toEqual([
+      'nodes.a.__proto__  unknown key "__proto__"',
+      'nodes.a.toString  unknown key "toString"',
+      'nodes.a.constructor  unknown key "constructor"',
+    ]);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('an invalid lab name does not stop the rules (a placeholder stands in)', () => {
     expect(problems('name: Not A Slug\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, node: zz, argv: ["true"] }\n')).toEqual([
       '1:7  name  lab names are lower-case words joined by dashes, e.g. veth-routing',
