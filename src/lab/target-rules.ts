@@ -42,11 +42,13 @@ export function targetProblems(c: Check, ctx: TargetContext): RuleProblem[] {
   // A matrix's checks are pointed at the key of their pair; other checks at their target.
   const at: Path = c.matrix ? c.at : [...c.at, c.kind === 'dns' ? 'server' : 'to'];
   const key = c.matrix !== undefined;
+  // A matrix key stands for many pairs: say which one.
+  const pair = (f: Finding): Finding => (c.matrix ? { ...f, message: `${c.from} → ${c.toText}: ${f.message}` } : f);
   const self = selfTarget(c.from, c.to, c.toText, target, ctx);
-  if (self) return [{ at, key, ...self }];
+  if (self) return [{ at, key, ...pair(self) }];
   const out: RuleProblem[] = [];
   const ambiguous = target && ambiguousTarget(c.to, c.toText, target, ctx);
-  if (ambiguous) out.push({ at, key, ...ambiguous });
+  if (ambiguous) out.push({ at, key, ...pair(ambiguous) });
   if (c.kind === 'nat-source') {
     const missing = missingHttp(c.to, target, c.port, ctx);
     if (missing) out.push({ at: [...c.at, 'to'], ...missing });

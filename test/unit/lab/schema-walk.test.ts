@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { allowedKeysHint, parseLab } from '../../../src/lab/load.js';
-import { LabSchema, MatrixCheckSchema } from '../../../src/lab/schema.js';
+import { HttpCheckSchema, LabSchema, MatrixCheckSchema, NatSourceCheckSchema, TcpCheckSchema } from '../../../src/lab/schema.js';
 import { dropUnit } from '../../../src/lab/schema-walk.js';
 
 const LAB = {
@@ -34,12 +34,17 @@ describe('the allowed-keys hint comes from the schema', () => {
     expect(keys(['steps', 0, 'nodes', 'a'])).toEqual(node);
   });
 
-  it("a check: the keys of that check's kind", () => {
-    const common = ['name', 'expect', 'hint', 'timeout', 'retries', 'within'];
-    expect(keys(['checks', 0])).toEqual(['kind', ...common, 'from', 'to', 'port']);
-    expect(keys(['checks', 1])).toEqual(['kind', ...common, 'from', 'to', 'port', 'path', 'status', 'contains', 'regex', 'headers']);
-    expect(keys(['checks', 2])).toEqual(['kind', ...common, 'from', 'to', 'port', 'seen_as']);
-    expect(keys(['checks', 0])).not.toContain('count');
+  it("a check: the keys of that check's kind (and only those)", () => {
+    // Kinds gain keys (e.g. reason); what matters is that the list is the kind's own, read from the schema.
+    const common = ['kind', 'name', 'expect', 'hint', 'timeout', 'retries', 'within'];
+    expect(keys(['checks', 0])).toEqual(Object.keys(TcpCheckSchema.shape));
+    expect(keys(['checks', 0])).toEqual(expect.arrayContaining([...common, 'from', 'to', 'port']));
+    expect(keys(['checks', 1])).toEqual(Object.keys(HttpCheckSchema.shape));
+    expect(keys(['checks', 1])).toEqual(expect.arrayContaining([...common, 'from', 'to', 'port', 'path', 'status', 'contains', 'regex', 'headers']));
+    expect(keys(['checks', 2])).toEqual(Object.keys(NatSourceCheckSchema.shape));
+    expect(keys(['checks', 2])).toEqual(expect.arrayContaining([...common, 'from', 'to', 'port', 'seen_as']));
+    for (const i of [0, 1, 2]) for (const pingOnly of ['count', 'ttl']) expect(keys(['checks', i])).not.toContain(pingOnly);
+    expect(keys(['checks', 1])).not.toContain('seen_as');
     expect(keys(['checks', 3])).toEqual(['kind', 'name', 'hint', 'timeout', 'retries', 'within', 'probe', 'groups', 'expect']);
     expect(keys(['checks', 3, 'probe'])).toEqual(['kind', 'port']);
   });
@@ -72,7 +77,9 @@ describe('the allowed-keys hint comes from the schema', () => {
       expect(e).toBeInstanceOf(ValidationError);
       const ps = (e as ValidationError).problems;
       expect(ps).toHaveLength(1);
-      expect(ps[0]).toMatchObject({ path: 'checks[0].count', message: 'unknown key "count"', hint: 'allowed keys here: kind, name, expect, hint, timeout, retries, within, from, to, port' });
+      expect(ps[0]).toMatchObject({ path: 'checks[0].count', message: 'unknown key "count"', hint: `allowed keys here: ${Object.keys(TcpCheckSchema.shape).join(', ')}` });
+      expect(ps[0]?.hint).toMatch(/, port\b/);
+      expect(ps[0]?.hint).not.toMatch(/count|ttl/);
     }
   });
 });
