@@ -59,6 +59,13 @@ export function allowedKeysHint(data: unknown, path: Path): string {
   return keys ? `allowed keys here: ${keys.join(', ')}` : 'see docs/lab-format.md for the keys allowed here';
 }
 
+/** An invalid lab or step name does not take the lab or step with it: nothing refers to it, so a stand-in will do. */
+function namePlaceholder(path: Path): string | undefined {
+  if (path.length === 1 && path[0] === 'name') return 'invalid-name';
+  if (path.length === 3 && path[0] === 'steps' && typeof path[1] === 'number' && path[2] === 'name') return `invalid-step-name-${path[1] + 1}`;
+  return undefined;
+}
+
 /** Matrix groups and keys refer to each other: a matrix with a problem is left out whole. */
 const WHOLE = new Set<z.core.$ZodType>([MatrixCheckSchema]);
 
@@ -72,7 +79,7 @@ export function parseLab(text: string, file: string): Lab {
   const syntax = src.syntaxProblems();
   if (syntax.length) throw new ValidationError(syntax);
   const data: unknown = src.doc.toJS() ?? {};
-  const pass = parseValidPart(LabSchema, data, { whole: WHOLE, placeholders: { name: 'invalid-name' } });
+  const pass = parseValidPart(LabSchema, data, { whole: WHOLE, placeholder: namePlaceholder });
   const problems = schemaProblems(src, data, pass.issues);
   if (pass.value === undefined) throw new ValidationError(sortProblems(problems));
   const lab = normalize(pass.value, file);

@@ -19,8 +19,11 @@ export interface SchemaPass<T> {
 export interface RepairOptions {
   /** Items of these schemas are left out whole when anything inside them is invalid. */
   whole?: ReadonlySet<z.core.$ZodType>;
-  /** Values put in for required top-level keys that cannot be left out (e.g. the lab's name). */
-  placeholders?: Readonly<Record<string, unknown>>;
+  /**
+   * A value put in for an invalid or missing required key instead of leaving out what holds it (the lab's name, a
+   * step's name: nothing refers to them, and everything else in the step can still be checked); undefined: none.
+   */
+  placeholder?: (path: Path) => unknown;
 }
 
 /** Rounds of leaving out and parsing again: each goes one level up at least, so this bounds the nesting it needs. */
@@ -36,7 +39,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null &
  */
 export function parseValidPart<T>(schema: z.ZodType<T>, data: unknown, opts: RepairOptions = {}): SchemaPass<T> {
   const drop = new Map<string, Path>();
-  const place = new Map<string, unknown>();
+  /** Placeholders by the path of the object they go in: key → value. */
+  const place = new Map<string, Map<string, unknown>>();
+  const placed: Path[] = [];
   const issues: z.core.$ZodIssue[] = [];
   const seen = new Set<string>();
   let original: (p: Path) => Path = (p) => p;
@@ -49,7 +54,7 @@ export function parseValidPart<T>(schema: z.ZodType<T>, data: unknown, opts: Rep
     let stuck = false;
     // Every left-out path and its ancestors: a problem there may only follow from leaving something out.
     const above = new Set<string>();
-    for (const d of [...drop.values(), ...[...place.keys()].map((k) => JSON.parse(k) as Path)]) for (let i = 0; i <= d.length; i++) above.add(keyOf(d.slice(0, i)));
+    for (const d of [...drop.values(), ...placed]) for (let i = 0; i <= d.length; i++) above.add(keyOf(d.slice(0, i)));
     for (const iss of parsed.error.issues) {
       const at = original(iss.path.filter((s): s is string | number => typeof s !== 'symbol'));
       const consequence = round > 0 && above.has(keyOf(at));
@@ -60,11 +65,17 @@ export function parseValidPart<T>(schema: z.ZodType<T>, data: unknown, opts: Rep
       }
       const targets: Path[] = iss.code === 'unrecognized_keys' ? iss.keys.map((k) => [...at, k]) : [at];
       for (const t of targets) {
+        const value = consequence ? undefined : opts.placeholder?.(t);
+        const key = t.at(-1);
+        const slot = typeof key === 'string' ? place.get(keyOf(t.slice(0, -1))) : undefined;
+        if (value !== undefined && typeof key === 'string' && !slot?.has(key)) {
+          place.set(keyOf(t.slice(0, -1)), (slot ?? new Map<string, unknown>()).set(key, value));
+          placed.push(t);
+          continue;
+        }
         const unit = nextUnit(schema, data, t, drop, opts.whole);
         if (unit !== undefined) drop.set(keyOf(unit), unit);
-        else if (t.length === 1 && typeof t[0] === 'string' && opts.placeholders && t[0] in opts.placeholders && !place.has(keyOf(t))) {
-          place.set(keyOf(t), opts.placeholders[t[0]]);
-        } else stuck = true;
+        else stuck = true;
       }
     }
     if (stuck) break;
@@ -84,7 +95,7 @@ function nextUnit(schema: z.core.$ZodType, data: unknown, path: Path, drop: Read
 }
 
 /** A copy of `v` without the left-out items and with the placeholders; `index` gets the kept indices of every shortened list. */
-function prune(v: unknown, path: Path, drop: ReadonlyMap<string, Path>, place: ReadonlyMap<string, unknown>, index: Map<string, number[]>): unknown {
+function prune(v: unknown, path: Path, drop: ReadonlyMap<string, Path>, place: ReadonlyMap<string, ReadonlyMap<string, unknown>>, index: Map<string, number[]>): unknown {
   if (Array.isArray(v)) {
     const kept: number[] = [];
     const out: unknown[] = [];
@@ -103,10 +114,9 @@ function prune(v: unknown, path: Path, drop: ReadonlyMap<string, Path>, place: R
   const set = (k: string, x: unknown) => Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
   for (const [k, x] of Object.entries(v)) {
     const p = [...path, k];
-    if (drop.has(keyOf(p))) continue;
-    set(k, place.has(keyOf(p)) ? place.get(keyOf(p)) : prune(x, p, drop, place, index));
+    if (!drop.has(keyOf(p))) set(k, prune(x, p, drop, place, index));
   }
-  if (path.length === 0) for (const [k, x] of place) set((JSON.parse(k) as [string])[0], x);
+  for (const [k, x] of place.get(keyOf(path)) ?? []) set(k, x);
   return out;
 }
 

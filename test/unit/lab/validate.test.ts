@@ -119,6 +119,15 @@ checks:
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('an invalid step name does not take the step with it: its config and checks are still checked', () => {
+    const lab = 'name: x\nnodes:\n  a: {}\nsteps:\n  - name: Step One\n    nodes:\n      zz: {}\n    checks:\n      - { kind: cmd, node: yy, argv: ["true"] }\n  - { name: two }\n';
+    expect(problems(lab)).toEqual([
+      '5:11  steps[0].name  step names are lower-case words joined by dashes, e.g. route-back',
+      '7:7  steps[0].nodes.zz  unknown node "zz"',
+      '9:28  steps[0].checks[0].node  unknown node "yy"',
+    ]);
+  });
+
   it('an invalid lab name does not stop the rules (a placeholder stands in)', () => {
     expect(problems('name: Not A Slug\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, node: zz, argv: ["true"] }\n')).toEqual([
       '1:7  name  lab names are lower-case words joined by dashes, e.g. veth-routing',
