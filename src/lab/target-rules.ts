@@ -67,16 +67,18 @@ function selfTarget(from: string, to: Target, text: string, target: Cidr | undef
   const own = ctx.addrs.find((x) => x.a.node === from && same(x.c, target));
   if (!own) return undefined;
   const where = `${from}:${own.a.ifname}`;
-  return to.kind === 'address'
-    ? { message: `${target.address} is an address of "${from}" itself (${where}): the check never leaves the node`, hint }
-    : { message: `"${text}" resolves to ${target.address}, which "${from}" has itself (${where}): the check never leaves the node`, hint };
+  if (to.kind === 'address') return { message: `${target.address} is an address of "${from}" itself (${where}): the check never leaves the node`, hint };
+  return {
+    message: `"${text}" resolves to ${target.address}, which "${from}" has itself (${where}): the check never leaves the node`,
+    hint: `"${to.node}" and "${from}" have the same address on separate networks, so "${from}" cannot reach "${to.node}" by it: target an address only one interface has (e.g. the outside address of the NAT device in front of "${to.node}")`,
+  };
 }
 
 /** A target address that interfaces of two nodes have, on separate segments: the check could reach either. */
 function ambiguousTarget(to: Target, text: string, target: Cidr, ctx: TargetContext): Finding | undefined {
   const holders = ctx.addrs.filter((x) => same(x.c, target));
   if (new Set(holders.map((x) => x.a.node)).size < 2 || new Set(holders.map((x) => ctx.segmentOf(x.a))).size < 2) return undefined;
-  const hint = 'an address means one interface: give every interface of the lab an address of its own';
+  const hint = 'target an address only one interface of the lab has (e.g. the outside address of the NAT device in front of it), or give each its own address';
   const names = (xs: readonly SeenAddress[]) => xs.map((x) => `${x.a.node}:${x.a.ifname}`).join(' and ');
   if (to.kind === 'address') return { message: `${target.address} is ambiguous: ${names(holders)} both have it, on separate segments; the check could reach either`, hint };
   const others = holders.filter((x) => x.a.node !== to.node);
