@@ -174,6 +174,14 @@ checks:
     expect(problems(lab)).toEqual(['8:16  links[0].endpoints  Too big: expected array to have <=2 items']);
   });
 
+  it('a left-out interface entry: a route dev naming it', () => {
+    const lab = LINKED.replace('  a: {}', '  a:\n    interfaces: { eth9: 5, "eth 1": {} }\n    routes: [{ dst: 10.9.0.0/16, dev: eth9 }]');
+    expect(problems(lab)).toEqual([
+      '4:25  nodes.a.interfaces.eth9  expected object, got number 5',
+      '4:28  nodes.a.interfaces.eth 1  interface name "eth 1" may only contain A-Z a-z 0-9 _ . -',
+    ]);
+  });
+
   it('a left-out address: a gateway in its subnet, a check of its node, a DHCP server on its interface', () => {
     const lab = `name: addr
 nodes:
