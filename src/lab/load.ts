@@ -1,10 +1,13 @@
-// Reads a lab file: YAML with positions → schema → normalize → rules. Throws ValidationError with every problem.
+// Reads a lab file: YAML with positions → schema → normalize → rules. Throws ValidationError with every problem of every pass.
 import type { z } from 'zod';
 import { ValidationError, type Problem } from '../errors.js';
 import { limitProblems, readLabText } from './limits.js';
 import { normalize } from './normalize.js';
+import { Dropped } from './dropped.js';
+import { parseValidPart } from './repair.js';
 import { checkRules } from './rules.js';
-import { LabSchema } from './schema.js';
+import { allowedKeys } from './schema-walk.js';
+import { LabSchema, MatrixCheckSchema } from './schema.js';
 import { LabSource, type Path } from './source.js';
 import type { Lab } from './types.js';
 
@@ -14,7 +17,7 @@ function schemaProblems(src: LabSource, data: unknown, issues: z.core.$ZodIssue[
     const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (iss.code === 'unrecognized_keys') {
       for (const k of iss.keys) {
-        out.push(src.problem([...path, k], `unknown key "${k}"`, allowedKeysHint(path), true));
+        out.push(src.problem([...path, k], `unknown key "${k}"`, allowedKeysHint(data, path), true));
       }
       continue;
     }
@@ -51,52 +54,51 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-const KEYS: Record<string, string> = {
-  '': 'name, title, description, goals, source, nodes, links, bridges, checks, steps',
-  node: 'description, forwarding, sysctls, interfaces, routes',
-  link: 'endpoints',
-  bridge: 'name, node, ports, address',
-  check: 'kind, name, from, to, count, ttl, reason, expect, timeout, hint',
-  step: 'name, title, explain, nodes, checks',
-  route: 'dst, via, dev, metric',
-};
-
-function allowedKeysHint(path: Path): string {
-  const names = path.filter((p) => typeof p === 'string');
-  const last = names.at(-1);
-  const kind =
-    path.length === 0
-      ? ''
-      : last === 'routes' || (typeof path.at(-1) === 'number' && path.at(-2) === 'routes')
-        ? 'route'
-        : path.at(-2) === 'checks'
-          ? 'check'
-          : path.at(-2) === 'links' || path.at(-2) === 'endpoints'
-            ? 'link'
-            : path.at(-2) === 'bridges'
-              ? 'bridge'
-              : path.at(-2) === 'steps'
-                ? 'step'
-                : path.at(-2) === 'nodes'
-                  ? 'node'
-                  : undefined;
-  const keys = kind === undefined ? undefined : KEYS[kind];
-  return keys ? `allowed keys here: ${keys}` : 'see docs/lab-format.md for the keys allowed here';
+/** The "allowed keys here" hint, read from the schema at that path (for a check or device: the keys of its kind). */
+export function allowedKeysHint(data: unknown, path: Path): string {
+  const keys = allowedKeys(LabSchema, data, path);
+  return keys ? `allowed keys here: ${keys.join(', ')}` : 'see docs/lab-format.md for the keys allowed here';
 }
 
-/** Parses and validates lab text; returns the model or throws ValidationError listing every problem. */
+/** An invalid lab or step name does not take the lab or step with it: nothing refers to it, so a stand-in will do. */
+function namePlaceholder(path: Path): string | undefined {
+  if (path.length === 1 && path[0] === 'name') return 'invalid-name';
+  if (path.length === 3 && path[0] === 'steps' && typeof path[1] === 'number' && path[2] === 'name') return `invalid-step-name-${path[1] + 1}`;
+  return undefined;
+}
+
+/** Matrix groups and keys refer to each other: a matrix with a problem is left out whole. */
+const WHOLE = new Set<z.core.$ZodType>([MatrixCheckSchema]);
+
+/**
+ * Parses and validates lab text; returns the model or throws ValidationError listing every problem. A YAML syntax
+ * error stops here (the document cannot be trusted); schema problems do not: the items they are in are left out,
+ * and normalize and the rules run on the valid rest, silent about what only follows from a left-out item.
+ */
 export function parseLab(text: string, file: string): Lab {
   const src = new LabSource(file, text);
   const syntax = src.syntaxProblems();
   if (syntax.length) throw new ValidationError(syntax);
   const data: unknown = src.toJS() ?? {};
-  const parsed = LabSchema.safeParse(data);
-  if (!parsed.success) throw new ValidationError(sortProblems(schemaProblems(src, data, parsed.error.issues)));
-  const limits = limitProblems(src, parsed.data);
-  if (limits.length) throw new ValidationError(sortProblems(limits));
-  const lab = normalize(parsed.data, file);
-  const rules = checkRules(lab).map((p) => src.problem(p.at, p.message, p.hint, p.key ?? false));
-  if (rules.length) throw new ValidationError(sortProblems(rules));
+  const pass = parseValidPart(LabSchema, data, { whole: WHOLE, placeholder: namePlaceholder });
+  const problems = schemaProblems(src, data, pass.issues);
+  if (pass.value === undefined) throw new ValidationError(sortProblems(problems));
+  // The limits bound the work of the passes after this one: a lab beyond one stops here.
+  const limits = limitProblems(src, pass.value);
+  if (limits.length) throw new ValidationError(sortProblems([...problems, ...limits]));
+  const lab = normalize(pass.value, file);
+  const dropped = Dropped.from(pass.dropped, data);
+  // What the rules say about an item as a whole may only follow from a key left out of it (a route with neither via
+  // nor dev, whose via was no address or was misspelt `gateway:`): not reported.
+  // Nor is a key's absence when the key was there but left out.
+  const lostKeys = new Set(pass.dropped.map((p) => JSON.stringify(p.slice(0, -1))));
+  const lost = new Set(pass.dropped.map((p) => JSON.stringify(p)));
+  for (const p of checkRules(lab, dropped)) {
+    const at = pass.original(p.at);
+    if (lostKeys.has(JSON.stringify(at)) || (p.absent && lost.has(JSON.stringify(pass.original(p.absent))))) continue;
+    problems.push(src.problem(at, p.message, p.hint, p.key ?? false));
+  }
+  if (problems.length) throw new ValidationError(sortProblems(problems));
   return lab;
 }
 

@@ -9,6 +9,8 @@ import type { Matrix, Target } from './types.js';
 /** What the matrix rules need from the lab-wide rules: the nodes, and the reference checks for members. */
 export interface MatrixRuleContext {
   nodes: ReadonlySet<string>;
+  /** A name the schema pass left out (a node): keys naming it are not reported. */
+  dropped?: (name: string) => boolean;
   /** A member used as a source: the node (and interface) must exist. */
   source: (t: Target & { kind: 'node' }, at: Path) => void;
   /** A member used as a target: as any check target (an address, or a node/interface with an address). */
@@ -49,7 +51,7 @@ function oneMatrix(m: Matrix, ctx: MatrixRuleContext): RuleProblem[] {
     const { from, to, both } = e.sides;
     const resolved = [from, to].map((side) => [side, resolveSide(m, side, ctx.nodes)] as const);
     const unknown = resolved.filter(([, members]) => members === undefined).map(([side]) => side);
-    for (const side of new Set(unknown)) out.push({ at: e.at, key: true, message: `unknown group or node "${side}" in "${e.key}"`, hint: sides });
+    for (const side of new Set(unknown)) if (!ctx.dropped?.(side)) out.push({ at: e.at, key: true, message: `unknown group or node "${side}" in "${e.key}"`, hint: sides });
     if (unknown.length) continue;
     const sourceSides = both ? resolved : resolved.slice(0, 1);
     const addressSources = [...new Set(sourceSides.flatMap(([, members]) => (members ?? []).filter(isAddressMember)))];

@@ -1,8 +1,11 @@
 // Semantic rules over the model: references, names, addressing and routing sanity. Pure; returns every problem.
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
+import { routeKey, sameRouteMessage } from './address-rules.js';
+import { Dropped } from './dropped.js';
 import { CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from './schema.js';
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
+import { StageRules } from './stage-rules.js';
 import type { Address, Check, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
@@ -11,6 +14,8 @@ export interface RuleProblem {
   hint?: string;
   /** Point at the key rather than the value. */
   key?: boolean;
+  /** The problem is that this key is absent: not reported when the schema pass left that key out (already reported). */
+  absent?: Path;
 }
 
 const refKey = (r: Ref) => `${r.node}:${r.ifname}`;
@@ -38,19 +43,24 @@ function reasonProblem(c: Extract<Check, { kind: 'tcp' | 'udp' | 'http' }>): Rul
   const reasons = (c.kind === 'http' ? HTTP_REASONS : CONNECT_REASONS).join(', ');
   return {
     at: [...c.at, 'expect'],
+    absent: [...c.at, 'reason'],
     message: `expect: fail needs a reason saying how this ${c.kind} check must fail: ${reasons}`,
     hint: 'e.g. refused when nothing listens, timeout when a firewall drops it; without one it would pass however the lab is broken (server down, router not forwarding)',
   };
 }
 
-/** Runs every rule; an empty list means the lab is valid. */
-export function checkRules(lab: Lab): RuleProblem[] {
+/**
+ * Runs every rule; an empty list means the lab is valid. `dropped`: what the schema pass left out; problems that only
+ * follow from it (a reference to a left-out node or interface, an address it held) are not reported.
+ */
+export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProblem[] {
   const out: RuleProblem[] = [];
   const nodes = new Set(lab.nodes.map((n) => n.name));
   const nodeNames = [...nodes].join(', ');
   const ifaces = new Map<string, Set<string>>([...nodes].map((n) => [n, new Set(['lo'])]));
   const knownNode = (node: string, at: Path, key = false): boolean => {
     if (nodes.has(node)) return true;
+    if (dropped.node(node)) return false;
     out.push({ at, key, message: `unknown node "${node}"`, hint: `nodes in this lab: ${nodeNames}` });
     return false;
   };
@@ -69,6 +79,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
   const knownIface = (ref: Ref, at: Path, key = false): boolean => {
     const set = ifaces.get(ref.node);
     if (!set || set.has(ref.ifname)) return true;
+    if (dropped.iface(ref)) return false;
     out.push({
       at,
       key,
@@ -148,11 +159,15 @@ export function checkRules(lab: Lab): RuleProblem[] {
 
   // Stages, cumulatively: addresses, routes, sysctls, checks.
   const addrs: { a: Address; c: Cidr }[] = [];
-  const routeKeys = new Set<string>();
+  const routeKeys = new Map<string, string>();
+  const stageRules = new StageRules(nodes, (r) => seg.find(refKey(r)), dropped);
   const servicePorts = new Set<string>();
   /** Subnets DHCP servers serve, by segment; and the subnet each DHCP client will get an address in. */
   const dhcpSegments: { segment: string; net: Cidr }[] = [];
   const dhcpNets: { node: string; ifname: string; net: Cidr }[] = [];
+  /** DHCP clients whose server may have been left out by the schema pass: they may have an address, in a subnet not known. */
+  const unknownLeases = new Set<string>();
+  const mayLease = (node: string, ifname?: string) => [...unknownLeases].some((k) => k === `${node}:${ifname}` || (ifname === undefined && k.startsWith(`${node}:`)));
   const stageNames = new Set<string>();
   lab.stages.forEach((stage, si) => {
     if (si > 0) {
@@ -167,7 +182,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
     // and a link or bridge on an unknown node was already reported where it names that node.
     const configNodes = si === 0 ? [] : stage.config.nodes;
     for (const n of configNodes) {
-      if (!nodes.has(n)) out.push({ at: ['steps', si - 1, 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
+      if (!nodes.has(n) && !dropped.node(n)) out.push({ at: ['steps', si - 1, 'nodes', n], key: true, message: `unknown node "${n}"`, hint: `nodes in this lab: ${nodeNames}` });
     }
     for (const a of stage.config.addresses) {
       if (!nodes.has(a.node)) continue;
@@ -193,7 +208,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (!nodes.has(d.node) || !knownIface(d, [...d.at, 'interface'])) continue;
       const own = addrs.find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c.family === 4);
       if (!own) {
-        out.push({ at: [...d.at, 'interface'], message: `${d.node}:${d.ifname} has no static IPv4 address for a DHCP server to serve`, hint: 'give the interface an address; the range must lie in its subnet' });
+        if (!dropped.addresses(d.node)) out.push({ at: [...d.at, 'interface'], message: `${d.node}:${d.ifname} has no static IPv4 address for a DHCP server to serve`, hint: 'give the interface an address; the range must lie in its subnet' });
         continue;
       }
       const [start, end] = [parseCidr(d.start), parseCidr(d.end)];
@@ -209,6 +224,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (!nodes.has(c.node) || !knownIface(c, c.at)) continue;
       const server = dhcpSegments.find((x) => x.segment === seg.find(refKey(c)));
       if (server) dhcpNets.push({ ...c, net: server.net });
+      else if (dropped.dhcpServing()) unknownLeases.add(refKey(c));
       else out.push({ at: c.at, message: `no DHCP server serves the segment of ${c.node}:${c.ifname}`, hint: 'add dhcp_servers to a node on the same link or bridge' });
     }
     for (const s of stage.config.sysctls) {
@@ -219,9 +235,10 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (!nodes.has(r.node)) continue;
       if (r.dev !== undefined) knownIface({ node: r.node, ifname: r.dev }, [...r.at, 'dev']);
       const dst = r.dst === 'default' ? undefined : parseCidr(r.dst);
-      const key = `${r.node} ${r.dst}`;
-      if (routeKeys.has(key)) out.push({ at: [...r.at, 'dst'], message: `node "${r.node}" already has a route to ${r.dst}` });
-      routeKeys.add(key);
+      const key = routeKey(r);
+      const earlier = key === undefined ? undefined : routeKeys.get(key);
+      if (earlier !== undefined) out.push({ at: [...r.at, 'dst'], message: sameRouteMessage(r, earlier) });
+      if (key !== undefined) routeKeys.set(key, r.dst);
       if (r.via === undefined) {
         if (r.dev === undefined) out.push({ at: r.at, message: 'a route needs a gateway (via) or an interface (dev)' });
         continue;
@@ -231,7 +248,8 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (dst && dst.family !== via.family) out.push({ at: [...r.at, 'via'], message: `gateway ${r.via} and destination ${r.dst} are of different IP families` });
       const own = addrs.filter((x) => x.a.node === r.node && (r.dev === undefined || x.a.ifname === r.dev));
       const leased = dhcpNets.filter((x) => x.node === r.node && (r.dev === undefined || x.ifname === r.dev));
-      if (!own.some((x) => inSubnet(via, x.c)) && !leased.some((x) => inSubnet(via, x.net))) {
+      const unsure = dropped.addresses(r.node) || mayLease(r.node, r.dev);
+      if (!own.some((x) => inSubnet(via, x.c)) && !leased.some((x) => inSubnet(via, x.net)) && !unsure) {
         const nets = own.map((x) => `${x.a.cidr} (${x.a.ifname})`).join(', ') || 'none';
         out.push({
           at: [...r.at, 'via'],
@@ -248,7 +266,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
       if (!nodes.has(f.node)) continue;
       if (f.in !== undefined) knownIface({ node: f.node, ifname: f.in }, [...f.at, 'in']);
       const to = parseCidr(f.toAddress);
-      if (to && !addrs.some((x) => x.c.value === to.value && x.c.family === to.family)) {
+      if (to && !addrs.some((x) => x.c.value === to.value && x.c.family === to.family) && !dropped.anyAddress()) {
         out.push({
           at: [...f.at, 'to'],
           message: `port forward to ${f.toAddress}, an address no interface of this lab has (at step "${stage.name}")`,
@@ -256,7 +274,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
         });
       }
       const dst = f.dst === undefined ? undefined : parseCidr(f.dst);
-      if (dst && !addrs.some((x) => x.a.node === f.node && x.c.value === dst.value)) {
+      if (dst && !addrs.some((x) => x.a.node === f.node && x.c.value === dst.value) && !dropped.addresses(f.node)) {
         out.push({ at: [...f.at, 'dst'], message: `${f.dst} is not an address of node "${f.node}"` });
       }
     }
@@ -275,15 +293,16 @@ export function checkRules(lab: Lab): RuleProblem[] {
      */
     const checkTarget = (t: Target, text: string, at: Path, staticOnly = false): void => {
       if (t.kind === 'address') {
-        if (!parseCidr(t.address) || t.address.includes('/')) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
+        const bad = !parseCidr(t.address) || t.address.includes('/');
+        if (bad && !dropped.node(text.split(':')[0] ?? text)) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
         return;
       }
       if (!knownNode(t.node, at)) return;
       if (t.ifname !== undefined && !knownIface({ node: t.node, ifname: t.ifname }, at)) return;
       const hasStatic = addrs.some((x) => x.a.node === t.node && (t.ifname === undefined || x.a.ifname === t.ifname));
-      const hasLease = dhcpNets.some((x) => x.node === t.node && (t.ifname === undefined || x.ifname === t.ifname));
+      const hasLease = dhcpNets.some((x) => x.node === t.node && (t.ifname === undefined || x.ifname === t.ifname)) || mayLease(t.node, t.ifname);
       if (!hasStatic && hasLease && staticOnly) out.push({ at, message: `"${text}" gets its address by DHCP; a DNS record needs a static address`, hint: 'name an address, or an interface with a static address' });
-      else if (!hasStatic && !hasLease) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
+      else if (!hasStatic && !hasLease && !dropped.addresses(t.node)) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
     };
     for (const svc of stage.config.services) {
       // A DNS server listens on UDP and TCP; netlab's services on one of them.
@@ -309,6 +328,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
     out.push(
       ...matrixProblems(stage.matrices, {
         nodes,
+        dropped: (name) => dropped.node(name),
         source: (t, at) => knownNode(t.node, at) && t.ifname !== undefined && knownIface({ node: t.node, ifname: t.ifname }, at),
         target: checkTarget,
       }),
@@ -359,6 +379,7 @@ export function checkRules(lab: Lab): RuleProblem[] {
       }
       if ('to' in c) checkTarget(c.to, c.toText, [...c.at, c.kind === 'dns' ? 'server' : 'to']);
     }
+    out.push(...stageRules.stage(stage, addrs));
   });
   return out;
 }

@@ -214,7 +214,7 @@ export const NodeConfigSchema = z.strictObject({
   description: z.string().optional(),
   forwarding: z.boolean().optional().describe('Shortcut for net.ipv4.ip_forward and net.ipv6.conf.all.forwarding.'),
   sysctls: sysctls.optional().describe('Allowed sysctls (docs/lab-format.md#sysctls) → an integer in the key\'s range, or true/false.'),
-  interfaces: z.record(z.string(), InterfaceSchema).optional().describe('Addresses per interface of this node.'),
+  interfaces: z.record(ifname, InterfaceSchema).optional().describe('Addresses per interface of this node.'),
   routes: z.array(RouteSchema).optional(),
   nat: z.array(NatSchema).optional().describe('Source NAT rules (nftables, in this node only).'),
   forwards: z.array(ForwardSchema).optional().describe('DNAT port forwards (nftables, in this node only).'),

@@ -91,7 +91,7 @@ describe('size limits', () => {
       '  - kind: matrix',
       '    groups:',
       '      A: [n0, n1, n2, "n3:eth0"]',
-      '      B: [n3, n4, n5, n6, 10.77.0.9]',
+      '      B: [n3, n4, n5, n6, 10.77.0.13]',
       '    expect: { "A -> B": yes, "A -> A": no, "n7 -> B": yes, "n8 <-> n9": yes }',
     ].join('\n');
     setLimits({ nodes: 100, checks: 100_000 });
