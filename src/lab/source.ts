@@ -12,8 +12,39 @@ export class LabSource {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
   }
 
-  /** Syntax errors from the YAML parser, as problems. */
+  /** Syntax errors from the YAML parser, and aliases with no anchor before them, as problems. */
   syntaxProblems(): Problem[] {
+    return [...this.parseErrors(), ...this.unresolvedAliases()];
+  }
+
+  /**
+   * Aliases (`*name`) with no anchor (`&name`) before them: the parser accepts them, but turning the document into
+   * data throws a ReferenceError — netlab's internal error — so they are problems here, at the alias.
+   */
+  private unresolvedAliases(): Problem[] {
+    const out: Problem[] = [];
+    visit(this.doc, {
+      Alias: (_, alias, ancestors) => {
+        if (alias.resolve(this.doc)) return;
+        const pos = this.lines.linePos(alias.range?.[0] ?? 0);
+        const chain = [...ancestors, alias];
+        const path = chain.flatMap<string | number>((n, i) =>
+          isPair(n) && isScalar(n.key) ? [String(n.key.value)] : isSeq(n) ? [n.items.indexOf(chain[i + 1] as never)] : [],
+        );
+        out.push({
+          file: this.file,
+          line: pos.line,
+          col: pos.col,
+          path: dotted(path),
+          message: `YAML: alias *${alias.source} has no anchor &${alias.source} before it`,
+          hint: 'define the anchor (&name) before the alias (*name), or quote the value if * is meant literally',
+        });
+      },
+    });
+    return out;
+  }
+
+  private parseErrors(): Problem[] {
     return this.doc.errors.map((e) => {
       const pos = this.lines.linePos(e.pos[0]);
       const dup = e.code === 'DUPLICATE_KEY' ? this.keyAt(e.pos[0]) : undefined;
