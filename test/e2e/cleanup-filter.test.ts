@@ -1,7 +1,9 @@
 // `netlab cleanup INSTANCE…` and `--prefix P` remove only the instances (and stray namespaces) they select.
 // Safe beside other tests: every cleanup here is restricted to this file's own instances.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
@@ -14,10 +16,27 @@ const stray = `${prefix}s`;
 /** Not selected by the prefix (no dash after the tag), though it starts with the same letters. */
 const other = `e2e-cf${tag}x`;
 const record = (id: string) => `/run/netlab/${id}.json`;
+const unrecorded = `${prefix}u`;
+
+/** pids whose command line mentions the instance's run directory (the service server's --log file is in it). */
+function processesOf(id: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`/run/netlab/${id}/`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 describeRoot('cleanup restricted to some instances (real namespaces)', () => {
   afterAll(async () => {
-    await netlab(['cleanup', a, b, stray, other]);
+    await netlab(['cleanup', a, b, stray, other, unrecorded]);
+    // Should this file's last test fail, the server it started must not outlive the suite.
+    for (const pid of processesOf(unrecorded)) process.kill(pid, 'SIGKILL');
   });
 
   it('removes only the instances named, or those with the prefix, and leaves the others', async () => {
@@ -65,5 +84,26 @@ describeRoot('cleanup restricted to some instances (real namespaces)', () => {
     const badId = await netlab(['cleanup', '../x']);
     expect(badId.exitCode).toBe(2);
     expect(badId.stderr).toContain('instance id "../x" is not valid');
+  });
+
+  it('stops a lab process the state record does not list (netlab killed before it recorded it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-test-'));
+    try {
+      const lab = join(dir, 'svc.yaml');
+      writeFileSync(lab, 'name: svc\nnodes:\n  a:\n    services: [{ kind: http, port: 80 }]\n');
+      expect((await netlab(['up', lab, '-i', unrecorded, '-q'])).exitCode).toBe(0);
+      const pids = processesOf(unrecorded);
+      expect(pids).toHaveLength(1);
+      // What a kill -9 between starting the server and writing its pid into the record leaves behind.
+      const rec = JSON.parse(readFileSync(record(unrecorded), 'utf8')) as { processes: unknown[] };
+      expect(rec.processes).toHaveLength(1);
+      writeFileSync(record(unrecorded), JSON.stringify({ ...rec, processes: [] }));
+      const r = await netlab(['cleanup', unrecorded]);
+      expect(r.exitCode).toBe(0);
+      expect(instanceNamespaces(unrecorded)).toEqual([]);
+      expect(processesOf(unrecorded)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
