@@ -75,7 +75,7 @@ describeRoot('cleanup restricted to some instances (real namespaces)', () => {
     const last = await netlab(['cleanup', other]);
     expect(last.stderr).toContain(`instance ${other} `);
     expect(instanceNamespaces(other)).toEqual([]);
-  });
+  }, 180_000); // eight netlab commands, three of them `up`: a minute on a loaded 2-core machine
 
   it('refuses an instance id or prefix no instance can have, and removes nothing', async () => {
     const badPrefix = await netlab(['cleanup', '--prefix', 'A;rm']);
