@@ -140,22 +140,56 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
   },
 };
 
-/** What cleanup would remove: instances nobody is running, and netlab namespaces no record owns. */
-export async function leftovers(): Promise<{ records: StateRecord[]; orphans: string[] }> {
+/**
+ * Which instances cleanup may touch: every one (no filter), those named exactly, or those whose id starts with a
+ * prefix. Lets a user — or a soak test sharing the machine with other runs — remove only its own leftovers.
+ */
+export interface InstanceFilter {
+  instances?: readonly string[];
+  prefix?: string;
+}
+
+/** True when the filter selects this instance id (an empty filter selects every one). */
+export function selects(filter: InstanceFilter, instance: string): boolean {
+  const named = filter.instances?.length ? filter.instances.includes(instance) : undefined;
+  const prefixed = filter.prefix !== undefined ? instance.startsWith(filter.prefix) : undefined;
+  if (named === undefined && prefixed === undefined) return true;
+  return Boolean(named) || Boolean(prefixed);
+}
+
+/** What cleanup would remove: instances nobody is running, and netlab namespaces no record owns (within the filter). */
+export async function leftovers(filter: InstanceFilter = {}): Promise<{ records: StateRecord[]; orphans: string[] }> {
   const recs = await readRecords();
-  const records = recs.filter((r) => !alive(r.owner));
+  const records = recs.filter((r) => !alive(r.owner) && selects(filter, r.instance));
   const owned = new Set(recs.flatMap((r) => r.namespaces));
-  const orphans = (await listNamespaces()).filter((ns) => parseNsName(ns) !== undefined && !owned.has(ns));
+  const orphans = (await listNamespaces()).filter((ns) => {
+    const parsed = parseNsName(ns);
+    return parsed !== undefined && !owned.has(ns) && selects(filter, parsed.instance);
+  });
   return { records, orphans };
 }
 
-export const cleanupCommand: Command<{ dryRun: boolean }> = {
+/** Refuses an instance id or prefix that no netlab instance can have (exit 2). */
+function checkFilter(filter: InstanceFilter): void {
+  for (const id of filter.instances ?? []) validInstance(id);
+  if (filter.prefix !== undefined && !/^[a-z0-9][a-z0-9-]{0,47}$/.test(filter.prefix)) {
+    throw new UsageError(`--prefix "${filter.prefix}" is not the start of a valid instance id`, { hint: 'use lower-case letters, digits and dashes, at most 48' });
+  }
+}
+
+export const cleanupCommand: Command<{ dryRun: boolean; instances: string[]; prefix?: string }> = {
   builder: (y) =>
     y
+      .positional('instances', { type: 'string', array: true, default: [], describe: 'Only these instances (and their namespaces)' })
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only say what would be removed' })
-      .example('netlab cleanup', 'After a crash or kill -9') as never,
+      .option('prefix', { type: 'string', describe: 'Only instances whose id starts with this (with instances: either)' })
+      .example('netlab cleanup', 'After a crash or kill -9: everything no live netlab runs')
+      .example('netlab cleanup my-lab-1a2b', 'Only that instance')
+      .example('netlab cleanup --prefix ci-42-', 'Only the instances of one CI job (-i ci-42-…)') as never,
   handler: async (a) => {
-    const { records, orphans } = await leftovers();
+    const filter: InstanceFilter = { instances: a.instances, ...(a.prefix !== undefined ? { prefix: a.prefix } : {}) };
+    checkFilter(filter);
+    const { records, orphans } = await leftovers(filter);
     if (!records.length && !orphans.length) {
       process.stderr.write('cleanup: nothing to remove\n');
       return 0;

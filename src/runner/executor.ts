@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { runOk, run } from './exec.js';
 import { requestLease, startDhcpServer, startDnsServer, startServices, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
-import { alive, listNamespaces, runDir, type Lease, type StateRecord } from './state.js';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
 const NS_CONCURRENCY = 8;
@@ -133,22 +134,61 @@ export interface TeardownResult {
   killed: number[];
 }
 
-/** Stops the instance's processes (by recorded pid, only if still the same process) and deletes its namespaces. */
-export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'> & { instance?: string }): Promise<TeardownResult> {
-  const killed: number[] = [];
-  for (const p of rec.processes) {
+/** SIGTERM to each process still alive, up to 1 s to end, then SIGKILL; returns the pids signalled. */
+async function stopAll(procs: readonly ProcRef[]): Promise<number[]> {
+  const signalled: number[] = [];
+  for (const p of procs) {
     if (!alive(p)) continue;
     try {
       process.kill(p.pid, 'SIGTERM');
-      killed.push(p.pid);
+      signalled.push(p.pid);
     } catch {
       /* already gone */
     }
   }
-  for (let i = 0; i < 50 && rec.processes.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
-  for (const p of rec.processes) if (alive(p)) process.kill(p.pid, 'SIGKILL');
+  for (let i = 0; i < 50 && procs.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+  for (const p of procs) if (alive(p)) process.kill(p.pid, 'SIGKILL');
+  return signalled;
+}
+
+/**
+ * Every process inside one of these namespaces (by the namespace's inode). A lab process netlab had started but not
+ * yet recorded when it was killed (kill -9 in the build) is found only this way; deleting the namespace would not
+ * stop it, and it would live on in a namespace nobody can name.
+ */
+function processesIn(namespaces: readonly string[]): ProcRef[] {
+  const inodes = new Set<number>();
+  for (const ns of namespaces) {
+    try {
+      inodes.add(statSync(nsPath(ns)).ino);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (!inodes.size) return [];
+  const out: ProcRef[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const ino = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${name}/ns/net`))?.[1];
+      const start = ino !== undefined && inodes.has(Number(ino)) ? procStart(Number(name)) : undefined;
+      if (start !== undefined) out.push({ pid: Number(name), start });
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/**
+ * Stops the instance's processes (by recorded pid, only if still the same process), then any other process inside
+ * its namespaces, and deletes the namespaces.
+ */
+export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'> & { instance?: string }): Promise<TeardownResult> {
+  const killed = await stopAll(rec.processes);
   const existing = new Set(await listNamespaces());
   const mine = rec.namespaces.filter((ns) => existing.has(ns));
+  killed.push(...(await stopAll(processesIn(mine))));
   if (mine.length) {
     const ops: Op[] = mine.map((ns) => ({ kind: 'netns-del', ns }));
     // -force: keep deleting the rest if one fails; the check below reports what is left.
