@@ -36,7 +36,7 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
   { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
   { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
   { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
-  { usage: 'doctor', describe: 'Check privileges and system tools; say how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
+  { usage: 'doctor', describe: 'Check privileges, tools and kernel features (tried in a throwaway namespace); say what needs each and how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
 ];
 
 const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 invalid lab file or usage,

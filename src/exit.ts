@@ -1,6 +1,7 @@
 // How any failure becomes text on stderr and an exit code (cli.ts's single catch uses it), and how a closed pipe
 // on stdout or stderr is taken: the reader stopped reading, which is not netlab's failure.
 import { EXIT, NetlabError, ValidationError, formatProblem } from './errors.js';
+import { printable } from './printable.js';
 
 /** Where reportError writes, and whether NETLAB_DEBUG asks for the stack. */
 export interface ReportErrorOptions {
@@ -25,12 +26,13 @@ export function reportError(e: unknown, opts: ReportErrorOptions = {}): number {
     return e.exitCode;
   }
   if (e instanceof NetlabError) {
-    write(`netlab: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}${debug && e.stack ? `${e.stack}\n` : ''}`);
+    // Messages quote what the user gave (an instance id, a path, a lab's text): shown inert, like every report.
+    write(`netlab: ${printable(e.message, '\n')}\n${e.hint ? `  hint: ${printable(e.hint, '\n')}\n` : ''}${debug && e.stack ? `${e.stack}\n` : ''}`);
     return e.exitCode;
   }
   const message = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
   if (debug) write(`netlab: internal error: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
-  else write(`netlab: internal error: ${oneLine(message)}\n  run with NETLAB_DEBUG=1 for details\n`);
+  else write(`netlab: internal error: ${printable(oneLine(message))}\n  run with NETLAB_DEBUG=1 for details\n`);
   return EXIT.environment;
 }
 

@@ -112,5 +112,7 @@ export function expectedText(r: Pick<CheckResult, 'expected' | 'expectedReason'>
 
 /** The "got" text: what happened and its detail, with how it failed when known, e.g. `fail: timeout (no answer in time)`. */
 export function gotText(r: Pick<CheckResult, 'got' | 'gotReason' | 'detail'>): string {
-  return r.gotReason !== undefined ? `${r.got}: ${r.gotReason} (${r.detail})` : `${r.got}: ${r.detail}`;
+  // A detail that already says the reason in words ("no route (Network is unreachable)") is not prefixed again.
+  const said = r.gotReason === undefined || r.detail.startsWith(r.gotReason.replace(/-/g, ' '));
+  return said ? `${r.got}: ${r.detail}` : `${r.got}: ${r.gotReason} (${r.detail})`;
 }

@@ -19,6 +19,13 @@ describe('reportError', () => {
     expect(text).not.toMatch(/^\s+at /m);
   });
 
+  it('shows control characters in a message or hint (text the user gave) as escapes', () => {
+    const { text, code } = reported(new UsageError('no running instance "a\x1b[2Jb"', { hint: 'x\u202ey' }));
+    expect(code).toBe(EXIT.invalid);
+    expect(text).toBe('netlab: no running instance "a\\x1b[2Jb"\n  hint: x\\u202ey\n');
+    expect(reported(new Error('boom\x07')).text).toContain('internal error: boom\\x07\n');
+  });
+
   it('prints the stack with NETLAB_DEBUG', () => {
     const e = new RangeError('Maximum call stack size exceeded');
     const { text, code } = reported(e, true);

@@ -8,5 +8,8 @@ describe('expected and got text', () => {
     expect(expectedText({ expected: 'pass' })).toBe('pass');
     expect(gotText({ got: 'fail', gotReason: 'timeout', detail: 'no answer in time, expected refused' })).toBe('fail: timeout (no answer in time, expected refused)');
     expect(gotText({ got: 'pass', detail: 'connected to port 80' })).toBe('pass: connected to port 80');
+    // The reason is not said twice when the detail already says it.
+    expect(gotText({ got: 'fail', gotReason: 'no-route', detail: 'no route (Network is unreachable)' })).toBe('fail: no route (Network is unreachable)');
+    expect(gotText({ got: 'fail', gotReason: 'no-reply', detail: 'no reply in time' })).toBe('fail: no reply in time');
   });
 });
