@@ -83,6 +83,9 @@ export const planCommand: Command<{ lab: string; instance?: string; teardown: bo
   },
 };
 
+/** `1 problem`, `2 problems`. */
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
   builder: (y) =>
     y
@@ -118,7 +121,7 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
     }
     if (a.json) printJson(results);
     const bad = results.filter((r) => !r.ok);
-    if (bad.length && !a.json) process.stderr.write(`${bad.length} of ${results.length} lab files invalid (${bad.reduce((n, r) => n + r.problems.length, 0)} problems)\n`);
+    if (bad.length && !a.json) process.stderr.write(`${bad.length} of ${results.length} lab file${results.length === 1 ? '' : 's'} invalid (${plural(bad.reduce((n, r) => n + r.problems.length, 0), 'problem')})\n`);
     return bad.length ? 2 : 0;
   },
 };

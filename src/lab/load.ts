@@ -26,6 +26,8 @@ function schemaProblems(src: LabSource, data: unknown, issues: z.core.$ZodIssue[
       out.push(src.problem(path, inner?.message ?? iss.message, undefined, true));
       continue;
     }
+    // zod adds "at most 2^53-1" beside the schema's own, tighter bound (port <= 65535): say only the tighter one.
+    if (iss.code === 'too_big' && issues.some((o) => o !== iss && o.code === 'too_big' && Number(o.maximum) < Number(iss.maximum) && JSON.stringify(o.path) === JSON.stringify(iss.path))) continue;
     const value = pathValue(data, path);
     let message = iss.message;
     // A custom issue may carry its hint (e.g. a sysctl's allowed values).
