@@ -11,7 +11,7 @@ import { teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
-import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
+import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
@@ -137,13 +137,16 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
   },
 };
 
-/** What cleanup would remove: instances nobody is running, and netlab namespaces no record owns. */
-export async function leftovers(): Promise<{ records: StateRecord[]; orphans: string[] }> {
+/**
+ * What cleanup would remove: instances nobody is running, netlab namespaces no record owns, and temp files of
+ * record writes that a killed netlab left behind.
+ */
+export async function leftovers(): Promise<{ records: StateRecord[]; orphans: string[]; tempFiles: string[] }> {
   const recs = await readRecords();
   const records = recs.filter((r) => !alive(r.owner));
   const owned = new Set(recs.flatMap((r) => r.namespaces));
   const orphans = (await listNamespaces()).filter((ns) => parseNsName(ns) !== undefined && !owned.has(ns));
-  return { records, orphans };
+  return { records, orphans, tempFiles: staleTempFiles() };
 }
 
 export const cleanupCommand: Command<{ dryRun: boolean }> = {
@@ -152,21 +155,24 @@ export const cleanupCommand: Command<{ dryRun: boolean }> = {
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only say what would be removed' })
       .example('netlab cleanup', 'After a crash or kill -9') as never,
   handler: async (a) => {
-    const { records, orphans } = await leftovers();
-    if (!records.length && !orphans.length) {
+    const { records, orphans, tempFiles } = await leftovers();
+    if (!records.length && !orphans.length && !tempFiles.length) {
       process.stderr.write('cleanup: nothing to remove\n');
       return 0;
     }
     for (const r of records) process.stderr.write(`cleanup: instance ${r.instance} (${r.mode}, ${r.status}): ${r.namespaces.join(' ')}\n`);
     if (orphans.length) process.stderr.write(`cleanup: stray namespaces: ${orphans.join(' ')}\n`);
+    if (tempFiles.length) process.stderr.write(`cleanup: temp files of killed runs: ${tempFiles.join(' ')}\n`);
     if (a.dryRun) return 0;
-    preflight();
+    const removedTemp = removeStaleTempFiles();
+    if (records.length || orphans.length) preflight();
     for (const r of records) {
       await teardown(r);
       await removeRecord(r.instance);
     }
     if (orphans.length) await teardown({ namespaces: orphans, processes: [] });
-    process.stderr.write(`cleanup: removed ${records.length} instances, ${records.reduce((n, r) => n + r.namespaces.length, 0) + orphans.length} namespaces\n`);
+    const temp = removedTemp.length ? `, ${removedTemp.length} temp files` : '';
+    process.stderr.write(`cleanup: removed ${records.length} instances, ${records.reduce((n, r) => n + r.namespaces.length, 0) + orphans.length} namespaces${temp}\n`);
     return 0;
   },
 };
