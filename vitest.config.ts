@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // A guard against hangs, not a bound on speed: with both cores busy, a test that runs a lab four times took
+    // over 60 s, and a test cut off by its timeout skips its own `finally` (a lab it brought up stays up).
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // e2e files build real namespaces; two at a time is plenty on 2 cores.
     maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],

@@ -16,6 +16,12 @@ export interface PingOutcome {
 
 const INTERVAL_S = 0.05;
 
+/**
+ * Time for nsenter and ping to start and exit, beyond ping's own wait (-W) and interval. Only a hung ping reaches it,
+ * or a machine so loaded that ping did not get to run: starting one took over 2 s with both cores busy.
+ */
+const START_SLACK_MS = 10_000;
+
 /** Parses iputils ping output (LANG=C). */
 export function parsePing(exitCode: number | undefined, stdout: string, stderr: string): PingOutcome {
   const ttls = [...stdout.matchAll(/ bytes from .*?ttl=(\d+)/g)].map((m) => Number(m[1]));
@@ -39,11 +45,15 @@ export function pingArgv(c: PingPlanned): string[] {
 /** Runs one ping check. */
 export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<CheckResult> {
   const argv = pingArgv(c);
-  const budget = c.timeoutMs + c.count * INTERVAL_S * 1000 + 2000;
+  const budget = c.timeoutMs + c.count * INTERVAL_S * 1000 + START_SLACK_MS;
   const r = await run(argv, { timeoutMs: budget, ...(signal ? { signal } : {}) });
-  // ping's own -W ends it; stopped by netlab (a stalled, overloaded machine), it failed in no known way: no reason.
-  if (!r.spawnError && stopped(r)) return makeResult(c, { ...r, argv }, 'fail', 'ping did not finish in time (stopped by netlab)', c.expect === 'fail' && c.reason === undefined);
-  const p: PingOutcome = r.spawnError ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError } : parsePing(r.exitCode, r.stdout, r.stderr);
+  // A ping netlab had to kill did not finish its own wait: whether a reply would have come is unknown, so it is an
+  // error — never the silence a must-fail check expects.
+  const p: PingOutcome = r.spawnError
+    ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError }
+    : stopped(r)
+      ? { outcome: 'error', received: 0, ttls: [], message: `ping did not finish in ${(budget / 1000).toFixed(1)} s and was killed: no result` }
+      : parsePing(r.exitCode, r.stdout, r.stderr);
   const got = p.outcome === 'reply' ? 'pass' : p.outcome === 'error' ? 'error' : 'fail';
   let ok = got === c.expect;
   let detail = p.message;

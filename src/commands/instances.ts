@@ -1,4 +1,5 @@
 // Verbs on running instances: check, down, status, exec, cleanup.
+import { basename } from 'node:path';
 import { checkPhase } from '../checks/phase.js';
 import { EXIT, UsageError } from '../errors.js';
 import { inNamespace } from '../plan/argv.js';
@@ -11,7 +12,7 @@ import { teardown } from '../runner/executor.js';
 import { preflight } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
-import { alive, listNamespaces, readRecords, removeRecord, type StateRecord } from '../runner/state.js';
+import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
@@ -157,8 +158,11 @@ export function selects(filter: InstanceFilter, instance: string): boolean {
   return Boolean(named) || Boolean(prefixed);
 }
 
-/** What cleanup would remove: instances nobody is running, and netlab namespaces no record owns (within the filter). */
-export async function leftovers(filter: InstanceFilter = {}): Promise<{ records: StateRecord[]; orphans: string[] }> {
+/**
+ * What cleanup would remove (within the filter): instances nobody is running, netlab namespaces no record owns, and
+ * temp files of record writes that a killed netlab left behind (`<instance>.json.tmp-<pid>`).
+ */
+export async function leftovers(filter: InstanceFilter = {}): Promise<{ records: StateRecord[]; orphans: string[]; tempFiles: string[] }> {
   const recs = await readRecords();
   const records = recs.filter((r) => !alive(r.owner) && selects(filter, r.instance));
   const owned = new Set(recs.flatMap((r) => r.namespaces));
@@ -166,7 +170,8 @@ export async function leftovers(filter: InstanceFilter = {}): Promise<{ records:
     const parsed = parseNsName(ns);
     return parsed !== undefined && !owned.has(ns) && selects(filter, parsed.instance);
   });
-  return { records, orphans };
+  const tempFiles = staleTempFiles().filter((p) => selects(filter, basename(p).replace(/\.json\.tmp-\d+$/, '')));
+  return { records, orphans, tempFiles };
 }
 
 /** Refuses an instance id or prefix that no netlab instance can have (exit 2). */
@@ -189,21 +194,24 @@ export const cleanupCommand: Command<{ dryRun: boolean; instances: string[]; pre
   handler: async (a) => {
     const filter: InstanceFilter = { instances: a.instances, ...(a.prefix !== undefined ? { prefix: a.prefix } : {}) };
     checkFilter(filter);
-    const { records, orphans } = await leftovers(filter);
-    if (!records.length && !orphans.length) {
+    const { records, orphans, tempFiles } = await leftovers(filter);
+    if (!records.length && !orphans.length && !tempFiles.length) {
       process.stderr.write('cleanup: nothing to remove\n');
       return 0;
     }
     for (const r of records) process.stderr.write(`cleanup: instance ${r.instance} (${r.mode}, ${r.status}): ${r.namespaces.join(' ')}\n`);
     if (orphans.length) process.stderr.write(`cleanup: stray namespaces: ${orphans.join(' ')}\n`);
+    if (tempFiles.length) process.stderr.write(`cleanup: temp files of killed runs: ${tempFiles.join(' ')}\n`);
     if (a.dryRun) return 0;
-    preflight();
+    const removedTemp = removeStaleTempFiles(tempFiles);
+    if (records.length || orphans.length) preflight();
     for (const r of records) {
       await teardown(r);
       await removeRecord(r.instance);
     }
     if (orphans.length) await teardown({ namespaces: orphans, processes: [] });
-    process.stderr.write(`cleanup: removed ${records.length} instances, ${records.reduce((n, r) => n + r.namespaces.length, 0) + orphans.length} namespaces\n`);
+    const temp = removedTemp.length ? `, ${removedTemp.length} temp files` : '';
+    process.stderr.write(`cleanup: removed ${records.length} instances, ${records.reduce((n, r) => n + r.namespaces.length, 0) + orphans.length} namespaces${temp}\n`);
     return 0;
   },
 };

@@ -1,6 +1,6 @@
 // State records of running instances under /run/netlab: what each created, who owns it. cleanup/down read them.
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Lab } from '../lab/types.js';
@@ -78,12 +78,33 @@ export function alive(p: ProcRef | null): boolean {
   return p !== null && procStart(p.pid) === p.start;
 }
 
-/** Creates the record exclusively: a second run of the same instance id is refused. */
+/** Where a file is written before it takes its place: `<path>.tmp-<pid>` (cleanup knows the pattern). */
+function tempPath(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
+
+/**
+ * Writes `text` to `path` through a temp file: whole or not at all. `exclusive` links the temp file into place
+ * (failing with EEXIST when `path` exists) instead of renaming it over. Synchronous, so every step happens in one
+ * tick: no SIGINT/SIGTERM handler runs between them. A SIGKILL between them leaves only the temp file, which
+ * `removeStaleTempFiles` (netlab cleanup) removes.
+ */
+function writeWhole(path: string, text: string, exclusive = false): void {
+  const tmp = tempPath(path);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    if (exclusive) linkSync(tmp, path);
+    else renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Creates the record exclusively: a second run of the same instance id is refused. Never seen half-written. */
 export async function createRecord(rec: StateRecord): Promise<void> {
   await mkdir(stateDir(), { recursive: true, mode: 0o755 });
-  let fh;
   try {
-    fh = await open(recordPath(rec.instance), 'wx', 0o644);
+    writeWhole(recordPath(rec.instance), JSON.stringify(rec, null, 2), true);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const other = await readRecord(rec.instance);
@@ -94,25 +115,49 @@ export async function createRecord(rec: StateRecord): Promise<void> {
         : `a crashed run left it: \`netlab cleanup\` removes it`;
     throw new UsageError(`instance "${rec.instance}" already exists`, { hint });
   }
-  try {
-    await fh.writeFile(JSON.stringify(rec, null, 2));
-  } finally {
-    await fh.close();
-  }
 }
 
-let writes: Promise<void> = Promise.resolve();
+/** Rewrites a record atomically (write, rename: synchronous, so concurrent callers are written in call order). */
+export async function updateRecord(rec: StateRecord): Promise<void> {
+  writeWhole(recordPath(rec.instance), JSON.stringify(rec, null, 2));
+}
 
-/** Rewrites a record atomically; concurrent calls (parallel leases, services) are written one after the other. */
-export function updateRecord(rec: StateRecord): Promise<void> {
-  const text = JSON.stringify(rec, null, 2);
-  const write = async () => {
-    const tmp = `${recordPath(rec.instance)}.tmp-${process.pid}`;
-    await writeFile(tmp, text);
-    await rename(tmp, recordPath(rec.instance));
-  };
-  writes = writes.then(write, write);
-  return writes;
+/** A temp file younger than this may still be being written by its (live) pid; older ones are left over. */
+const TEMP_GRACE_MS = 60_000;
+
+/**
+ * Temp files a killed netlab left in the state directory and in .results (`*.tmp-<pid>`): those whose pid is
+ * gone, or that are older than a minute (a write takes microseconds; a live pid that old is another process).
+ */
+export function staleTempFiles(now = Date.now()): string[] {
+  const out: string[] = [];
+  for (const dir of [stateDir(), join(stateDir(), '.results')]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = /\.tmp-(\d+)$/.exec(name);
+      if (!m) continue;
+      const path = join(dir, name);
+      let mtime: number;
+      try {
+        mtime = statSync(path).mtimeMs;
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (procStart(Number(m[1])) === undefined || now - mtime > TEMP_GRACE_MS) out.push(path);
+    }
+  }
+  return out.sort();
+}
+
+/** Removes what `staleTempFiles` names (or the part of it given); returns the paths removed. */
+export function removeStaleTempFiles(stale: readonly string[] = staleTempFiles()): readonly string[] {
+  for (const p of stale) rmSync(p, { force: true });
+  return stale;
 }
 
 export async function readRecord(instance: string): Promise<StateRecord | undefined> {
@@ -163,9 +208,7 @@ export interface LastFailed {
 export async function saveLastFailed(lab: string, failed: readonly string[]): Promise<void> {
   await mkdir(join(stateDir(), '.results'), { recursive: true });
   const entry: LastFailed = { at: new Date().toISOString(), failed: [...failed] };
-  const tmp = `${lastFailedPath(lab)}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(entry) + '\n');
-  await rename(tmp, lastFailedPath(lab));
+  writeWhole(lastFailedPath(lab), JSON.stringify(entry) + '\n');
 }
 
 /** The checks of a lab that did not hold last time, or undefined when it never ran here. */

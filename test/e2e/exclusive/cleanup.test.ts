@@ -13,7 +13,7 @@ describeRoot('crash recovery (real namespaces)', () => {
   it('kill -9 during the build leaves a state record that `netlab cleanup` uses', async () => {
     const id = 'e2e-kill9';
     const child = spawnNetlab(['run', star, '-i', id]);
-    await waitFor(() => instanceNamespaces(id).length > 0, 15_000, 1);
+    await waitFor(() => instanceNamespaces(id).length > 0, { watch: '/run/netns' });
     child.kill('SIGKILL');
     await child;
     expect(instanceNamespaces(id).length).toBeGreaterThan(0);

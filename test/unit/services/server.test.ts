@@ -281,7 +281,9 @@ describe('service server: lifecycle', () => {
     keep.destroy();
     idle.destroy();
     expect({ code, killedBy }).toEqual({ code: 0, killedBy: null });
-    expect(ms).toBeLessThan(1000);
+    // close() gives up waiting after 500 ms and the server exits anyway; 5x that is a bound no load breaks, while a
+    // server kept alive by its idle connections (HTTP keep-alive: 5 s; an echo connection: forever) still fails it.
+    expect(ms).toBeLessThan(5 * 500);
   });
 
   it('exits 1 with ERROR and no READY when a port is taken', async () => {
