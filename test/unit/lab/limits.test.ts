@@ -9,19 +9,11 @@ import { UsageError, ValidationError } from '../../../src/errors.js';
 import { activeLimits, defaultLimits, FIXED_LIMITS, formatLimit, LIMITS, limitOption, readLabText, setLimits, type LimitKey } from '../../../src/lab/limits.js';
 import { parseLab } from '../../../src/lab/load.js';
 import { limitsFromArgs } from '../../../src/commands/limit-options.js';
+import { problemLines } from './problems.js';
 
 afterEach(() => setLimits({}));
 
-/** `LINE:COL  PATH  MESSAGE` of every problem parseLab reports; [] when the text is a valid lab. */
-function problems(text: string): string[] {
-  try {
-    parseLab(text, 'lab.yaml');
-    return [];
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    return e.problems.map((p) => `${p.line}:${p.col}  ${p.path}  ${p.message}`);
-  }
-}
+const problems = (text: string): string[] => problemLines(text);
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `  n${i}: {}`).join('\n');
 const labOf = (n: number, rest = '') => `name: big\nnodes:\n${nodes(n)}\n${rest}`;

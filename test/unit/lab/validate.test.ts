@@ -1,19 +1,9 @@
 // parseLab reports the problems of every pass at once: schema problems do not hide rule problems, and what only
 // follows from an item the schema pass left out is not reported.
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../src/errors.js';
-import { parseLab } from '../../../src/lab/load.js';
+import { problemLines } from './problems.js';
 
-/** `LINE:COL  PATH  MESSAGE` of every problem of a lab text; [] when it is valid. */
-function problems(text: string): string[] {
-  try {
-    parseLab(text, 'lab.yaml');
-    return [];
-  } catch (e) {
-    if (!(e instanceof ValidationError)) throw e;
-    return e.problems.map((p) => `${p.line}:${p.col}  ${p.path}  ${p.message}`);
-  }
-}
+const problems = (text: string): string[] => problemLines(text);
 
 /** A valid lab: two nodes on a link, a router between two more, a service and checks. */
 const BASE = `name: base

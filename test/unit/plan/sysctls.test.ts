@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/errors.js';
 import { parseLab } from '../../../src/lab/load.js';
+import { problemsOf } from '../lab/problems.js';
 import { SYSCTLS, describeValues, isAllowedSysctl, sysctlKeyProblem, sysctlValue } from '../../../src/lab/sysctls.js';
 import { jobText } from '../../../src/plan/argv.js';
 import type { Op } from '../../../src/plan/ops.js';
@@ -13,15 +14,7 @@ import { planLab } from '../../../src/plan/planner.js';
 /** A lab whose node r has the given sysctls (YAML lines) and an interface eth0. */
 const labText = (lines: string[]) => `name: s\nnodes:\n  x: {}\n  r:\n    sysctls:\n${lines.map((l) => `      ${l}`).join('\n')}\nlinks:\n  - endpoints: [r:eth0, x:eth0]\n`;
 
-function problems(text: string): ValidationError['problems'] {
-  try {
-    parseLab(text, 'lab.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationError);
-    return (e as ValidationError).problems;
-  }
-  return [];
-}
+const problems = (text: string): ValidationError['problems'] => problemsOf(text);
 
 describe('the allow-list table', () => {
   it('is what docs/lab-format.md#sysctls shows', () => {

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { Parser, type FinalResults, type Result } from 'tap-parser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { describeLab } from '../../../src/commands/labs.js';
@@ -18,6 +17,7 @@ import { renderMatrix } from '../../../src/report/matrix.js';
 import { renderTable } from '../../../src/report/table.js';
 import { renderTap } from '../../../src/report/tap.js';
 import { runTasks } from '../../../src/runner/progress.js';
+import { parseTap } from './tap-parse.js';
 import { ESC_RED, FORMULA, RAW_UNSAFE, RLO, TITLE_SEQ, hostileFail, hostileMatrix, hostileName, hostilePass, hostileReport } from './hostile.js';
 
 const report = hostileReport();
@@ -64,15 +64,7 @@ describe('table', () => {
 });
 
 describe('tap', () => {
-  function parse(tap: string): { results: FinalResults; points: Result[] } {
-    const points: Result[] = [];
-    let results: FinalResults | undefined;
-    const p = new Parser({ strict: true }, (r) => (results = r));
-    p.on('assert', (r: Result) => points.push(r));
-    p.end(tap);
-    if (!results) throw new Error('tap-parser did not complete');
-    return { results, points };
-  }
+  const parse = parseTap;
 
   it('a name with a newline, # TODO and escapes stays one test point, not a directive', () => {
     const { results, points } = parse(renderTap(report));

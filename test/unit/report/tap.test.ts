@@ -1,19 +1,11 @@
 // TAP renderer: parsed back with tap-parser (the parser of node-tap): plan, counts, diagnostics, bail out.
-import { Parser, type FinalResults, type Result } from 'tap-parser';
 import { describe, expect, it } from 'vitest';
 import { renderTap, tapDescription } from '../../../src/report/tap.js';
 import type { RunReport } from '../../../src/report/model.js';
 import { erroring, failing, fixtureReport, passing } from './fixture.js';
+import { parseTap } from './tap-parse.js';
 
-function parse(tap: string): { results: FinalResults; points: Result[] } {
-  const points: Result[] = [];
-  let results: FinalResults | undefined;
-  const p = new Parser({ strict: true }, (r) => (results = r));
-  p.on('assert', (r: Result) => points.push(r));
-  p.end(tap);
-  if (!results) throw new Error('tap-parser did not complete');
-  return { results, points };
-}
+const parse = parseTap;
 
 describe('tap', () => {
   const tap = renderTap(fixtureReport());
