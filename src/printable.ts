@@ -6,10 +6,11 @@
 /**
  * What is escaped: C0 controls (U+0000–U+001F) but the ones a format keeps, DEL and C1 (U+007F–U+009F; U+009B is an
  * 8-bit CSI), the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: "Trojan Source"),
- * the Unicode line and paragraph separators (U+2028, U+2029), the non-characters U+FFFE and U+FFFF and lone
+ * the invisible direction marks and the byte-order mark (U+061C, U+200E, U+200F, U+FEFF), the Unicode line and
+ * paragraph separators (U+2028, U+2029), the non-characters U+FFFE and U+FFFF and lone
  * surrogates (none of which XML 1.0 allows).
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]|[\ud800-\udfff]/gu;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]|[\ud800-\udfff]/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

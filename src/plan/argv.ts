@@ -3,7 +3,8 @@ import type { FirewallRule } from '../lab/types.js';
 import type { LinkSpec, Op, OpKind, Ruleset } from './ops.js';
 import { fileURLToPath } from 'node:url';
 import { nsPath } from './naming.js';
-import { heredocDelimiter, inert, isBareWord, shellCommand } from './shell.js';
+import { heredocDelimiter, isBareWord, shellCommand } from './shell.js';
+import { printable } from '../printable.js';
 import { sysctlValue } from '../lab/sysctls.js';
 
 type OpOf<K extends OpKind> = Extract<Op, { kind: K }>;
@@ -351,12 +352,12 @@ export function shellStep(op: Op): ShellStep | undefined {
  */
 export function shellLine(op: Op): string {
   const step = shellStep(op);
-  if (op.kind === 'proc-stop' || !step) return `# ${inert(op.kind === 'proc-stop' ? `stop the ${op.what} of ${op.node} (kill its pid)` : `(${op.kind})`)}`;
+  if (op.kind === 'proc-stop' || !step) return `# ${printable(op.kind === 'proc-stop' ? `stop the ${op.what} of ${op.node} (kill its pid)` : `(${op.kind})`)}`;
   const delim = step.stdin !== undefined ? heredocDelimiter(step.stdin, 'NFT') : undefined;
   let line = shellCommand(step.argv);
   if (delim !== undefined) line += ` <<'${delim}'`;
   if (step.background) line += ' &';
-  if (step.note !== undefined) line += `   # ${inert(step.note)}`;
+  if (step.note !== undefined) line += `   # ${printable(step.note)}`;
   if (step.stdin !== undefined) line += `\n${step.stdin.endsWith('\n') ? step.stdin : `${step.stdin}\n`}${delim}`;
   return line;
 }

@@ -1,6 +1,7 @@
 // Shell text netlab prints (`netlab plan`, rollback messages) is inert whatever a lab file says: every word is
 // quoted unless it is made of safe characters only, and lab text only ever appears inside comments, with line
-// breaks turned into new comment lines and control characters shown escaped.
+// breaks turned into new comment lines and control characters shown escaped (src/printable.ts, as in every report).
+import { printable } from '../printable.js';
 
 /** Characters a word may consist of and still be printed bare: none of them means anything to a POSIX shell. */
 const BARE = /^[A-Za-z0-9_./:=@%+,-]+$/;
@@ -21,23 +22,9 @@ export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-/**
- * Characters shown escaped in comments: C0 and C1 controls (ESC, CR, NUL, … and the newline), DEL, lone
- * surrogates, line/paragraph separators and the invisible direction and width marks ("Trojan source").
- */
-const UNSAFE = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu;
-
-/** Text safe for one comment line: every unsafe character (a newline too) shown as \xNN or \u{NNNN}. */
-export function inert(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16).padStart(4, '0')}}`;
-  });
-}
-
-/** Text as comment lines: each of its lines (split at \n) becomes `# LINE`, escaped with `inert`. */
+/** Text as comment lines: each of its lines (split at \n) becomes `# LINE`, escaped with `printable`. */
 export function commentLines(text: string): string[] {
-  return text.split('\n').map((line) => `# ${inert(line)}`.trimEnd());
+  return text.split('\n').map((line) => `# ${printable(line)}`.trimEnd());
 }
 
 /** Text wrapped into `# ` comment lines of at most `width` characters (words split at whitespace, paragraphs kept). */
@@ -45,7 +32,7 @@ export function wrappedComment(text: string, width = 78): string[] {
   const lines: string[] = [];
   text
     .split(/\n[^\S\n]*\n\s*/)
-    .map((p) => p.split(/\s+/).filter((w) => w !== '').map(inert))
+    .map((p) => p.split(/\s+/).filter((w) => w !== '').map((w) => printable(w)))
     .filter((words) => words.length)
     .forEach((words, i) => {
       if (i > 0) lines.push('#');
