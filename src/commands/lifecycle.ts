@@ -224,6 +224,8 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
 
   try {
     await runTasks(tasks, { quiet: opts.quiet ?? false });
+    // A signal that came while the last task (the teardown) ran still ends the run as interrupted: 130/143.
+    if (signal.aborted) throw signal.reason;
   } catch (e) {
     const reason = signal.aborted ? signal.reason : e;
     error = reason instanceof NetlabError ? reason : new BuildError(String((reason as Error)?.message ?? reason), { cause: reason });
