@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { probeKernel, type KernelFeature } from '../../src/runner/features.js';
-import { describeRoot, instanceNamespaces, isRoot, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, isRoot, netlab, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-devices-'));
 function labFile(name: string, yaml: string): string {
@@ -149,18 +149,7 @@ checks:
   });
 
   it('dummy: an address on a dummy device answers locally and via a route (refused before building without dummy)', async () => {
-    const file = labFile('dummy', `
-name: dummy
-nodes:
-  r: { forwarding: true }
-  c: { routes: [{ dst: 198.51.100.0/24, via: 10.1.0.1 }] }
-links:
-  - endpoints: [{ at: "r:eth0", address: 10.1.0.1/24 }, { at: "c:eth0", address: 10.1.0.2/24 }]
-devices:
-  - { kind: dummy, name: d0, node: r, address: 198.51.100.1/24 }
-checks:
-  - { kind: ping, from: c, to: 198.51.100.1 }
-`);
+    const file = join(ROOT, 'test/fixtures/labs/dummy.yaml');
     if (support.dummy) await run(file, 'e2e-dummy');
     else await refused(file, 'e2e-dummy', 'dummy');
   });

@@ -42,27 +42,18 @@ function nothingBuilt(stderr: string, instance: string): void {
   expect(existsSync(`/run/netlab/${instance}.json`)).toBe(false);
 }
 
-const DUMMY = `name: pf-dummy
-nodes:
-  r: { forwarding: true }
-  c: { routes: [{ dst: 198.51.100.0/24, via: 10.1.0.1 }] }
-links:
-  - endpoints: [{ at: "r:eth0", address: 10.1.0.1/24 }, { at: "c:eth0", address: 10.1.0.2/24 }]
-devices:
-  - { kind: dummy, name: d0, node: r, address: 198.51.100.1/24 }
-checks:
-  - { kind: ping, from: c, to: 198.51.100.1 }
-`;
+/** A lab with a dummy device (this kernel has none). */
+const DUMMY = join(ROOT, 'test/fixtures/labs/dummy.yaml');
 
 describeRoot('preflight and doctor (real kernel)', () => {
   it.skipIf(independent.dummy)('a lab with a dummy device, on a kernel without dummy: exit 3 before any namespace, naming the device and the fix', async () => {
-    const file = labFile('dummy', DUMMY);
+    const file = DUMMY;
     for (const verb of ['run', 'up']) {
       const r = await netlab([verb, file, '-i', 'e2e-pf-dummy', '-q'], { env: { NETLAB_TRACE: '1' } });
       expect(r.exitCode, r.stderr).toBe(3);
-      expect(r.stderr).toContain('lab "pf-dummy" needs a kernel feature (dummy) this machine lacks; nothing was created');
+      expect(r.stderr).toContain('lab "dummy" needs a kernel feature (dummy) this machine lacks; nothing was created');
       expect(r.stderr).toContain('kernel feature dummy (CONFIG_DUMMY) is missing: Unknown device type.');
-      expect(r.stderr).toContain(`needed by ${file}:8:5  devices[0]  dummy device d0 in node r`);
+      expect(r.stderr).toContain(`needed by ${file}:10:5  devices[0]  dummy device d0 in node r`);
       expect(r.stderr).toMatch(/hint: (load the module: modprobe dummy|this kernel cannot load modules: it needs CONFIG_DUMMY=y)/);
       // The one probe that ran: netlab's ip words for a dummy device, in a throwaway namespace.
       expect(traced(r.stderr)).toEqual(['+ unshare --net -- ip -force -batch -']);
@@ -72,7 +63,7 @@ describeRoot('preflight and doctor (real kernel)', () => {
   });
 
   it.skipIf(!independent.dummy)('a lab with a dummy device, on a kernel with dummy: builds and holds', async () => {
-    const r = await netlab(['run', labFile('dummy-ok', DUMMY), '-i', 'e2e-pf-dummy-ok', '-q']);
+    const r = await netlab(['run', DUMMY, '-i', 'e2e-pf-dummy-ok', '-q']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(instanceNamespaces('e2e-pf-dummy-ok')).toEqual([]);
   });
