@@ -5,7 +5,7 @@ import { BuildError } from '../errors.js';
 import { batchText, fanOutArgv, fanOutInput, inNamespace, ipBatchArgv, jobText, placement, toolOf, TOOLS, type Tool } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
@@ -102,7 +102,11 @@ export class Executor {
   /** Runs ops inside their namespaces: per tool (ip, tc, nft, sysctl in that order) one job file per namespace. */
   private async fanOut(ops: readonly Op[]): Promise<void> {
     if (!ops.length) return;
-    const dir = await mkdtemp(join(tmpdir(), 'netlab-jobs-'));
+    // Inside the instance's run directory when there is one, so a netlab killed meanwhile leaves nothing that
+    // `down`/`cleanup` (which remove the run directory) do not know of.
+    const base = this.procs?.runDir;
+    if (base !== undefined) await mkdir(base, { recursive: true });
+    const dir = await mkdtemp(base !== undefined ? join(base, 'jobs-') : join(tmpdir(), 'netlab-jobs-'));
     try {
       for (const tool of TOOLS) {
         const byNs = new Map<string, Op[]>();

@@ -1,12 +1,14 @@
 // Every check kind on a real lab, each with an expect: pass and an expect: fail case that hold; then the same
 // checks with every expectation flipped, which must all be reported as not as expected (no check that cannot fail).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CHECK_KINDS } from '../../src/lab/schema.js';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+
+/** Every temp file of this file's tests lives below this, removed after them. */
+const TMP = tempDir('netlab-e2e-');
 
 /** The NAT lab of the services tests, with a smaller MTU on the internet side, a DNS server there, and these checks. */
 function labWith(checks: object[], name: string): string {
@@ -15,7 +17,7 @@ function labWith(checks: object[], name: string): string {
     .replace('  gw:\n    forwarding: true', '  gw:\n    forwarding: true\n    interfaces: { up: { mtu: 1400 } }')
     .replace('services: [{ kind: http, port: 80 }]', 'services: [{ kind: http, port: 80 }, { kind: dns, records: { www.lab.test: internet } }]');
   const text = base.replace(/^checks:[\s\S]*$/m, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}`).join('\n')}\n`);
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-checks-'));
+  const dir = mkdtempSync(join(TMP, 'netlab-checks-'));
   writeFileSync(join(dir, `${name}.yaml`), text);
   return join(dir, `${name}.yaml`);
 }

@@ -1,14 +1,13 @@
 // Device kinds on real namespaces: each lab proves its behaviour from inside the namespaces.
 // Kinds this kernel lacks (netlab's own kernel probe says so) must be refused before building, with the reason.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { probeKernel, type KernelFeature } from '../../src/runner/features.js';
-import { describeRoot, instanceNamespaces, isRoot, netlab, ROOT } from './helpers.js';
+import { describeRoot, instanceNamespaces, isRoot, netlab, ROOT, tempDir } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'netlab-devices-'));
+const dir = tempDir('netlab-devices-');
 function labFile(name: string, yaml: string): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);

@@ -1,14 +1,13 @@
 // Flake control and evidence on real namespaces: retries and `within`, the settle wait for STP bridge ports,
 // findings and evidence files that name a missing route or a dropping rule, a pcap, and --only-failed.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'netlab-evidence-'));
+const dir = tempDir('netlab-evidence-');
 
 function labFile(name: string, text: string): string {
   const file = join(dir, `${name}.yaml`);

@@ -1,11 +1,13 @@
 // up / status / exec / check / down, rollback of a failed build, and refusing to touch foreign namespaces.
 import { expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+
+/** Every temp file of this file's tests lives below this, removed after them. */
+const TMP = tempDir('netlab-e2e-');
 
 describeRoot('instance lifecycle (real namespaces)', () => {
   it('up → status → exec → check → down', async () => {
@@ -54,7 +56,7 @@ describeRoot('instance lifecycle (real namespaces)', () => {
       expect((await netlab(['down', 'e2e-gone'])).exitCode).toBe(0);
     }
     expect(instanceNamespaces('e2e-gone')).toEqual([]);
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-tool-'));
+    const dir = mkdtempSync(join(TMP, 'netlab-tool-'));
     writeFileSync(join(dir, 'no-tool.yaml'), 'name: no-tool\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, node: a, argv: [no-such-tool-here] }\n');
     const run = await netlab(['run', join(dir, 'no-tool.yaml'), '-i', 'e2e-no-tool', '-f', 'json', '-q']);
     expect(run.exitCode).toBe(3);

@@ -2,11 +2,13 @@
 // and an internet node. The matrix holds (JSON and the grid say so); with one cell flipped the run exits 1 and the
 // grid marks exactly that cell.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+
+/** Every temp file of this file's tests lives below this, removed after them. */
+const TMP = tempDir('netlab-e2e-');
 
 const LAB = 'test/fixtures/labs/matrix-nat.yaml';
 
@@ -14,7 +16,7 @@ const LAB = 'test/fixtures/labs/matrix-nat.yaml';
 function flipped(): string {
   const text = readFileSync(LAB, 'utf8').replace('      vm -> internet: yes\n', '      vm -> internet: no\n');
   expect(text).toContain('vm -> internet: no');
-  const file = join(mkdtempSync(join(tmpdir(), 'netlab-matrix-')), 'matrix-nat.yaml');
+  const file = join(mkdtempSync(join(TMP, 'netlab-matrix-')), 'matrix-nat.yaml');
   writeFileSync(file, text);
   return file;
 }

@@ -1,11 +1,13 @@
 // NAT, port forwards, firewall and services, proven from inside the namespaces: the HTTP service reports the
 // client address it saw, so masquerade, SNAT and DNAT are observable.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+
+/** Every temp file of this file's tests lives below this, removed after them. */
+const TMP = tempDir('netlab-e2e-');
 
 const LAB = 'test/fixtures/labs/nat-services.yaml';
 
@@ -22,7 +24,7 @@ function labFile(variant: 'masquerade' | 'snat'): string {
     'nat: [{ snat: 192.168.3.102, out: wan, src: 10.0.2.0/24 }]',
   );
   expect(text).toContain('snat: 192.168.3.102');
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-snat-'));
+  const dir = mkdtempSync(join(TMP, 'netlab-snat-'));
   writeFileSync(join(dir, 'nat-services-snat.yaml'), text.replace('name: nat-services', 'name: nat-services-snat'));
   return join(dir, 'nat-services-snat.yaml');
 }

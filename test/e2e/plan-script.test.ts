@@ -1,10 +1,12 @@
 // `netlab plan LAB > lab.sh && bash lab.sh` builds the same state that netlab builds.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+
+/** Every temp file of this file's tests lives below this, removed after them. */
+const TMP = tempDir('netlab-e2e-');
 
 interface AddrJson {
   ifname: string;
@@ -42,7 +44,7 @@ describeRoot('netlab plan → bash (real namespaces)', () => {
   it('builds the same addresses, routes, link states and forwarding as netlab up', async () => {
     const plan = await netlab(['plan', 'veth-routing', '-i', 'e2e-plan-script']);
     expect(plan.exitCode).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-plan-'));
+    const dir = mkdtempSync(join(TMP, 'netlab-plan-'));
     writeFileSync(join(dir, 'lab.sh'), plan.stdout);
     const teardown = (await netlab(['plan', 'veth-routing', '-i', 'e2e-plan-script', '--teardown'])).stdout;
     try {
