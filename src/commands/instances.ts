@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { checkPhase } from '../checks/phase.js';
 import { EXIT, UsageError } from '../errors.js';
 import { inNamespace } from '../plan/argv.js';
-import { nsName, parseNsName, validInstance } from '../plan/naming.js';
+import { INSTANCE, nsName, parseNsName, validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import type { Format } from '../report/index.js';
 import { makeReport, type StageReport } from '../report/model.js';
@@ -177,7 +177,7 @@ export async function leftovers(filter: InstanceFilter = {}): Promise<{ records:
 /** Refuses an instance id or prefix that no netlab instance can have (exit 2). */
 function checkFilter(filter: InstanceFilter): void {
   for (const id of filter.instances ?? []) validInstance(id);
-  if (filter.prefix !== undefined && !/^[a-z0-9][a-z0-9-]{0,47}$/.test(filter.prefix)) {
+  if (filter.prefix !== undefined && !INSTANCE.test(filter.prefix)) {
     throw new UsageError(`--prefix "${filter.prefix}" is not the start of a valid instance id`, { hint: 'use lower-case letters, digits and dashes, at most 48' });
   }
 }

@@ -30,9 +30,6 @@ export const SYSCTLS = [
   { key: 'net.ipv6.conf.IF.accept_dad', values: [[0, 2]], about: 'duplicate address detection: 0 off, 1 on, 2 also disable IPv6 on a duplicate' },
 ] as const satisfies readonly SysctlSpec[];
 
-/** The key patterns, as the docs list them. */
-export const ALLOWED_SYSCTLS: readonly string[] = SYSCTLS.map((s) => s.key);
-
 // An interface name here has no dot: sysctl writes the dot of `eth0.10` as `/`, and `/` and `.` are never let
 // through into a key (so no key can walk out of net.ipv4/net.ipv6 into the host's /proc/sys).
 const IF = '(?:all|default|[A-Za-z0-9_-]{1,15})';
