@@ -16,11 +16,12 @@ export const listCommand: Command<{ json: boolean }> = {
   builder: (y) => y.option('json', { type: 'boolean', default: false }) as never,
   handler: async (a) => {
     const labs = await Promise.all(builtinLabs().map((n) => loadLab(n)));
-    const rows = labs.map((l) => ({ name: l.name, title: l.title, nodes: l.nodes.length, steps: l.stages.length - 1, checks: l.stages.reduce((n, s) => n + s.checks.length, 0) }));
+    const rows = labs.map((l) => ({ name: l.name, title: l.title, difficulty: l.difficulty ?? '-', nodes: l.nodes.length, steps: l.stages.length - 1, checks: l.stages.reduce((n, s) => n + s.checks.length, 0) }));
     if (a.json) printJson(rows);
     else {
       const w = Math.max(4, ...rows.map((r) => r.name.length));
-      process.stdout.write(rows.map((r) => `${printable(r.name).padEnd(w)}  ${printable(r.title)}`).join('\n') + `\n\n${rows.length} labs in ${LABS_DIR}; \`netlab show NAME\` for details\n`);
+      const d = Math.max(...rows.map((r) => r.difficulty.length));
+      process.stdout.write(rows.map((r) => `${printable(r.name).padEnd(w)}  ${r.difficulty.padEnd(d)}  ${printable(r.title)}`).join('\n') + `\n\n${rows.length} labs in ${LABS_DIR}; \`netlab show NAME\` for details\n`);
     }
     return 0;
   },

@@ -389,6 +389,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
     description: w.description ?? '',
     goals: w.goals ?? [],
     ...(w.source !== undefined ? { source: w.source } : {}),
+    ...(w.difficulty !== undefined ? { difficulty: w.difficulty } : {}),
     file,
     nodes: Object.entries(w.nodes).map(([name, cfg]) => ({
       name,

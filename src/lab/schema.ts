@@ -483,6 +483,7 @@ export const LabSchema = z.strictObject({
   description: z.string().optional(),
   goals: z.array(z.string()).optional().describe('What a learner takes away.'),
   source: z.string().optional().describe('Where the lab comes from, e.g. a document section.'),
+  difficulty: z.enum(['beginner', 'intermediate', 'advanced']).optional().describe('How much a learner needs to know first (shown by `netlab list`).'),
   nodes: z.record(nodeName, NodeConfigSchema.nullable()).describe('Each node is a network namespace.'),
   links: z.array(LinkSchema).optional(),
   bridges: z.array(BridgeSchema).optional().describe('Linux bridges (the same as devices of kind bridge).'),

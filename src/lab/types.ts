@@ -331,6 +331,7 @@ export interface Lab {
   description: string;
   goals: string[];
   source?: string;
+  difficulty?: 'beginner' | 'intermediate' | 'advanced';
   /** Path of the file it was read from. */
   file: string;
   nodes: LabNode[];

@@ -24,7 +24,7 @@ const keys = (path: (string | number)[]) => allowedKeysHint(LAB, path).replace(/
 
 describe('the allowed-keys hint comes from the schema', () => {
   it('top level', () => {
-    expect(keys([])).toEqual(['$schema', 'version', 'name', 'title', 'description', 'goals', 'source', 'nodes', 'links', 'bridges', 'devices', 'checks', 'steps']);
+    expect(keys([])).toEqual(['$schema', 'version', 'name', 'title', 'description', 'goals', 'source', 'difficulty', 'nodes', 'links', 'bridges', 'devices', 'checks', 'steps']);
   });
 
   it('a node, at the top and in a step: every key, nat, forwards, firewall, services and dhcp_servers included', () => {
