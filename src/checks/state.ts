@@ -2,6 +2,7 @@
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
+import { parseCidr, type Cidr } from '../lab/ip.js';
 import { makeResult, stopped, type CheckResult } from './result.js';
 
 type Planned<K extends PlannedCheck['kind']> = Extract<PlannedCheck, { kind: K }>;
@@ -25,6 +26,7 @@ export function readSysctlArgv(key: string): string[] {
 function stateArgv(q: Planned<'state'>['query']): string[] {
   switch (q.what) {
     case 'address':
+    case 'address-range':
       return ['ip', '-j', 'addr', 'show', 'dev', q.dev];
     case 'route':
       return ['ip', '-j', ...(q.dst.includes(':') ? ['-6'] : []), 'route', 'show'];
@@ -43,6 +45,16 @@ export function judgeState(q: Planned<'state'>['query'], out: string): { holds: 
     case 'address': {
       const have = (JSON.parse(out || '[]') as AddrJson[]).flatMap((l) => (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
       return { holds: have.includes(q.cidr), found: `${q.dev} has ${have.join(', ') || 'no address'}` };
+    }
+    case 'address-range': {
+      const have = (JSON.parse(out || '[]') as AddrJson[]).flatMap((l) => (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
+      const [first, last] = q.range.map((x) => parseCidr(x)) as [Cidr, Cidr];
+      const inRange = have.filter((cidr) => {
+        const a = parseCidr(cidr.split('/')[0] as string);
+        return a !== undefined && a.family === first.family && a.value >= first.value && a.value <= last.value;
+      });
+      const found = `${q.dev} has ${have.join(', ') || 'no address'}`;
+      return { holds: inRange.length > 0, found: inRange.length ? found : `${found}, none in ${q.range[0]}–${q.range[1]}` };
     }
     case 'route': {
       const routes = JSON.parse(out || '[]') as RouteJson[];
@@ -70,7 +82,7 @@ export async function runState(c: Planned<'state'>, signal?: AbortSignal): Promi
   if (r.exitCode !== 0) {
     // A missing interface is a state that does not hold; any other failure means the state could not be read.
     const q = c.query;
-    return q.what === 'address' || q.what === 'link'
+    return q.what === 'address' || q.what === 'address-range' || q.what === 'link'
       ? makeResult(c, r, 'fail', `${q.dev} does not exist`)
       : makeResult(c, r, 'error', r.stderr.trim() || `exit ${r.exitCode}`);
   }

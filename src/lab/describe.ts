@@ -6,6 +6,8 @@ export function describeQuery(q: StateQuery): string {
   switch (q.what) {
     case 'address':
       return `${q.cidr} on ${q.dev}`;
+    case 'address-range':
+      return `an address ${q.range[0]}–${q.range[1]} on ${q.dev}`;
     case 'route':
       return `route ${q.dst}${q.via ? ` via ${q.via}` : ''}${q.dev ? ` dev ${q.dev}` : ''}`;
     case 'link':

@@ -117,9 +117,9 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
   });
 }
 
-/** MTU, MAC and netem of an interface, or undefined when none is set. */
+/** MTU, MAC, netem and up/down of an interface, or undefined when none is set. */
 function linkSetting(i: WrittenInterface): Omit<LinkSetting, 'node' | 'ifname' | 'at'> | undefined {
-  if (i.mtu === undefined && i.mac === undefined && i.netem === undefined) return undefined;
+  if (i.mtu === undefined && i.mac === undefined && i.netem === undefined && i.up === undefined) return undefined;
   const n = i.netem;
   const netem: Netem | undefined = n && {
     ...(n.delay !== undefined ? { delayMs: parseDuration(n.delay) ?? 0 } : {}),
@@ -131,6 +131,7 @@ function linkSetting(i: WrittenInterface): Omit<LinkSetting, 'node' | 'ifname' |
     ...(i.mtu !== undefined ? { mtu: i.mtu } : {}),
     ...(i.mac !== undefined ? { mac: i.mac.toLowerCase() } : {}),
     ...(netem ? { netem } : {}),
+    ...(i.up !== undefined ? { up: i.up } : {}),
   };
 }
 
@@ -267,7 +268,9 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
       };
     case 'state': {
       const query: StateQuery = c.address
-        ? { what: 'address', ...c.address }
+        ? c.address.range !== undefined
+          ? { what: 'address-range', dev: c.address.dev, range: c.address.range }
+          : { what: 'address', dev: c.address.dev, cidr: c.address.cidr ?? '' }
         : c.route
           ? { what: 'route', dst: c.route.dst, ...(c.route.via !== undefined ? { via: c.route.via } : {}), ...(c.route.dev !== undefined ? { dev: c.route.dev } : {}) }
           : c.link

@@ -204,6 +204,11 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
       }
       addrs.push({ a, c });
     }
+    // MTU, MAC, netem and up/down of an interface that does not exist (unless an address there said so already).
+    for (const l of stage.config.links) {
+      const addressed = [...stage.config.addresses, ...stage.config.dhcpClients].some((a) => a.node === l.node && a.ifname === l.ifname);
+      if (nodes.has(l.node) && !addressed) knownIface(l, l.at, true);
+    }
     for (const d of stage.config.dhcpServers) {
       if (!nodes.has(d.node) || !knownIface(d, [...d.at, 'interface'])) continue;
       const own = addrs.find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c.family === 4);
@@ -356,8 +361,9 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
           checkRegex(c.stdout, [...c.at, 'stdout']);
           break;
         case 'state': {
-          const dev = c.query.what === 'address' || c.query.what === 'link' ? c.query.dev : c.query.what === 'route' ? c.query.dev : undefined;
-          if (fromOk && dev !== undefined) knownIface({ node: c.from, ifname: dev }, [...c.at, c.query.what, 'dev']);
+          const q = c.query;
+          const dev = q.what === 'address' || q.what === 'address-range' || q.what === 'link' || q.what === 'route' ? q.dev : undefined;
+          if (fromOk && dev !== undefined) knownIface({ node: c.from, ifname: dev }, [...c.at, q.what === 'address-range' ? 'address' : q.what, 'dev']);
           break;
         }
         case 'dns': {

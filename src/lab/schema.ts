@@ -117,6 +117,10 @@ export const InterfaceSchema = z.strictObject({
     .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'a multicast MAC cannot be an interface address (first octet must be even)')
     .optional(),
   netem: NetemSchema.optional().describe('Impairments on egress of this interface (tc netem).'),
+  up: z
+    .boolean()
+    .optional()
+    .describe('false sets the interface down (ip link set dev IF down), e.g. in a step that unplugs an adapter; true sets it up again.'),
 });
 
 const prefixOrAddress = z.string().refine((s) => parseCidr(s) !== undefined, {
@@ -380,12 +384,28 @@ export const PathCheckSchema = z.strictObject({
   max_hops: z.int().min(1).max(30).optional(),
 });
 
+/** [first, last]: two addresses of one family, first not after last. */
+const addressRange = z.tuple([ipAddress, ipAddress]).superRefine(([first, last], ctx) => {
+  const [a, b] = [parseCidr(first), parseCidr(last)];
+  if (!a || !b) return;
+  if (a.family !== b.family) ctx.addIssue({ code: 'custom', message: `${first} and ${last} are not of one family` });
+  else if (a.value > b.value) ctx.addIssue({ code: 'custom', message: `the range ends (${last}) before it starts (${first})` });
+});
+
 export const StateCheckSchema = z
   .strictObject({
     kind: z.literal('state'),
     ...checkCommon,
     node: z.string().describe('The node whose state is read.'),
-    address: z.strictObject({ dev: ifname, cidr }).optional().describe('This address is on this interface.'),
+    address: z
+      .strictObject({
+        dev: ifname,
+        cidr: cidr.optional().describe('This address with this prefix length is on the interface.'),
+        range: addressRange.optional().describe('An address from first to last (inclusive) is on the interface, e.g. a DHCP lease: [192.168.122.2, 192.168.122.254].'),
+      })
+      .refine((a) => (a.cidr === undefined) !== (a.range === undefined), { error: 'an address state check needs exactly one of cidr or range' })
+      .optional()
+      .describe('This address (cidr), or one from a range, is on this interface.'),
     route: z.strictObject({ dst: destination, via: ipAddress.optional(), dev: ifname.optional() }).optional().describe('This route exists.'),
     link: z.strictObject({ dev: ifname, up: z.boolean().optional(), carrier: z.boolean().optional() }).optional().describe('The interface is (not) up / has (no) carrier.'),
     sysctl: z.strictObject({ key: z.string().regex(/^[a-z0-9_.]+$/), value: z.union([z.string(), z.number()]) }).optional(),

@@ -34,11 +34,13 @@ export type Device = DeviceBase &
 export type DeviceKind = Device['kind'];
 export type Bridge = Extract<Device, { kind: 'bridge' }>;
 
-/** Link-layer settings of an interface: MTU, MAC address, netem impairment. */
+/** Link-layer settings of an interface: MTU, MAC address, netem impairment, administrative state. */
 export interface LinkSetting extends Ref {
   mtu?: number;
   mac?: string;
   netem?: Netem;
+  /** false: set the interface down; true: set it up (every interface is up after the build). */
+  up?: boolean;
   at: Path;
 }
 
@@ -286,6 +288,8 @@ export interface DnsCheck extends TargetedCheck {
 /** What a state check reads. */
 export type StateQuery =
   | { what: 'address'; dev: string; cidr: string }
+  /** Some address from first to last (inclusive) is on dev, whatever its prefix length. */
+  | { what: 'address-range'; dev: string; range: [string, string] }
   | { what: 'route'; dst: string; via?: string; dev?: string }
   | { what: 'link'; dev: string; up?: boolean; carrier?: boolean }
   | { what: 'sysctl'; key: string; value: string }

@@ -72,6 +72,7 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
       ops.push({ kind: 'link-set', ns: ns(l.node), ifname: l.ifname, ...(l.mtu !== undefined ? { mtu: l.mtu } : {}), ...(l.mac !== undefined ? { mac: l.mac } : {}) });
     }
     if (l.netem) ops.push({ kind: 'netem-add', ns: ns(l.node), ifname: l.ifname, netem: l.netem });
+    if (l.up === true) ops.push({ kind: 'link-up', ns: ns(l.node), ifname: l.ifname });
   }
   for (const s of config.sysctls) {
     const key = `${s.node} ${s.key}`;
@@ -90,6 +91,9 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
       ...(r.metric !== undefined ? { metric: r.metric } : {}),
     });
   }
+  // Down last: the stage's addresses and routes go on first (a route via a down interface is refused), and the
+  // kernel then drops the routes through it, as unplugging the adapter would.
+  for (const l of config.links) if (l.up === false) ops.push({ kind: 'link-down', ns: ns(l.node), ifname: l.ifname });
   return ops;
 }
 
