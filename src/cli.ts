@@ -25,7 +25,7 @@ process.on('uncaughtException', (e) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
 const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>>; limits?: true }[] = [
   { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand, limits: true },
-  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, down)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
+  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, step, down; --exercise: build the start of an exercise, then check, solve, reset)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
   { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
   { usage: 'solve <instance>', describe: 'Exercise: apply the step held back for you, then check (--show: only print the reference commands per node)', load: async () => (await import('./commands/learn.js')).solveCommand },
   { usage: 'reset <instance>', describe: 'Tear an instance down and build its start again (the exercise start, or what up built); nothing you changed survives', load: async () => (await import('./commands/learn.js')).resetCommand },
