@@ -25,8 +25,11 @@ process.on('uncaughtException', (e) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
 const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>>; limits?: true }[] = [
   { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand, limits: true },
-  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, down)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
+  { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, step, down; --exercise: build the start of an exercise, then check, solve, reset)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
   { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
+  { usage: 'solve <instance>', describe: 'Exercise: apply the step held back for you, then check (--show: only print the reference commands per node)', load: async () => (await import('./commands/learn.js')).solveCommand },
+  { usage: 'reset <instance>', describe: 'Tear an instance down and build its start again (the exercise start, or what up built); nothing you changed survives', load: async () => (await import('./commands/learn.js')).resetCommand },
+  { usage: 'step <instance> [to]', describe: 'Move a running instance on to the next step, or to step TO (applying the steps in between)', load: async () => (await import('./commands/learn.js')).stepCommand },
   { usage: 'down <instance>', describe: 'Tear down a running instance', load: async () => (await import('./commands/instances.js')).downCommand },
   { usage: 'status', describe: 'List running instances', load: async () => (await import('./commands/instances.js')).statusCommand },
   { usage: 'exec <instance> <node> [cmd..]', describe: 'Run a command inside a node of a running instance (default: a shell)', load: async () => (await import('./commands/instances.js')).execCommand },
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     .middleware((a) => setTrace(Boolean(a.verbose) || process.env.NETLAB_TRACE === '1'))
     .example('$0 run veth-routing', 'Build the veth-routing lab, check each step, tear down')
     .example('$0 up veth-routing && $0 exec veth-routing ns1 -- ip route', 'Keep a lab up and look inside')
+    .example('$0 up veth-routing --exercise && $0 exec veth-routing ns2', 'An exercise: build its start, work in a node\'s shell, then `netlab check veth-routing` grades (solve, reset)')
     .example('$0 plan veth-routing', 'Print the exact ip commands as a script')
     .example('$0 validate my-lab.yaml', 'Check a lab file')
     .epilogue(EPILOGUE)

@@ -9,62 +9,95 @@ import type { Format } from '../report/index.js';
 import { makeReport, type StageReport } from '../report/model.js';
 import { runInteractive } from '../runner/exec.js';
 import { teardown } from '../runner/executor.js';
-import { preflight } from '../runner/preflight.js';
+import { preflight, which } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { reportExitCode } from './lifecycle.js';
 
-export const checkCommand: Command<CheckArgs & { instance: string; step?: string; format: Format[]; output?: string[]; wide?: boolean }> = {
+/**
+ * The stage whose checks `check` runs: the exercise step while the learner has not had it applied (`up --exercise`),
+ * else the stage the instance is at.
+ */
+export function gradedStage(rec: Pick<StateRecord, 'stage' | 'exercise'>): number {
+  return rec.exercise !== undefined && rec.stage < rec.exercise.stage ? rec.exercise.stage : rec.stage;
+}
+
+/** The stages `check` runs the checks of: the setup and the graded stage. */
+export function gradedPicks(rec: Pick<StateRecord, 'stage' | 'exercise'>): number[] {
+  return [0, gradedStage(rec)].filter((v, i, all) => v >= 0 && all.indexOf(v) === i);
+}
+
+/** What `check` and the verbs that end with a check (solve, step --check) take: report targets and check options. */
+export type GradeArgs = CheckArgs & { format: Format[]; output?: string[]; wide?: boolean };
+
+/**
+ * Runs the checks of stages `picks` against the running instance, prints the report and returns the exit code
+ * (0 all as expected, 1 a check failed, 3 a check could not run or a report file could not be written). `setupAll`:
+ * run every setup check even when a later stage is picked too; otherwise the setup's must-fail checks are left out
+ * then, as they describe the lab before the steps (which may well change what they test on purpose).
+ */
+export async function gradeInstance(rec: StateRecord, picks: readonly number[], a: GradeArgs, opts: { setupAll?: boolean } = {}): Promise<number> {
+  const targets = reportTargets(a);
+  const plan = planLab(rec.model, rec.instance);
+  const later = picks.some((i) => i > 0);
+  const checksOf = (i: number) => (plan.stages[i]?.checks ?? []).filter((c) => i > 0 || !later || opts.setupAll || c.expect === 'pass');
+  const runnable = picks.flatMap((i) => checksOf(i).map((c) => c.id));
+  const selection = await checkSelection(rec.lab, a, runnable);
+  if (!selection) return 0;
+  const { signal, dispose } = trapSignals();
+  const started = new Date();
+  const stages: StageReport[] = [];
+  try {
+    // Usually settled long ago (one look per namespace with devices); right after `up` it may not be.
+    await settle(settleNamespaces(plan.stages.slice(0, rec.stage + 1).flatMap((s) => s.ops)), signal);
+    for (const i of picks) {
+      const s = plan.stages[i];
+      if (!s) continue;
+      const checks = selection.only ? checksOf(i).filter((c) => selection.only?.has(c.id)) : checksOf(i);
+      if (selection.only && !checks.length) continue;
+      const results = await checkPhase(checks, {
+        signal,
+        leases: rec.leases ?? [],
+        namespaces: plan.namespaces,
+        ...(selection.evidenceDir !== undefined ? { evidenceDir: selection.evidenceDir, pcap: selection.pcap ?? false } : {}),
+      });
+      stages.push({ name: s.name, title: s.title, results });
+    }
+  } finally {
+    dispose();
+  }
+  const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
+  const written = await emitReport(report, targets, { wide: a.wide ?? false });
+  await rememberFailed(report);
+  // A report file that could not be written is an environment failure (3), as in `run`.
+  return written ? reportExitCode(report) : Math.max(reportExitCode(report), EXIT.environment);
+}
+
+/** The index of step `step` (a name or a number) of a running instance, or a UsageError listing the steps. */
+export function stepIndex(rec: Pick<StateRecord, 'model'>, step: string): number {
+  const stages = rec.model.stages;
+  const i = /^\d+$/.test(step) ? Number(step) : stages.findIndex((s) => s.name === step);
+  if (i < 0 || i >= stages.length) throw new UsageError(`no step "${step}"`, { hint: `steps: ${stages.map((s, n) => `${n} ${s.name}`).join(', ')}` });
+  return i;
+}
+
+export const checkCommand: Command<GradeArgs & { instance: string; step?: string }> = {
   builder: (y) =>
     withCheckOptions(withReportOptions(y))
       .positional('instance', { type: 'string', demandOption: true })
       .option('step', { type: 'string', describe: 'Run this step\'s checks instead (name or number)' })
       .example('netlab check veth-routing', 'Re-check the lab after changing something by hand')
+      .example('netlab up veth-routing --exercise && netlab check veth-routing', 'Grade an exercise: what still fails, with hints (exit 1 until it all holds)')
       .example('netlab check veth-routing --only-failed --evidence ev', 'Re-run what did not hold, keeping its evidence') as never,
   handler: async (a) => {
     validInstance(a.instance);
-    const targets = reportTargets(a);
+    reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
-    const plan = planLab(rec.model, rec.instance);
-    let picks = [0, rec.stage].filter((v, i, all) => v >= 0 && all.indexOf(v) === i);
-    if (a.step !== undefined) {
-      const i = /^\d+$/.test(a.step) ? Number(a.step) : plan.stages.findIndex((s) => s.name === a.step);
-      if (i < 0 || i >= plan.stages.length) throw new UsageError(`no step "${a.step}"`, { hint: `steps: ${plan.stages.map((s) => s.name).join(', ')}` });
-      picks = [i];
-    }
-    const runnable = picks.flatMap((i) => plan.stages[i]?.checks.map((c) => c.id) ?? []);
-    const selection = await checkSelection(rec.lab, a, runnable);
-    if (!selection) return 0;
-    const { signal, dispose } = trapSignals();
-    const started = new Date();
-    const stages: StageReport[] = [];
-    try {
-      // Usually settled long ago (one look per namespace with devices); right after `up` it may not be.
-      await settle(settleNamespaces(plan.stages.slice(0, rec.stage + 1).flatMap((s) => s.ops)), signal);
-      for (const i of picks) {
-        const s = plan.stages[i];
-        if (!s) continue;
-        const checks = selection.only ? s.checks.filter((c) => selection.only?.has(c.id)) : s.checks;
-        if (selection.only && !checks.length) continue;
-        const results = await checkPhase(checks, {
-          signal,
-          leases: rec.leases ?? [],
-          namespaces: plan.namespaces,
-          ...(selection.evidenceDir !== undefined ? { evidenceDir: selection.evidenceDir, pcap: selection.pcap ?? false } : {}),
-        });
-        stages.push({ name: s.name, title: s.title, results });
-      }
-    } finally {
-      dispose();
-    }
-    const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
-    const written = await emitReport(report, targets, { wide: a.wide ?? false });
-    await rememberFailed(report);
-    // A report file that could not be written is an environment failure (3), as in `run`.
-    return written ? reportExitCode(report) : Math.max(reportExitCode(report), EXIT.environment);
+    if (a.step !== undefined) return gradeInstance(rec, [stepIndex(rec, a.step)], a);
+    return gradeInstance(rec, gradedPicks(rec), a);
   },
 };
 
@@ -120,6 +153,17 @@ export const statusCommand: Command<{ json: boolean }> = {
   },
 };
 
+/**
+ * The prompt of `netlab exec INSTANCE NODE`'s shell, naming the lab (and the instance, when it is not the lab's name)
+ * and the node: `[veth-routing ns2]# `. Only letters, digits and `_.:-` get through: bash expands `$(...)`, backquotes
+ * and backslash escapes in PS1, and the names come from a state record on disk.
+ */
+export function shellPrompt(rec: Pick<StateRecord, 'lab' | 'instance'>, node: string): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '?');
+  const where = rec.instance === rec.lab ? rec.lab : `${rec.lab}:${rec.instance}`;
+  return `[${safe(where)} ${safe(node)}]# `;
+}
+
 export const execCommand: Command<{ instance: string; node: string; cmd: string[]; '--'?: (string | number)[] }> = {
   builder: (y) =>
     y
@@ -128,7 +172,7 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
       .positional('cmd', { type: 'string', array: true, default: [] })
       .example('netlab exec veth-routing ns1 -- ip route', 'Show ns1\'s routes')
       .example('netlab exec veth-routing ns1 -- ping -c1 10.10.20.2', 'Ping from ns1')
-      .example('netlab exec veth-routing host', 'A shell inside host') as never,
+      .example('netlab exec veth-routing host', 'A shell inside host; its prompt names the lab and node: [veth-routing host]#') as never,
   handler: async (a) => {
     const rec = await requireRecord(validInstance(a.instance));
     if (!rec.model.nodes.some((n) => n.name === a.node)) {
@@ -136,8 +180,9 @@ export const execCommand: Command<{ instance: string; node: string; cmd: string[
     }
     // Words after `--` arrive in a['--'] (populate--), so options of the command are not parsed by netlab.
     const words = [...a.cmd, ...(a['--'] ?? []).map(String)];
-    const cmd = words.length ? words : [process.env.SHELL ?? '/bin/sh'];
-    return runInteractive(inNamespace(nsName(rec.instance, a.node), cmd));
+    if (words.length) return runInteractive(inNamespace(nsName(rec.instance, a.node), words));
+    const shell = which('bash') ? ['bash', '--norc', '--noprofile'] : ['sh'];
+    return runInteractive(inNamespace(nsName(rec.instance, a.node), shell), { PS1: shellPrompt(rec, a.node) });
   },
 };
 

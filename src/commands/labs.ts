@@ -50,6 +50,10 @@ export function describeLab(lab: Lab): string {
     for (const c of s.checks) {
       out.push(`  ✓ ${c.name}: ${c.kind} ${describeRoute(c)}, ${describeExpectation(c)}`);
     }
+    if (s.exercise) {
+      out.push(`  Exercise (netlab up ${lab.name} --exercise${lab.stages.findIndex((x) => x.exercise) === i ? '' : ` ${s.name}`}):`);
+      out.push(...s.exercise.task.trim().split('\n').map((l) => `    ${l}`));
+    }
     if (i > 0 || s.checks.length) out.push('');
   });
   // Lines are joined by netlab; anything else that would act on a terminal came from the lab file.

@@ -29,6 +29,8 @@ export interface LifecycleOptions {
   pcap?: boolean;
   /** Run only the checks with these ids (`--only-failed`); every stage is still built. */
   only?: ReadonlySet<string>;
+  /** `up --exercise`: the stage held back for the learner (build with untilStage one before it). */
+  exercise?: number;
 }
 
 export interface Outcome {
@@ -97,7 +99,8 @@ function stagesToBuild(plan: Plan, opts: Pick<LifecycleOptions, 'untilStage'>): 
 }
 
 /** Plans the lab as instance `id` and writes its state record exclusively; InstanceClash when the id is taken. */
-async function claimInstance(lab: Lab, instance: string, keep: boolean): Promise<{ instance: string; plan: Plan; record: StateRecord }> {
+async function claimInstance(lab: Lab, instance: string, opts: Pick<LifecycleOptions, 'keep' | 'untilStage' | 'exercise'>): Promise<{ instance: string; plan: Plan; record: StateRecord }> {
+  const { keep } = opts;
   const plan = planLab(lab, instance, { pinForwarding: rootForwards() });
   const record: StateRecord = {
     version: 1,
@@ -112,6 +115,8 @@ async function claimInstance(lab: Lab, instance: string, keep: boolean): Promise
     processes: [],
     leases: [],
     stage: -1,
+    start: stagesToBuild(plan, opts).stages.length - 1,
+    ...(opts.exercise !== undefined ? { exercise: { stage: opts.exercise } } : {}),
     model: lab,
   };
   // Never adopt a namespace netlab did not create in this run: teardown would delete it.
@@ -141,7 +146,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const { signal, dispose } = trapSignals();
   let claimed: { instance: string; plan: Plan; record: StateRecord };
   try {
-    claimed = await reserveInstance(lab, opts, (id) => claimInstance(lab, id, opts.keep));
+    claimed = await reserveInstance(lab, opts, (id) => claimInstance(lab, id, opts));
   } catch (e) {
     dispose();
     throw e;

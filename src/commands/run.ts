@@ -15,6 +15,8 @@ interface Args extends CheckArgs {
   step?: string;
   check?: boolean;
   wide?: boolean;
+  /** `up --exercise [STEP]`: '' for the first exercise step. */
+  exercise?: string;
 }
 
 function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
@@ -28,11 +30,23 @@ function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | und
   return byNumber;
 }
 
+/** The step `up --exercise [STEP]` holds back: the first exercise step, or the one named. */
+export function exerciseIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string): number {
+  const exercises = lab.stages.flatMap((s, i) => (s.exercise ? [i] : []));
+  const list = exercises.map((i) => `${i} ${lab.stages[i]?.name}`).join(', ');
+  if (!exercises.length) throw new UsageError(`lab ${lab.name} has no exercise`, { hint: 'a step becomes one with an `exercise:` key (docs/lab-format.md#exercises); `netlab show LAB` names the exercise steps' });
+  if (step === '') return exercises[0] as number;
+  const i = stageIndex(lab, step) as number;
+  if (!exercises.includes(i)) throw new UsageError(`step "${step}" of lab ${lab.name} is not an exercise`, { hint: `exercises: ${list}` });
+  return i;
+}
+
 async function go(args: Args, keep: boolean): Promise<number> {
   if (args.instance !== undefined) validInstance(args.instance);
   const targets = reportTargets(args);
   const lab = await loadLab(args.lab);
-  const untilStage = stageIndex(lab, args.step);
+  const exercise = keep && args.exercise !== undefined ? exerciseIndex(lab, args.exercise) : undefined;
+  const untilStage = exercise !== undefined ? exercise - 1 : stageIndex(lab, args.step);
   const check = keep ? (args.check ?? false) : true;
   const runnable = lab.stages.slice(0, (untilStage ?? lab.stages.length - 1) + 1).flatMap((s) => s.checks.map((c) => c.id));
   const selection = check ? await checkSelection(lab.name, args, runnable) : {};
@@ -44,6 +58,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...selection,
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
+    ...(exercise !== undefined ? { exercise } : {}),
   });
   let written = true;
   if (check) {
@@ -51,6 +66,11 @@ async function go(args: Args, keep: boolean): Promise<number> {
     if (!outcome.error) await rememberFailed(outcome.report);
   }
   if (outcome.error) throw outcome.error;
+  if (exercise !== undefined) {
+    const { exerciseBrief } = await import('./learn.js');
+    // After the report when one went to stdout, so that stays one document.
+    (check ? process.stderr : process.stdout).write(exerciseBrief({ instance: outcome.report.instance, model: lab, exercise: { stage: exercise } }));
+  }
   // A report file that could not be written is an environment failure (3), even when every check held.
   return written ? outcome.exitCode : Math.max(outcome.exitCode, EXIT.environment);
 }
@@ -77,7 +97,13 @@ export const upCommand: Command<Args> = {
   builder: (y) =>
     common(y)
       .option('check', { type: 'boolean', default: false, describe: 'Also run the checks and print the report' })
+      .option('exercise', {
+        type: 'string',
+        describe: 'Build the start of an exercise: every step before the first exercise step (or step STEP), which is left to you; then netlab exec, check, solve, reset',
+      })
+      .conflicts('exercise', 'step')
       .example('netlab up veth-routing', 'Build all steps; instance "veth-routing"')
+      .example('netlab up veth-routing --exercise', 'The exercise: ns2 lacks its return route; `netlab exec veth-routing ns2`, then `netlab check veth-routing`')
       .example('netlab up veth-routing --step no-routes -i vr1', 'Build only up to step 1 as instance vr1') as never,
   handler: (a) => go(a, true),
 };

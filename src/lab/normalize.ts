@@ -2,11 +2,11 @@
 import { parseDuration } from './duration.js';
 import { describeQuery } from './describe.js';
 import { expandMatrix, memberNode } from './matrix.js';
-import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
+import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenExercise, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
 import { sysctlValue } from './sysctls.js';
 import { parseTarget } from './target.js';
-import type { Check, Config, Device, FirewallRule, Lab, LinkSetting, Matrix, Netem, Ref, Stage, StateQuery, Target } from './types.js';
+import type { Check, Config, Device, Exercise, FirewallRule, Lab, LinkSetting, Matrix, Netem, Ref, Stage, StateQuery, Target } from './types.js';
 
 /** Default check timeouts: a check that must fail should cost well under a second. */
 export const DEFAULT_TIMEOUT_MS = { pass: 2000, fail: 500 } as const;
@@ -349,6 +349,15 @@ function addAddresses(config: Config, ref: Ref, written: string | string[] | und
   });
 }
 
+/** An exercise as the model keeps it: the solution as a list, in the order written. */
+function normalizeExercise(e: WrittenExercise, at: Path): Exercise {
+  return {
+    task: e.task,
+    solution: Object.entries(e.solution).map(([node, commands]) => ({ node, commands, at: [...at, 'solution', node] })),
+    at,
+  };
+}
+
 /** Builds the model from a schema-valid written lab. Semantic rules run on the result (rules.ts). */
 export function normalize(w: WrittenLab, file: string): Lab {
   const setup: Stage = { name: 'setup', title: 'Build the topology', config: emptyConfig(), checks: [], matrices: [] };
@@ -383,6 +392,7 @@ export function normalize(w: WrittenLab, file: string): Lab {
       ...(s.explain !== undefined ? { explain: s.explain } : {}),
       config,
       ...normalizeChecks(s.checks ?? [], s.name, nodeSet, ['steps', si, 'checks']),
+      ...(s.exercise ? { exercise: normalizeExercise(s.exercise, ['steps', si, 'exercise']) } : {}),
     };
   });
 

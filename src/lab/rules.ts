@@ -2,6 +2,7 @@
 import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from './ip.js';
 import { routeKey, sameRouteMessage } from './address-rules.js';
 import { Dropped } from './dropped.js';
+import { exerciseProblems } from './exercise-rules.js';
 import { CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from './schema.js';
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
@@ -387,5 +388,6 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
     }
     out.push(...stageRules.stage(stage, addrs));
   });
+  out.push(...exerciseProblems(lab, dropped));
   return out;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseCidr } from './ip.js';
 import { parseDuration } from './duration.js';
 import { sysctlKeyProblem, sysctlSpec, sysctlValue } from './sysctls.js';
+import { isPrintable } from '../printable.js';
 
 /** Node names become namespace names `netlab-<instance>-<node>`: no dashes, so the split is unambiguous. */
 export const NODE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
@@ -487,12 +488,38 @@ const nodeName = z.string().refine((s) => NODE_NAME.test(s), {
     `node name "${String(iss.input)}" is not a safe identifier: start with a letter, then letters, digits or _ (at most 32)`,
 });
 
+/**
+ * Bounds of an exercise's reference commands. They are only shown (`netlab solve --show`), never run, so they cost
+ * no work the --max-* limits would guard; these keep one from flooding a terminal (the file size bounds the rest).
+ */
+export const SOLUTION_LIMITS = { commandChars: 1000, commandsPerNode: 50 } as const;
+
+/** One reference command: one line of printable text, as a learner would type it into the node's shell. */
+const solutionCommand = z
+  .string()
+  .min(1, 'a command is not empty')
+  .max(SOLUTION_LIMITS.commandChars, `a command is at most ${SOLUTION_LIMITS.commandChars} characters`)
+  .refine((s) => isPrintable(s) && s.trim() !== '', { error: 'a command is one line of text, without control characters' });
+
+/** A step held back for the learner (`netlab up LAB --exercise`): what to do, and the commands that do it. */
+export const ExerciseSchema = z.strictObject({
+  task: z.string().min(1, 'the task is not empty').describe('What the learner is asked to do (shown by `up --exercise` and `show`).'),
+  solution: z
+    .record(
+      z.string().refine((s) => NODE_NAME.test(s), { error: (iss) => `"${String(iss.input)}" is not a node name` }),
+      z.array(solutionCommand).min(1, 'give at least one command for this node').max(SOLUTION_LIMITS.commandsPerNode, `at most ${SOLUTION_LIMITS.commandsPerNode} commands per node`),
+    )
+    .refine((r) => Object.keys(r).length > 0, { error: 'a solution names at least one node and its commands' })
+    .describe('Node → the commands a learner would type in that node (`netlab exec INSTANCE NODE`); shown by `netlab solve --show`, never run by netlab.'),
+});
+
 export const StepSchema = z.strictObject({
   name: z.string().regex(SLUG, 'step names are lower-case words joined by dashes, e.g. route-back'),
   title: z.string().optional(),
   explain: z.string().optional().describe('What this step shows and why.'),
   nodes: z.record(z.string(), NodeConfigSchema).optional().describe('Config this step adds to existing nodes.'),
   checks: z.array(CheckSchema).optional(),
+  exercise: ExerciseSchema.optional().describe('Hold this step back for the learner: `netlab up LAB --exercise` builds the lab up to the step before; `netlab check` grades; `netlab solve` applies the step.'),
 });
 
 export const LabSchema = z.strictObject({
@@ -520,6 +547,7 @@ export type WrittenMatrix = z.infer<typeof MatrixCheckSchema>;
 export type WrittenEndpoint = z.infer<typeof EndpointSchema>;
 export type WrittenDevice = z.infer<typeof DeviceSchema>;
 export type WrittenInterface = z.infer<typeof InterfaceSchema>;
+export type WrittenExercise = z.infer<typeof ExerciseSchema>;
 
 /** The JSON Schema editors use (schema/lab.schema.json, `netlab schema`). */
 export function labJsonSchema(): unknown {

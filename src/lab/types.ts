@@ -312,6 +312,14 @@ export interface CmdCheck extends CheckBase {
 /** Every check kind (a union that grows by one member per kind). */
 export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | DnsCheck | StateCheck | CmdCheck;
 
+/** A step held back for the learner: the task, and per node the commands a learner would type (only shown). */
+export interface Exercise {
+  task: string;
+  /** In the order written; `at` is the node's key under `solution`. */
+  solution: { node: string; commands: string[]; at: Path }[];
+  at: Path;
+}
+
 /** One stage of the lab's story. Stage 0 ("setup") is the top-level config and checks. */
 export interface Stage {
   name: string;
@@ -321,6 +329,8 @@ export interface Stage {
   checks: Check[];
   /** The stage's matrices as written; their checks are in `checks`. */
   matrices: Matrix[];
+  /** Set when the step can be left to the learner (`netlab up LAB --exercise`). */
+  exercise?: Exercise;
 }
 
 export interface LabNode {

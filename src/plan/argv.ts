@@ -9,7 +9,7 @@ import { sysctlValue } from '../lab/sysctls.js';
 
 type OpOf<K extends OpKind> = Extract<Op, { kind: K }>;
 
-const routeWords = (o: OpOf<'route-add' | 'route-del'>, verb: 'add' | 'del'): string[] => [
+const routeWords = (o: OpOf<'route-add' | 'route-del'>, verb: 'add' | 'del' | 'replace'): string[] => [
   'route',
   verb,
   o.dst,
@@ -54,7 +54,7 @@ const LINK_WORDS = {
 } satisfies { [T in LinkSpec['type']]: (name: string, spec: Extract<LinkSpec, { type: T }>, into?: string) => string[] };
 
 const netemWords = (o: OpOf<'netem-add'>): string[] => [
-  'qdisc', 'add', 'dev', o.ifname, 'root', 'netem',
+  'qdisc', o.replace ? 'replace' : 'add', 'dev', o.ifname, 'root', 'netem',
   ...(o.netem.delayMs !== undefined ? ['delay', `${o.netem.delayMs}ms`, ...(o.netem.jitterMs !== undefined ? [`${o.netem.jitterMs}ms`] : [])] : []),
   ...(o.netem.lossPercent !== undefined ? ['loss', `${o.netem.lossPercent}%`] : []),
   ...(o.netem.rate !== undefined ? ['rate', o.netem.rate] : []),
@@ -76,9 +76,9 @@ const IP_WORDS = {
   'link-up': (o) => ['link', 'set', 'dev', o.ifname, 'up'],
   'link-down': (o) => ['link', 'set', 'dev', o.ifname, 'down'],
   // IPv6 addresses skip duplicate address detection, so they are usable at once (no tentative state racing checks).
-  'addr-add': (o) => ['addr', 'add', o.cidr, 'dev', o.ifname, ...(o.cidr.includes(':') ? ['nodad'] : [])],
+  'addr-add': (o) => ['addr', o.replace ? 'replace' : 'add', o.cidr, 'dev', o.ifname, ...(o.cidr.includes(':') ? ['nodad'] : [])],
   'addr-del': (o) => ['addr', 'del', o.cidr, 'dev', o.ifname],
-  'route-add': (o) => routeWords(o, 'add'),
+  'route-add': (o) => routeWords(o, o.replace ? 'replace' : 'add'),
   'route-del': (o) => routeWords(o, 'del'),
   'netem-add': () => undefined,
   'netem-del': () => undefined,

@@ -38,16 +38,19 @@ export type Op =
   /** Creates a device; runs in `ns` and, with `into`, puts it straight into that namespace (macvlan/ipvlan children). */
   | { kind: 'link-add'; ns: string; ifname: string; spec: LinkSpec; into?: string }
   | { kind: 'link-set'; ns: string; ifname: string; mtu?: number; mac?: string }
-  | { kind: 'netem-add'; ns: string; ifname: string; netem: NetemSpec }
+  /** `replace`: on a running instance (solve, step), set it whether or not the learner already did (`tc qdisc replace`). */
+  | { kind: 'netem-add'; ns: string; ifname: string; netem: NetemSpec; replace?: true }
   | { kind: 'netem-del'; ns: string; ifname: string }
   | { kind: 'link-del'; ns: string; ifname: string }
   | { kind: 'link-master'; ns: string; ifname: string; master: string }
   | { kind: 'link-nomaster'; ns: string; ifname: string }
   | { kind: 'link-up'; ns: string; ifname: string }
   | { kind: 'link-down'; ns: string; ifname: string }
-  | { kind: 'addr-add'; ns: string; ifname: string; cidr: string }
+  /** `replace`: on a running instance (solve, step), add it whether or not the learner already did (`ip addr replace`). */
+  | { kind: 'addr-add'; ns: string; ifname: string; cidr: string; replace?: true }
   | { kind: 'addr-del'; ns: string; ifname: string; cidr: string }
-  | { kind: 'route-add'; ns: string; dst: string; via?: string; dev?: string; metric?: number }
+  /** `replace`: on a running instance (solve, step), set it whether or not the learner already added it (`ip route replace`). */
+  | { kind: 'route-add'; ns: string; dst: string; via?: string; dev?: string; metric?: number; replace?: true }
   | { kind: 'route-del'; ns: string; dst: string; via?: string; dev?: string; metric?: number }
   /** Replaces the namespace's netlab table atomically with this ruleset. */
   | { kind: 'nft-apply'; ns: string; ruleset: Ruleset; previous?: Ruleset }
@@ -80,9 +83,9 @@ const INVERSE = {
   'link-nomaster': () => undefined,
   'link-up': (o) => ({ kind: 'link-down', ns: o.ns, ifname: o.ifname }),
   'link-down': (o) => ({ kind: 'link-up', ns: o.ns, ifname: o.ifname }),
-  'addr-add': (o) => ({ ...o, kind: 'addr-del' }),
+  'addr-add': ({ replace: _, ...o }) => ({ ...o, kind: 'addr-del' }),
   'addr-del': (o) => ({ ...o, kind: 'addr-add' }),
-  'route-add': (o) => ({ ...o, kind: 'route-del' }),
+  'route-add': ({ replace: _, ...o }) => ({ ...o, kind: 'route-del' }),
   'route-del': (o) => ({ ...o, kind: 'route-add' }),
   'nft-apply': (o) => (o.previous ? { kind: 'nft-apply', ns: o.ns, ruleset: o.previous, previous: o.ruleset } : { kind: 'nft-delete', ns: o.ns }),
   'nft-delete': () => undefined,
@@ -99,3 +102,13 @@ export function inverse(op: Op): Op | undefined {
   return (INVERSE[op.kind] as (o: Op) => Op | undefined)(op);
 }
 
+
+/**
+ * The ops of a stage applied to a running instance whose learner may have done part of it already: routes, addresses
+ * and netem are set with `replace`, which succeeds whether or not they exist (and corrects one the learner got
+ * wrong). Everything else a stage does is idempotent already (sysctl, the nft table replaced whole, link set) or
+ * cannot have been done by hand (netlab's own services).
+ */
+export function replacing(ops: readonly Op[]): Op[] {
+  return ops.map((o) => (o.kind === 'route-add' || o.kind === 'addr-add' || o.kind === 'netem-add' ? { ...o, replace: true } : o));
+}

@@ -90,10 +90,11 @@ export async function runOk(argv: readonly string[], opts: RunOptions = {}): Pro
 }
 
 /** Runs argv with the terminal attached (for `netlab exec`); resolves to its exit code. */
-export async function runInteractive(argv: readonly string[]): Promise<number> {
+export async function runInteractive(argv: readonly string[], env: Record<string, string> = {}): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
-  const r = await execa(file, args, { reject: false, stdio: 'inherit' });
+  if (trace) process.stderr.write(`+ ${argv.join(' ')}\n`);
+  const r = await execa(file, args, { reject: false, stdio: 'inherit', env });
   return r.exitCode ?? (r.signal ? 128 : 1);
 }
 

@@ -39,6 +39,13 @@ export interface StateRecord {
   leases: Lease[];
   /** Index of the last stage applied. */
   stage: number;
+  /** The stage `up` built to: `reset` builds it again. Absent in records of older netlabs (then: the last stage). */
+  start?: number;
+  /**
+   * `up --exercise`: the step held back for the learner (an index into model.stages). While `stage` is below it,
+   * `check` grades that step's checks and `solve` applies it.
+   */
+  exercise?: { stage: number };
   /** The model, so `check` and `show` work on a running instance without its file. */
   model: Lab;
 }

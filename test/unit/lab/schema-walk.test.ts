@@ -60,7 +60,7 @@ describe('the allowed-keys hint comes from the schema', () => {
     expect(keys(['links', 0, 'endpoints', 1])).toEqual(['at', 'address']);
     expect(keys(['nodes', 'a', 'firewall', 'forward', 'rules', 0])).toEqual(['action', 'src', 'dst', 'proto', 'port', 'in', 'out']);
     expect(keys(['steps', 0, 'nodes', 'a', 'services', 0])).toEqual(['kind', 'port', 'records']);
-    expect(keys(['steps', 0])).toEqual(['name', 'title', 'explain', 'nodes', 'checks']);
+    expect(keys(['steps', 0])).toEqual(['name', 'title', 'explain', 'nodes', 'checks', 'exercise']);
   });
 
   it('where no object is, it points at the docs', () => {
