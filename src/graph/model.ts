@@ -3,6 +3,7 @@
 // vlan parents, vxlan underlays and peers), and what each namespace does to traffic (forwarding, NAT, port forwards,
 // firewall, services, DHCP). Pure: renderers (mermaid.ts, dot.ts, ascii.ts) draw it; none of them sees the Lab.
 // Text here is raw lab text: each renderer escapes it for its own syntax.
+import { describeDhcpServer, describeForward, describeLinkSetting, describeNat, describeService, deviceDetail } from '../lab/describe.js';
 import type { Config, Device, Lab } from '../lab/types.js';
 
 export type IfaceKind = 'veth' | Device['kind'] | 'lo';
@@ -53,7 +54,7 @@ export interface Graph {
 }
 
 /** Every config item of stages 0..upTo, in order (steps add to what is there). */
-function cumulative(lab: Lab, upTo: number): Config {
+export function cumulative(lab: Lab, upTo: number): Config {
   const stages = lab.stages.slice(0, upTo + 1);
   const all = <K extends keyof Config>(k: K): Config[K] => stages.flatMap((s) => s.config[k] as unknown[]) as Config[K];
   return {
@@ -71,37 +72,9 @@ function cumulative(lab: Lab, upTo: number): Config {
   };
 }
 
-function deviceDetail(d: Device): string[] {
-  switch (d.kind) {
-    case 'bridge':
-      return [...(d.stp ? ['stp'] : []), ...(d.vlanFiltering ? ['vlan filtering'] : [])];
-    case 'macvlan':
-    case 'ipvlan':
-      return [`mode ${d.mode}`];
-    case 'vlan':
-      return [`id ${d.id}`];
-    case 'vxlan':
-      return [`vni ${d.id}`, ...(d.remote ? [`remote ${d.remote}`] : []), ...(d.local ? [`local ${d.local}`] : []), `port ${d.port}`];
-    case 'tap':
-    case 'tun':
-      return ['no carrier until a program opens it'];
-    case 'dummy':
-      return [];
-  }
-}
-
-/** Interface settings that show on a drawing: MTU and netem. */
+/** Interface settings that show on a drawing: MTU, MAC, netem. */
 function linkDetail(cfg: Config, node: string, ifname: string): string[] {
-  const out: string[] = [];
-  for (const l of cfg.links.filter((x) => x.node === node && x.ifname === ifname)) {
-    if (l.mtu !== undefined) out.push(`mtu ${l.mtu}`);
-    if (l.netem) {
-      const n = l.netem;
-      const parts = [n.delayMs !== undefined ? `delay ${n.delayMs}ms${n.jitterMs !== undefined ? `±${n.jitterMs}ms` : ''}` : '', n.lossPercent !== undefined ? `loss ${n.lossPercent}%` : '', n.rate ? `rate ${n.rate}` : ''].filter(Boolean);
-      out.push(`netem ${parts.join(' ')}`.trim());
-    }
-  }
-  return out;
+  return cfg.links.filter((x) => x.node === node && x.ifname === ifname).flatMap(describeLinkSetting);
 }
 
 /** The NAT, forward, firewall, service and DHCP notes of one node, in words. */
@@ -111,33 +84,19 @@ function notesOf(cfg: Config, node: string): GraphNote[] {
   const v4 = fwd.filter((s) => s.key === 'net.ipv4.ip_forward').at(-1)?.value === '1';
   const v6 = fwd.filter((s) => s.key !== 'net.ipv4.ip_forward').at(-1)?.value === '1';
   if (v4 || v6) notes.push({ kind: 'forwarding', text: v4 && v6 ? 'forwarding' : v4 ? 'IPv4 forwarding' : 'IPv6 forwarding' });
-  for (const n of cfg.nat.filter((x) => x.node === node)) {
-    const words = [n.kind === 'masquerade' ? 'masquerade' : `snat to ${n.to ?? '?'}`];
-    if (n.src) words.push(`src ${n.src}`);
-    if (n.dst) words.push(`dst ${n.dst}`);
-    if (n.out) words.push(`out ${n.out}`);
-    if (n.except.length) words.push(`except ${n.except.join(', ')}`);
-    notes.push({ kind: 'nat', text: words.join(' ') });
-  }
-  for (const f of cfg.forwards.filter((x) => x.node === node)) {
-    const to = f.toAddress.includes(':') ? `[${f.toAddress}]:${f.toPort}` : `${f.toAddress}:${f.toPort}`;
-    notes.push({ kind: 'forward', text: `dnat ${f.proto}/${f.port}${f.in ? ` in ${f.in}` : ''}${f.dst ? ` dst ${f.dst}` : ''} → ${to}` });
-  }
+  for (const n of cfg.nat.filter((x) => x.node === node)) notes.push({ kind: 'nat', text: describeNat(n) });
+  for (const f of cfg.forwards.filter((x) => x.node === node)) notes.push({ kind: 'forward', text: describeForward(f) });
+  // As the planner merges them: a later policy wins, rules are appended, established defaults to true.
   const chains = new Map<string, { policy?: string; rules: number; established: boolean }>();
   for (const c of cfg.firewall.filter((x) => x.node === node)) {
-    const cur = chains.get(c.hook) ?? { rules: 0, established: false };
-    chains.set(c.hook, { ...(c.policy ? { policy: c.policy } : cur.policy ? { policy: cur.policy } : {}), rules: cur.rules + c.rules.length, established: cur.established || (c.established ?? false) });
+    const cur = chains.get(c.hook) ?? { rules: 0, established: true };
+    chains.set(c.hook, { ...(c.policy ? { policy: c.policy } : cur.policy ? { policy: cur.policy } : {}), rules: cur.rules + c.rules.length, established: c.established ?? cur.established });
   }
   for (const [hook, c] of chains) {
-    notes.push({ kind: 'firewall', text: `firewall ${hook}: policy ${c.policy ?? 'accept'}, ${c.rules} rule${c.rules === 1 ? '' : 's'}${c.established ? ', established accepted' : ''}` });
+    notes.push({ kind: 'firewall', text: `firewall ${hook}: policy ${c.policy ?? 'accept'}, ${c.rules} rule${c.rules === 1 ? '' : 's'}${c.established ? ', replies accepted' : ''}` });
   }
-  for (const s of cfg.services.filter((x) => x.node === node)) {
-    notes.push({ kind: 'service', text: s.kind === 'dns' ? `dns server :${s.port} (${s.records.length} record${s.records.length === 1 ? '' : 's'})` : `${s.kind} server :${s.port}` });
-  }
-  for (const d of cfg.dhcpServers.filter((x) => x.node === node)) {
-    const gw = d.gateway === null ? ', no gateway' : d.gateway ? `, gateway ${d.gateway}` : '';
-    notes.push({ kind: 'dhcp-server', text: `dhcp server on ${d.ifname}: ${d.start}–${d.end}${gw}` });
-  }
+  for (const s of cfg.services.filter((x) => x.node === node)) notes.push({ kind: 'service', text: describeService(s) });
+  for (const d of cfg.dhcpServers.filter((x) => x.node === node)) notes.push({ kind: 'dhcp-server', text: describeDhcpServer(d) });
   return notes;
 }
 

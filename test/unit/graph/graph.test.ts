@@ -48,7 +48,7 @@ describe('the model', () => {
       'masquerade src 192.168.10.0/24 out wan',
       'snat to 203.0.113.1 src 10.9.0.0/24 out wan',
       'dnat tcp/8080 in wan → 192.168.10.2:80',
-      'firewall forward: policy drop, 1 rule, established accepted',
+      'firewall forward: policy drop, 1 rule, replies accepted',
     ]);
     expect(notes('sw')).toEqual(['dhcp server on br0: 192.168.10.100–192.168.10.200']);
     expect(notes('c')).toEqual(['dns server :53 (1 record)']);
