@@ -70,7 +70,7 @@ function matrixGrid(m: Matrix, probe: Check | undefined): string[] {
   }
   const groups = m.groups.map((g) => `${cell(g.name)}: ${g.members.map(cell).join(', ')}`).join('; ');
   return [
-    `Matrix **${cell(m.name)}** (groups — ${groups}; probe ${probe ? `${probe.kind}${'port' in probe && probe.kind !== 'ping' ? ` port ${probe.port}` : ''}` : '?'}): must the source reach the target?`,
+    `Matrix **${cell(m.name)}** (groups — ${groups}; probe ${probe ? `${probe.kind}${'port' in probe ? ` port ${probe.port}` : ''}` : '?'}): must the source reach the target?`,
     '',
     row(['from \\ to', ...cols.map(cell)]),
     `|---|${cols.map(() => ':---:|').join('')}`,
