@@ -28,7 +28,12 @@ export const listCommand: Command<{ json: boolean }> = {
 };
 
 export const showCommand: Command<{ lab: string; json: boolean }> = {
-  builder: (y) => y.positional('lab', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }) as never,
+  builder: (y) =>
+    y
+      .positional('lab', { type: 'string', demandOption: true, describe: 'Built-in lab name or path to a lab file' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the normalized lab model as JSON' })
+      .example('netlab show host-only', 'What the lab builds in the setup and each step, and the checks it runs')
+      .example('netlab graph host-only', 'The same lab drawn (also -f mermaid, -f dot)') as never,
   handler: async (a) => {
     const lab = await loadLab(a.lab);
     if (a.json) printJson(lab);
