@@ -35,7 +35,8 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
   { usage: 'exec <instance> <node> [cmd..]', describe: 'Run a command inside a node of a running instance (default: a shell)', load: async () => (await import('./commands/instances.js')).execCommand },
   { usage: 'cleanup [instances..]', describe: 'Remove everything netlab owns that no live netlab process is running: crashed runs, up instances, stray netlab-* namespaces (only the instances named or --prefix P, if given)', load: async () => (await import('./commands/instances.js')).cleanupCommand },
   { usage: 'list', describe: 'List the built-in labs', load: async () => (await import('./commands/labs.js')).listCommand },
-  { usage: 'show <lab>', describe: 'Describe a lab: goals, nodes, links, steps and checks', load: async () => (await import('./commands/labs.js')).showCommand, limits: true },
+  { usage: 'show <lab>', describe: 'Describe what a lab builds, step by step (nodes, links, devices, addresses, routes, NAT, forwards, DHCP, services, firewall), and its checks', load: async () => (await import('./commands/labs.js')).showCommand, limits: true },
+  { usage: 'graph <lab>', describe: 'Draw a lab (as of a step): namespaces, interfaces, addresses, links, bridges, devices, NAT points; as text, Mermaid or DOT', load: async () => (await import('./commands/graph.js')).graphCommand, limits: true },
   { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
   { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
   { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
@@ -48,9 +49,10 @@ const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 inv
 Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab.
 Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR. A closed stdout
 (\`netlab plan LAB | head\`) is not an error: the rest is dropped and the exit code is the command's own.
-Lab files are held to size limits (run, up, show, plan, validate: --max-nodes and friends raise them).
+Lab files are held to size limits (run, up, show, graph, plan, validate: --max-nodes and friends raise them).
 An internal error prints one line; NETLAB_DEBUG=1 prints its stack.
-Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md.`;
+Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md,
+docs/labs/ (a page per built-in lab: topology, steps, commands, expected results).`;
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -64,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
     .example('$0 up veth-routing && $0 exec veth-routing ns1 -- ip route', 'Keep a lab up and look inside')
     .example('$0 up veth-routing --exercise && $0 exec veth-routing ns2', 'An exercise: build its start, work in a node\'s shell, then `netlab check veth-routing` grades (solve, reset)')
     .example('$0 plan veth-routing', 'Print the exact ip commands as a script')
+    .example('$0 show host-only', 'What a lab builds, step by step, and what it checks')
+    .example('$0 graph host-only -f mermaid', 'Draw a lab for Markdown (also: -f dot, -f ascii)')
     .example('$0 validate my-lab.yaml', 'Check a lab file')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Give a command; `netlab --help` lists them')

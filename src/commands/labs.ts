@@ -4,7 +4,7 @@ import { loadLabFile } from '../lab/load.js';
 import { labJsonSchema } from '../lab/schema.js';
 import type { Lab } from '../lab/types.js';
 import { NetlabError, ValidationError, formatProblem, type Problem } from '../errors.js';
-import { describeExpectation, describeRoute } from '../lab/describe.js';
+import { describeLab } from '../lab/show.js';
 import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
@@ -27,41 +27,13 @@ export const listCommand: Command<{ json: boolean }> = {
   },
 };
 
-/** A lab in words for `netlab show`; every text from the lab file is printable (multi-line texts keep their lines). */
-export function describeLab(lab: Lab): string {
-  const out = [`${lab.title}  (${lab.name})`, ''];
-  if (lab.source) out.push(`Source: ${lab.source}`, '');
-  if (lab.description) out.push(...lab.description.trim().split('\n'), '');
-  if (lab.goals.length) out.push('Goals:', ...lab.goals.map((g) => `  - ${g}`), '');
-  out.push('Nodes:', ...lab.nodes.map((n) => `  ${n.name}${n.description ? ` — ${n.description}` : ''}`), '');
-  const addrs = lab.stages[0]?.config.addresses ?? [];
-  const label = (node: string, ifname: string) => {
-    const a = addrs.filter((x) => x.node === node && x.ifname === ifname).map((x) => x.cidr);
-    return `${node}:${ifname}${a.length ? ` ${a.join(',')}` : ''}`;
-  };
-  if (lab.veths.length) out.push('Links (veth):', ...lab.veths.map((v) => `  ${label(v.a.node, v.a.ifname)} ⇄ ${label(v.b.node, v.b.ifname)}`), '');
-  const detail = (d: Lab['devices'][number]): string =>
-    d.kind === 'bridge' ? ` ports ${d.ports.join(', ') || '(none)'}` : d.kind === 'macvlan' || d.kind === 'ipvlan' ? ` on ${d.parent.node}:${d.parent.ifname}, mode ${d.mode}` : d.kind === 'vlan' ? ` on ${d.parent}, id ${d.id}` : d.kind === 'vxlan' ? ` vni ${d.id}${d.remote ? ` to ${d.remote}` : ''}` : '';
-  if (lab.devices.length) out.push('Devices:', ...lab.devices.map((d) => `  ${d.kind} ${label(d.node, d.name)}${detail(d)}`), '');
-  lab.stages.forEach((s, i) => {
-    if (i > 0 || s.checks.length) out.push(i === 0 ? 'Setup checks:' : `Step ${i}: ${s.title}`);
-    if (i > 0 && s.explain) out.push(...s.explain.trim().split('\n').map((l) => `  ${l}`));
-    for (const r of s.config.routes) out.push(`  + route in ${r.node}: ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
-    for (const c of s.checks) {
-      out.push(`  ✓ ${c.name}: ${c.kind} ${describeRoute(c)}, ${describeExpectation(c)}`);
-    }
-    if (s.exercise) {
-      out.push(`  Exercise (netlab up ${lab.name} --exercise${lab.stages.findIndex((x) => x.exercise) === i ? '' : ` ${s.name}`}):`);
-      out.push(...s.exercise.task.trim().split('\n').map((l) => `    ${l}`));
-    }
-    if (i > 0 || s.checks.length) out.push('');
-  });
-  // Lines are joined by netlab; anything else that would act on a terminal came from the lab file.
-  return out.map((l) => printable(l)).join('\n');
-}
-
 export const showCommand: Command<{ lab: string; json: boolean }> = {
-  builder: (y) => y.positional('lab', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }) as never,
+  builder: (y) =>
+    y
+      .positional('lab', { type: 'string', demandOption: true, describe: 'Built-in lab name or path to a lab file' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the normalized lab model as JSON' })
+      .example('netlab show host-only', 'What the lab builds in the setup and each step, and the checks it runs')
+      .example('netlab graph host-only', 'The same lab drawn (also -f mermaid, -f dot)') as never,
   handler: async (a) => {
     const lab = await loadLab(a.lab);
     if (a.json) printJson(lab);

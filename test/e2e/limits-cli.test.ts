@@ -49,9 +49,9 @@ function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr
 }
 
 describe('hostile lab files (no root needed)', () => {
-  it('an alias bomb is exit 2 at the alias, with no stack trace, for validate, show and plan', async () => {
+  it('an alias bomb is exit 2 at the alias, with no stack trace, for validate, show, graph and plan', async () => {
     const file = bomb();
-    for (const verb of ['validate', 'show', 'plan']) {
+    for (const verb of ['validate', 'show', 'graph', 'plan']) {
       const r = await netlab([verb, file]);
       expect(r.exitCode, `${verb}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(`${file}:8:10  checks[3][0]  YAML: aliases expand to more than 10000 values`);
@@ -91,7 +91,7 @@ describe('hostile lab files (no root needed)', () => {
   });
 
   it('a closed stdout is quiet: schema and plan exit 0 with nothing on stderr', async () => {
-    for (const args of [['schema'], ['plan', 'veth-routing'], ['show', 'veth-routing'], ['validate', '--json', 'veth-routing']]) {
+    for (const args of [['schema'], ['plan', 'veth-routing'], ['show', 'veth-routing'], ['graph', 'veth-routing', '-f', 'dot'], ['validate', '--json', 'veth-routing']]) {
       const r = await withClosedStdout(args);
       expect(r.stderr, args.join(' ')).toBe('');
       expect(r.code, args.join(' ')).toBe(0);
@@ -156,5 +156,20 @@ describeRoot('hostile lab files and outputs against run (real namespaces)', () =
     expect((JSON.parse(r.stdout) as { instance: string }).instance).toBe(instance);
     expect(r.stderr).not.toMatch(STACK);
     expect(instanceNamespaces(instance)).toEqual([]);
+  });
+});
+
+describe('netlab graph (no root needed)', () => {
+  it('draws each format on stdout, exit 0; an unknown step or format is a usage error, exit 2', async () => {
+    for (const f of ['ascii', 'mermaid', 'dot']) {
+      const r = await netlab(['graph', 'host-only', '-f', f, '--step', 'let-them-out']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain('masquerade src 192.168.56.0/24 out wan');
+    }
+    const step = await netlab(['graph', 'host-only', '--step', '7']);
+    expect(step.exitCode).toBe(2);
+    expect(step.stderr).toContain('lab host-only has no step "7"');
+    expect(step.stderr).toContain('hint: steps: 0 setup, 1 let-them-out');
+    expect((await netlab(['graph', 'host-only', '-f', 'svg'])).exitCode).toBe(2);
   });
 });

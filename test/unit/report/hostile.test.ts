@@ -6,7 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
-import { describeLab } from '../../../src/commands/labs.js';
+import { describeLab } from '../../../src/lab/show.js';
 import type { Lab } from '../../../src/lab/types.js';
 import { printable } from '../../../src/printable.js';
 import { CSV_COLUMNS, renderCsv } from '../../../src/report/csv.js';
@@ -178,19 +178,23 @@ describe('netlab show', () => {
       veths: [],
       devices: [],
       stages: [
-        { name: 'setup', title: 'Setup', checks: [], config: { addresses: [], routes: [] } },
-        { name: 'step', title: `S\u0007`, explain: `why\n${ESC_RED}`, checks: [{ name: hostileName, kind: 'ping', from: 'ns1', toText: 'ns2', expect: 'pass' }], config: { addresses: [], routes: [] } },
+        { name: 'setup', title: 'Setup', checks: [], config: emptyConfig() },
+        { name: 'step', title: `S\u0007`, explain: `why\n${ESC_RED}`, checks: [{ name: hostileName, kind: 'ping', from: 'ns1', toText: 'ns2', expect: 'pass' }], config: emptyConfig() },
       ],
     } as unknown as Lab;
     const out = describeLab(lab);
     expect(out.replace(/\n/g, '')).not.toMatch(RAW_UNSAFE);
     expect(out).toContain('T \\x1b[31m  (hostile)');
     expect(out).toContain('line one \\u202e\nline two');
-    expect(out).toContain('Step 1: S\\x07');
+    expect(out).toContain('Step 1: S\\x07  (step)');
     expect(out).toContain('  why\n  \\x1b[31m');
-    expect(out).toContain(`  ✓ ${shownName}: ping ns1 → ns2, must pass`);
+    expect(out).toContain(`  • ${shownName} — ping ns1 → ns2, must pass`);
   });
 });
+
+function emptyConfig() {
+  return { nodes: [], addresses: [], routes: [], sysctls: [], links: [], nat: [], forwards: [], firewall: [], services: [], dhcpServers: [], dhcpClients: [] };
+}
 
 describe('progress', () => {
   afterEach(() => vi.restoreAllMocks());
