@@ -140,6 +140,20 @@ export function labPage(lab: Lab, file: string): string {
       '</details>',
       '',
     );
+    if (s.exercise) {
+      const first = lab.stages.findIndex((x) => x.exercise) === i;
+      out.push(
+        `**Exercise** (\`netlab up ${lab.name} --exercise${first ? '' : ` ${s.name}`}\` builds everything before this step; \`netlab check ${lab.name}\` grades it, \`netlab solve ${lab.name}\` applies it): ${prose(s.exercise.task)}`,
+        '',
+        '<details>',
+        '<summary>Reference solution (<code>netlab solve --show</code>)</summary>',
+        '',
+        ...fenced('sh', printable(s.exercise.solution.flatMap(({ node, commands }) => [`# in ${node} (netlab exec ${lab.name} ${node})`, ...commands]).join('\n'), '\n')),
+        '',
+        '</details>',
+        '',
+      );
+    }
     if (s.checks.length) out.push(`**Expected results** (\`netlab run ${lab.name}\`${i ? ` or \`netlab check ${lab.name} --step ${s.name}\`` : ''}):`, '', ...expectedResults(s));
   });
   return out.join('\n').replace(/\n+$/, '\n');
