@@ -19,8 +19,8 @@ describe('tunnel services', () => {
       { kind: 'tunnel-start', ns: 'netlab-x-gwb', node: 'gwb', device: 'tun0', type: 'tun', peer: '198.51.100.1', port: 1194, local: '198.51.100.2' },
     ]);
     expect(tunnels('tap-bridge', 1).map((t) => [t.node, t.device, t.type, t.peer, t.local])).toEqual([
-      ['host', 'tap1', 'tap', '192.0.2.2', undefined],
-      ['vm', 'eth0', 'tap', '192.0.2.1', undefined],
+      ['host', 'tap1', 'tap', '192.0.2.2', '192.0.2.1'],
+      ['vm', 'eth0', 'tap', '192.0.2.1', '192.0.2.2'],
     ]);
   });
 
@@ -37,7 +37,9 @@ describe('tunnel services', () => {
       'socat', '-d', '-d', 'TUN,tun-name=tun0,tun-type=tun,iff-no-pi', 'UDP4-DATAGRAM:198.51.100.2:1194,bind=198.51.100.1:1194',
     ]);
     const [host] = tunnels('tap-bridge', 1);
-    expect(tunnelArgv(host!).slice(3)).toEqual(['socat', '-d', '-d', 'TUN,tun-name=tap1,tun-type=tap,iff-no-pi', 'UDP4-DATAGRAM:192.0.2.2:5555,bind=0.0.0.0:5555']);
+    expect(tunnelArgv(host!).slice(3)).toEqual(['socat', '-d', '-d', 'TUN,tun-name=tap1,tun-type=tap,iff-no-pi', 'UDP4-DATAGRAM:192.0.2.2:5555,bind=192.0.2.1:5555']);
+    const { local: _, ...anyAddress } = host!;
+    expect(tunnelArgv(anyAddress).slice(-1)).toEqual(['UDP4-DATAGRAM:192.0.2.2:5555,bind=0.0.0.0:5555']);
     const v6: Tunnel = { kind: 'tunnel-start', ns: 'n', node: 'n', device: 'tun0', type: 'tun', peer: '2001:db8::2', port: 1194 };
     expect(tunnelArgv(v6).slice(-1)).toEqual(['UDP6-DATAGRAM:[2001:db8::2]:1194,bind=[::]:1194']);
     expect(tunnelArgv({ ...v6, local: '2001:db8::1' }).slice(-1)).toEqual(['UDP6-DATAGRAM:[2001:db8::2]:1194,bind=[2001:db8::1]:1194']);
