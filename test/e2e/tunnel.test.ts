@@ -67,6 +67,15 @@ describeRoot('tunnels and captures (real namespaces)', () => {
     expect(instanceNamespaces('e2e-tun-flip')).toEqual([]);
   });
 
+  it('validate compiles capture filters with tcpdump: a typo is a located problem (exit 2)', async () => {
+    const lab = join(dir, 'bad-filter.yaml');
+    writeFileSync(lab, readFileSync(TUN_VPN, 'utf8').replace('none: icmp\n        hint: Every ping', 'none: icmpp\n        hint: Every ping'));
+    const r = await netlab(['validate', lab]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/bad-filter\.yaml:\d+:\d+ {2}steps\[0\]\.checks\[4\]\.none {2}tcpdump cannot compile the filter "icmpp": /);
+    expect((await netlab(['validate', TUN_VPN])).stderr).toContain('tcpdump compiled its 6 capture filter(s)');
+  });
+
   it('two instances of a tunnel lab run at once without interference', async () => {
     const [a, b] = await Promise.all(['e2e-tun-a', 'e2e-tun-b'].map((id) => netlab(['run', TUN_VPN, '-i', id, '-f', 'json', '-q'])));
     for (const r of [a!, b!]) {
