@@ -88,8 +88,22 @@ export function judgeCapture(
   return { got: 'pass', detail: `ping replied; ${crossed}${said ? `, ${said}` : ''}` };
 }
 
-/** Runs one capture check. */
+/** How many times a capture is taken again when the kernel had packets tcpdump did not write before it was stopped. */
+const INCOMPLETE_ATTEMPTS = 3;
+
+/**
+ * Runs one capture check. A capture that is not whole (packets the kernel had for tcpdump when it was stopped, unread)
+ * proves nothing either way: it is taken again, and after a few such attempts the check is an error.
+ */
 export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promise<CheckResult> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await captureOnce(c, signal);
+    signal?.throwIfAborted();
+    if (!r.incomplete || attempt >= INCOMPLETE_ATTEMPTS) return r.result;
+  }
+}
+
+async function captureOnce(c: CapturePlanned, signal?: AbortSignal): Promise<{ result: CheckResult; incomplete?: boolean }> {
   const opts = signal ? { signal } : {};
   const dir = await mkdtemp(join(tmpdir(), 'netlab-capture-'));
   const file = join(dir, 'capture.pcap');
@@ -98,7 +112,7 @@ export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promi
     const w = spawnWatched(argv, { ready: /listening on/, timeoutMs: (CAPTURE_LIMIT_S + 5) * 1000, ...opts });
     if (!(await w.ready)) {
       const r = await w.stop();
-      return makeResult(c, r, 'error', `tcpdump did not start: ${r.spawnError ?? (r.stderr.trim().split('\n').slice(-1)[0] || `exit ${r.exitCode}`)}`);
+      return { result: makeResult(c, r, 'error', `tcpdump did not start: ${r.spawnError ?? (r.stderr.trim().split('\n').slice(-1)[0] || `exit ${r.exitCode}`)}`) };
     }
     let cap!: RunResult;
     // The capture stops once the ping is over, whatever became of it.
@@ -109,16 +123,17 @@ export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promi
     const evidence = (extra: string) => ({
       argv,
       exitCode: ping.exitCode,
-      stdout: `${ping.stdout ?? ''}${extra}`,
-      stderr: `${ping.stderr ?? ''}${cap.stderr}`,
-      durationMs: (ping.durationMs ?? 0) + cap.durationMs,
+      stdout: `${ping.stdout}${extra}`,
+      stderr: `${ping.stderr}${cap.stderr}`,
+      durationMs: ping.durationMs + cap.durationMs,
     });
-    if (p.outcome === 'error') return makeResult(c, evidence(''), 'error', `the ping could not run: ${p.message}`);
+    if (p.outcome === 'error') return { result: makeResult(c, evidence(''), 'error', `the ping could not run: ${p.message}`) };
     // Packets the kernel had for tcpdump that it never wrote: the capture is not whole, so it proves nothing.
     const stats = captureStats(cap.stderr);
-    if (stats.captured === undefined) return makeResult(c, evidence(''), 'error', `tcpdump did not finish: ${cap.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    if (stats.captured === undefined) return { result: makeResult(c, evidence(''), 'error', `tcpdump did not finish: ${cap.stderr.trim().split('\n').slice(-1)[0] ?? ''}`) };
     if ((stats.dropped ?? 0) > 0 || (stats.received ?? 0) > stats.captured) {
-      return makeResult(c, evidence(''), 'error', `the capture is incomplete (${stats.received} packets received, ${stats.captured} written, ${stats.dropped ?? 0} dropped): run it again`);
+      const why = `the capture is incomplete (${stats.received} packets received, ${stats.captured} written, ${stats.dropped ?? 0} dropped), ${INCOMPLETE_ATTEMPTS} times`;
+      return { result: makeResult(c, evidence(''), 'error', why), incomplete: true };
     }
     const read = (filter?: string) => run(readArgv(file, filter), { timeoutMs: 10_000, ...opts });
     const [total, notAll, matchNone] = await Promise.all([
@@ -127,7 +142,7 @@ export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promi
       c.none !== undefined ? read(c.none) : undefined,
     ]);
     const bad = [total, notAll, matchNone].find((r) => r !== undefined && r.exitCode !== 0);
-    if (bad) return makeResult(c, evidence(''), 'error', `tcpdump could not read the capture: ${bad.spawnError ?? (bad.stderr.trim().split('\n').slice(-1)[0] || `exit ${bad.exitCode}`)}`);
+    if (bad) return { result: makeResult(c, evidence(''), 'error', `tcpdump could not read the capture: ${bad.spawnError ?? (bad.stderr.trim().split('\n').slice(-1)[0] || `exit ${bad.exitCode}`)}`) };
     const lines = packetLines(total.stdout);
     const v = judgeCapture(c, {
       total: lines,
@@ -137,7 +152,7 @@ export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promi
       pingMessage: p.message,
     });
     const ev = evidence(`--- captured on ${c.on.node}:${c.on.ifname}${c.filter !== undefined ? ` (${c.filter})` : ''}\n${lines.join('\n')}\n`);
-    return v.got === 'pass' ? makeResult(c, ev, 'pass', v.detail) : failResult(c, ev, v.how, v.detail);
+    return { result: v.got === 'pass' ? makeResult(c, ev, 'pass', v.detail) : failResult(c, ev, v.how, v.detail) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
