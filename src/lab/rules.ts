@@ -6,6 +6,7 @@ import { CAPTURE_REASONS, CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from '
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
 import { StageRules } from './stage-rules.js';
+import { resolveTarget } from './target-rules.js';
 import type { Address, Check, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
@@ -347,8 +348,9 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
       if (svc.peer.kind === 'node' && svc.peer.node === svc.node) {
         out.push({ at: peerAt, message: `the peer "${svc.peerText}" is node "${svc.node}" itself: a tunnel carries traffic to another node`, hint: 'name the other end: its underlay address, node or node:ifname' });
       } else checkTarget(svc.peer, svc.peerText, peerAt, 'a tunnel\'s peer');
-      const peer = svc.peer.kind === 'address' ? parseCidr(svc.peer.address) : undefined;
-      if (peer && addrs.some((x) => x.a.node === svc.node && x.c.family === peer.family && x.c.value === peer.value)) {
+      // The address the planner will send to (a node: its first address, IPv4 preferred).
+      const peer = resolveTarget(svc.peer, addrs);
+      if (svc.peer.kind === 'address' && peer && addrs.some((x) => x.a.node === svc.node && x.c.family === peer.family && x.c.value === peer.value)) {
         out.push({ at: peerAt, message: `${svc.peerText} is an address of node "${svc.node}" itself: a tunnel carries traffic to another node` });
       }
       if (svc.local === undefined) return;
@@ -358,7 +360,7 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
         const own = addrs.filter((x) => x.a.node === svc.node).map((x) => `${x.a.cidr} (${x.a.ifname})`).join(', ') || 'none';
         out.push({ at: [...svc.at, 'local'], message: `${svc.local} is not an address of node "${svc.node}" at step "${stage.name}"`, hint: `addresses of ${svc.node} at this point: ${own}` });
       }
-      if (peer && peer.family !== local.family) out.push({ at: [...svc.at, 'local'], message: `local ${svc.local} and peer ${svc.peerText} are of different IP families` });
+      if (peer && peer.family !== local.family) out.push({ at: [...svc.at, 'local'], message: `local ${svc.local} and peer ${svc.peerText} (${peer.address}) are of different IP families` });
     }
     const checkRegex = (re: string | undefined, at: Path): void => {
       if (re === undefined) return;

@@ -62,6 +62,9 @@ describe('tunnel services', () => {
     expect(problemLines(edit('local: 198.51.100.1 }', 'local: 198.51.100.9 }'))).toEqual([
       '4:80  nodes.a.services[0].local  198.51.100.9 is not an address of node "a" at step "setup"',
     ]);
+    // b:wan resolves to its IPv4 address: an IPv6 local address cannot send to it.
+    const v6 = edit('{ at: "a:wan", address: 198.51.100.1/24 }', '{ at: "a:wan", address: [198.51.100.1/24, "2001:db8::1/64"] }').replace('local: 198.51.100.1 }', 'local: "2001:db8::1" }');
+    expect(problemLines(v6)).toEqual(['4:80  nodes.a.services[0].local  local 2001:db8::1 and peer b:wan (198.51.100.2) are of different IP families']);
     expect(problemLines(edit('local: 198.51.100.1 }', 'local: "not-an-ip" }'))).toEqual([
       '4:80  nodes.a.services[0].local  "not-an-ip" is not an IP address',
     ]);
