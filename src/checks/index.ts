@@ -4,6 +4,7 @@ import type { PlannedCheck } from '../plan/planner.js';
 import { pause, pool } from '../runner/pool.js';
 import { TOOLS } from '../runner/preflight.js';
 import type { Lease } from '../runner/state.js';
+import { runCapture } from './capture.js';
 import { runTcp, runUdp } from './connect.js';
 import { runDns } from './dns.js';
 import { runHttp, runNatSource } from './http.js';
@@ -26,6 +27,7 @@ export const CHECK_RUNNERS = {
   dns: runDns,
   state: runState,
   cmd: runCmd,
+  capture: runCapture,
 } satisfies { [K in Check['kind']]: Runner<K> };
 
 /**
@@ -90,9 +92,15 @@ export async function runCheck(c: PlannedCheck, signal?: AbortSignal): Promise<C
   return attempts === 1 ? r : { ...r, attempts, durationMs: performance.now() - started };
 }
 
+/** Checks that must run alone: a capture judges every packet crossing an interface, so no other check's may cross it. */
+export function runsAlone(c: Pick<PlannedCheck, 'kind'>): boolean {
+  return c.kind === 'capture';
+}
+
 /**
  * Runs checks with a bounded pool; results come back in the order given. Must-fail checks start first: most of
- * them wait out their timeout, and that wait then overlaps the others' work.
+ * them wait out their timeout, and that wait then overlaps the others' work. Checks that must run alone (captures)
+ * run after the pool is done, one at a time.
  */
 export async function runChecks(
   checks: readonly PlannedCheck[],
@@ -100,11 +108,13 @@ export async function runChecks(
 ): Promise<CheckResult[]> {
   const order = checks.map((_, i) => i).sort((a, b) => Number(checks[b]?.expect === 'fail') - Number(checks[a]?.expect === 'fail'));
   const results = new Array<CheckResult>(checks.length);
-  await pool(order, CHECK_CONCURRENCY, async (i) => {
+  const one = async (i: number) => {
     const r = await runCheck(checks[i] as PlannedCheck, opts.signal);
     opts.signal?.throwIfAborted();
     opts.onResult?.(r);
     results[i] = r;
-  });
+  };
+  await pool(order.filter((i) => !runsAlone(checks[i] as PlannedCheck)), CHECK_CONCURRENCY, one);
+  for (const i of order.filter((j) => runsAlone(checks[j] as PlannedCheck))) await one(i);
   return results;
 }

@@ -8,6 +8,7 @@ import { describeLab } from '../lab/show.js';
 import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
+import { pcapFilterCheck } from '../runner/pcap-filter-check.js';
 import { planScript, teardownScript } from '../plan/script.js';
 import { printable } from '../printable.js';
 import { printJson, type Command } from './common.js';
@@ -84,8 +85,15 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
           if (!a.json) process.stderr.write(problems.map((p) => `${file}  ${p.path}  ${p.message}`).join('\n') + '\n');
           continue;
         }
+        const filters = await pcapFilterCheck(lab);
+        if (filters?.problems.length) {
+          results.push({ file, ok: false, problems: filters.problems });
+          if (!a.json) process.stderr.write(filters.problems.map(formatProblem).join('\n') + '\n');
+          continue;
+        }
         results.push({ file, ok: true, problems: [] });
-        if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks${nft?.checked ? `; nft -c accepted its ${nft.checked} ruleset(s)` : ''})\n`);
+        const extras = [nft?.checked ? `nft -c accepted its ${nft.checked} ruleset(s)` : '', filters?.checked ? `tcpdump compiled its ${filters.checked} capture filter(s)` : ''].filter(Boolean);
+        if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks${extras.map((e) => `; ${e}`).join('')})\n`);
       } catch (e) {
         if (e instanceof ValidationError) {
           results.push({ file, ok: false, problems: e.problems });

@@ -55,6 +55,7 @@ export function describeFirewallRule(r: FirewallRule): string {
 
 /** A service, e.g. "http server :80" or "dns server :53 (www.lab.test → internet)". */
 export function describeService(s: Service, withRecords = false): string {
+  if (s.kind === 'tunnel') return `tunnel: socat carries ${s.device} over udp ${s.local ?? '*'}:${s.port} ⇄ ${s.peerText}:${s.port}`;
   if (s.kind !== 'dns') return `${s.kind} server :${s.port}`;
   if (withRecords) return `dns server :${s.port}${s.records.length ? ` (${s.records.map((r) => `${r.name} → ${r.toText}`).join(', ')})` : ''}`;
   return `dns server :${s.port} (${s.records.length} record${s.records.length === 1 ? '' : 's'})`;

@@ -101,6 +101,10 @@ function addNodeConfig(config: Config, node: string, written: WrittenNodeConfig 
   );
   (written.services ?? []).forEach((svc, i) => {
     const where: Path = [...at, 'services', i];
+    if (svc.kind === 'tunnel') {
+      const { device, peer, local } = svc;
+      return config.services.push({ node, kind: 'tunnel', device, peer: parseTarget(peer), peerText: peer, port: svc.port ?? 1194, ...(local !== undefined ? { local } : {}), at: where });
+    }
     if (svc.kind !== 'dns') return config.services.push({ node, kind: svc.kind, port: svc.port, at: where });
     const records = Object.entries(svc.records).map(([name, to]) => ({ name, to: parseTarget(to), toText: to, at: [...where, 'records', name] }));
     return config.services.push({ node, kind: 'dns', port: svc.port ?? 53, records, at: where });
@@ -279,6 +283,23 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
               ? { what: 'sysctl', key: c.sysctl.key, value: String(c.sysctl.value) }
               : { what: 'nft', contains: c.nft?.contains ?? '' };
       return { ...base, kind: 'state', name: c.name ?? `state of ${c.node}: ${describeQuery(query)}`, from: c.node, query };
+    }
+    case 'capture': {
+      const count = c.count ?? 3;
+      return {
+        ...base,
+        kind: 'capture',
+        name: c.name ?? `capture on ${c.on} while ${c.from} pings ${c.to}`,
+        from: c.from,
+        ...aim(c.to),
+        on: splitRef(c.on),
+        count,
+        ...(c.filter !== undefined ? { filter: c.filter } : {}),
+        ...(c.all !== undefined ? { all: c.all } : {}),
+        ...(c.none !== undefined ? { none: c.none } : {}),
+        minPackets: c.min_packets ?? count,
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      };
     }
     case 'cmd': {
       const argv = c.shell !== undefined ? ['sh', '-c', c.shell] : (c.argv ?? []);

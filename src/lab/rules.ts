@@ -3,10 +3,11 @@ import { inSubnet, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from 
 import { routeKey, sameRouteMessage } from './address-rules.js';
 import { Dropped } from './dropped.js';
 import { exerciseProblems } from './exercise-rules.js';
-import { CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from './schema.js';
+import { CAPTURE_REASONS, CONNECT_REASONS, HTTP_REASONS, dnsNameProblem } from './schema.js';
 import { matrixProblems } from './matrix-rules.js';
 import type { Path } from './source.js';
 import { StageRules } from './stage-rules.js';
+import { resolveTarget } from './target-rules.js';
 import type { Address, Check, Lab, Ref, Target } from './types.js';
 
 export interface RuleProblem {
@@ -37,16 +38,22 @@ class Segments {
   }
 }
 
-/** `reason` of a tcp, udp or http check: only with expect: fail, and then required (a must-fail check says how it must fail). */
-function reasonProblem(c: Extract<Check, { kind: 'tcp' | 'udp' | 'http' }>): RuleProblem | undefined {
+/**
+ * `reason` of a tcp, udp, http or capture check: only with expect: fail, and then required (a must-fail check says how
+ * it must fail).
+ */
+function reasonProblem(c: Extract<Check, { kind: 'tcp' | 'udp' | 'http' | 'capture' }>): RuleProblem | undefined {
   if (c.expect === 'pass') return c.reason === undefined ? undefined : { at: [...c.at, 'reason'], message: 'reason only applies to checks with expect: fail' };
   if (c.reason !== undefined) return undefined;
-  const reasons = (c.kind === 'http' ? HTTP_REASONS : CONNECT_REASONS).join(', ');
+  const reasons = (c.kind === 'http' ? HTTP_REASONS : c.kind === 'capture' ? CAPTURE_REASONS : CONNECT_REASONS).join(', ');
   return {
     at: [...c.at, 'expect'],
     absent: [...c.at, 'reason'],
     message: `expect: fail needs a reason saying how this ${c.kind} check must fail: ${reasons}`,
-    hint: 'e.g. refused when nothing listens, timeout when a firewall drops it; without one it would pass however the lab is broken (server down, router not forwarding)',
+    hint:
+      c.kind === 'capture'
+        ? 'e.g. mismatch when a packet the filters forbid crossed; without one it would pass when nothing crossed at all'
+        : 'e.g. refused when nothing listens, timeout when a firewall drops it; without one it would pass however the lab is broken (server down, router not forwarding)',
   };
 }
 
@@ -163,6 +170,8 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
   const routeKeys = new Map<string, string>();
   const stageRules = new StageRules(nodes, (r) => seg.find(refKey(r)), dropped);
   const servicePorts = new Set<string>();
+  /** node:device of every tun/tap device a tunnel opens → the stage that opens it. */
+  const tunnelDevices = new Map<string, string>();
   /** Subnets DHCP servers serve, by segment; and the subnet each DHCP client will get an address in. */
   const dhcpSegments: { segment: string; net: Cidr }[] = [];
   const dhcpNets: { node: string; ifname: string; net: Cidr }[] = [];
@@ -295,9 +304,10 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
     }
     /**
      * A check target must be an address, or a node (interface) that has one at this point of the lab; a DNS
-     * record's (staticOnly) needs a static one, because its server starts before any lease is taken.
+     * record's or a tunnel peer's (staticOnly: what needs it) needs a static one, because its process starts before
+     * any lease is taken.
      */
-    const checkTarget = (t: Target, text: string, at: Path, staticOnly = false): void => {
+    const checkTarget = (t: Target, text: string, at: Path, staticOnly?: string): void => {
       if (t.kind === 'address') {
         const bad = !parseCidr(t.address) || t.address.includes('/');
         if (bad && !dropped.node(text.split(':')[0] ?? text)) out.push({ at, message: `"${text}" is neither an address, a node nor node:ifname` });
@@ -307,21 +317,56 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
       if (t.ifname !== undefined && !knownIface({ node: t.node, ifname: t.ifname }, at)) return;
       const hasStatic = addrs.some((x) => x.a.node === t.node && (t.ifname === undefined || x.a.ifname === t.ifname));
       const hasLease = dhcpNets.some((x) => x.node === t.node && (t.ifname === undefined || x.ifname === t.ifname)) || mayLease(t.node, t.ifname);
-      if (!hasStatic && hasLease && staticOnly) out.push({ at, message: `"${text}" gets its address by DHCP; a DNS record needs a static address`, hint: 'name an address, or an interface with a static address' });
+      if (!hasStatic && hasLease && staticOnly !== undefined) out.push({ at, message: `"${text}" gets its address by DHCP; ${staticOnly} needs a static address`, hint: 'name an address, or an interface with a static address' });
       else if (!hasStatic && !hasLease && !dropped.addresses(t.node)) out.push({ at, message: `"${text}" has no address at step "${stage.name}"`, hint: 'give the interface an address, or name an address directly' });
     };
     for (const svc of stage.config.services) {
-      // A DNS server listens on UDP and TCP; netlab's services on one of them.
-      const protos = svc.kind === 'dns' ? ['udp', 'tcp'] : [svc.kind === 'udp-echo' ? 'udp' : 'tcp'];
+      // A DNS server listens on UDP and TCP; a tunnel on UDP; netlab's services on one of them.
+      const protos = svc.kind === 'dns' ? ['udp', 'tcp'] : [svc.kind === 'udp-echo' || svc.kind === 'tunnel' ? 'udp' : 'tcp'];
       const taken = protos.find((p) => servicePorts.has(`${svc.node} ${p} ${svc.port}`));
       if (taken) out.push({ at: [...svc.at, 'port'], message: `node "${svc.node}" already has a service on ${taken} port ${svc.port}` });
       for (const p of protos) servicePorts.add(`${svc.node} ${p} ${svc.port}`);
+      if (svc.kind === 'tunnel') tunnelProblems(svc);
       if (svc.kind !== 'dns') continue;
       for (const r of svc.records) {
         const problem = dnsNameProblem(r.name);
         if (problem) out.push({ at: r.at, key: true, message: problem });
-        checkTarget(r.to, r.toText, r.at, true);
+        checkTarget(r.to, r.toText, r.at, 'a DNS record');
       }
+    }
+    /**
+     * A tunnel opens a tun or tap device of its node, once in the whole lab, and sends to a peer that is not the node
+     * itself, from one of the node's own addresses (when `local` is given) of the peer's IP family.
+     */
+    function tunnelProblems(svc: Extract<Lab['stages'][number]['config']['services'][number], { kind: 'tunnel' }>): void {
+      if (!nodes.has(svc.node)) return;
+      const devAt: Path = [...svc.at, 'device'];
+      if (knownIface({ node: svc.node, ifname: svc.device }, devAt)) {
+        const dev = lab.devices.find((d) => d.node === svc.node && d.name === svc.device);
+        const key = `${svc.node}:${svc.device}`;
+        if (dev?.kind !== 'tun' && dev?.kind !== 'tap') {
+          out.push({ at: devAt, message: `"${svc.device}" of node "${svc.node}" is not a tun or tap device: a tunnel opens one`, hint: 'add devices: [{ kind: tun, name: tun0, node: ... }] (or kind: tap) and name it here' });
+        } else if (tunnelDevices.has(key)) {
+          out.push({ at: devAt, message: `${key} is already opened by the tunnel at ${tunnelDevices.get(key)}: a device is held by one program`, hint: 'give each tunnel its own device' });
+        } else tunnelDevices.set(key, stage.name === 'setup' ? 'setup' : `step "${stage.name}"`);
+      }
+      const peerAt: Path = [...svc.at, 'peer'];
+      if (svc.peer.kind === 'node' && svc.peer.node === svc.node) {
+        out.push({ at: peerAt, message: `the peer "${svc.peerText}" is node "${svc.node}" itself: a tunnel carries traffic to another node`, hint: 'name the other end: its underlay address, node or node:ifname' });
+      } else checkTarget(svc.peer, svc.peerText, peerAt, 'a tunnel\'s peer');
+      // The address the planner will send to (a node: its first address, IPv4 preferred).
+      const peer = resolveTarget(svc.peer, addrs);
+      if (svc.peer.kind === 'address' && peer && addrs.some((x) => x.a.node === svc.node && x.c.family === peer.family && x.c.value === peer.value)) {
+        out.push({ at: peerAt, message: `${svc.peerText} is an address of node "${svc.node}" itself: a tunnel carries traffic to another node` });
+      }
+      if (svc.local === undefined) return;
+      const local = parseCidr(svc.local);
+      if (!local) return;
+      if (!addrs.some((x) => x.a.node === svc.node && x.c.family === local.family && x.c.value === local.value) && !dropped.addresses(svc.node)) {
+        const own = addrs.filter((x) => x.a.node === svc.node).map((x) => `${x.a.cidr} (${x.a.ifname})`).join(', ') || 'none';
+        out.push({ at: [...svc.at, 'local'], message: `${svc.local} is not an address of node "${svc.node}" at step "${stage.name}"`, hint: `addresses of ${svc.node} at this point: ${own}` });
+      }
+      if (peer && peer.family !== local.family) out.push({ at: [...svc.at, 'local'], message: `local ${svc.local} and peer ${svc.peerText} (${peer.address}) are of different IP families` });
     }
     const checkRegex = (re: string | undefined, at: Path): void => {
       if (re === undefined) return;
@@ -380,6 +425,11 @@ export function checkRules(lab: Lab, dropped: Dropped = Dropped.none): RuleProbl
         case 'tcp':
         case 'udp':
           out.push(...[reasonProblem(c)].filter((p) => p !== undefined));
+          break;
+        case 'capture':
+          out.push(...[reasonProblem(c)].filter((p) => p !== undefined));
+          if (knownNode(c.on.node, [...c.at, 'on'])) knownIface(c.on, [...c.at, 'on']);
+          if (c.on.ifname === 'lo') out.push({ at: [...c.at, 'on'], message: 'capturing on lo sees only traffic inside one node', hint: 'capture on the interface the traffic crosses, e.g. the underlay link' });
           break;
         case 'mtu':
           break;

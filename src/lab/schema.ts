@@ -193,9 +193,12 @@ export const DhcpServerSchema = z.strictObject({
 });
 
 /** Every service kind, in the order the docs list them. */
-export const SERVICE_KINDS = ['http', 'tcp-echo', 'udp-echo', 'dns'] as const;
+export const SERVICE_KINDS = ['http', 'tcp-echo', 'udp-echo', 'dns', 'tunnel'] as const;
 
-/** A service in the node: netlab's own server program (http, tcp-echo, udp-echo) or a DNS server (dnsmasq). */
+/**
+ * A service in the node: netlab's own server program (http, tcp-echo, udp-echo), a DNS server (dnsmasq), or a
+ * tunnel (socat holding a tun/tap device of the node and carrying its packets or frames over UDP to a peer).
+ */
 export const ServiceSchema = z.discriminatedUnion(
   'kind',
   [
@@ -209,6 +212,13 @@ export const ServiceSchema = z.discriminatedUnion(
       records: z
         .record(z.string(), z.string())
         .describe('Name → an address, a node (its first address) or node:ifname, e.g. { www.lab.test: internet }.'),
+    }),
+    z.strictObject({
+      kind: z.literal('tunnel').describe('A userspace program (socat) holds a tun or tap device of this node and carries what it reads over UDP to a peer, the way OpenVPN (tun) or QEMU (tap) do.'),
+      device: ifname.describe('The tun or tap device of this node the program opens (it gets carrier then).'),
+      peer: z.string().describe('Where the UDP datagrams go: the other end\'s underlay address, a node (its first address) or node:ifname.'),
+      port: port.optional().describe('UDP port on both ends (default 1194, OpenVPN\'s).'),
+      local: ipAddress.optional().describe('Address of this node to send from and listen on (default: any).'),
     }),
   ],
   { error: kindError('service', () => SERVICE_KINDS) },
@@ -444,6 +454,34 @@ export const DnsCheckSchema = z.strictObject({
     .describe('With expect: fail, how it must fail: nxdomain (no such name), no-answer (no record of that type), no-reply (no server answered).'),
 });
 
+/** A tcpdump filter expression: plain words and operators only (one argv word; tcpdump compiles it). */
+export const PCAP_FILTER = /^[A-Za-z0-9 ._:/()!&|<>=\[\]-]{1,200}$/;
+const pcapFilter = z.string().superRefine((s, ctx) => {
+  if (!PCAP_FILTER.test(s) || s.trim().startsWith('-')) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a capture filter netlab passes on: tcpdump filter words (letters, digits, spaces and . _ : / ( ) ! & | < > = [ ] -), at most 200 characters, not starting with -`, params: { hint: 'e.g. "udp port 1194", "icmp", "not arp"' } });
+  }
+});
+
+/** How a must-fail capture check must fail. */
+export const CAPTURE_REASONS = ['mismatch', 'too-few', 'no-reply'] as const;
+
+/** A capture check: tcpdump on node:ifname while the check's own ping from → to runs; asserts what crossed. */
+export const CaptureCheckSchema = z.strictObject({
+  kind: z.literal('capture'),
+  ...checkCommon,
+  from: z.string().describe('The node the ping is sent from.'),
+  to: z.string().describe('The ping\'s target: an address, a node (its first address) or node:ifname.'),
+  on: endpointRef.describe('Where tcpdump captures meanwhile: node:ifname.'),
+  count: z.int().min(1).max(20).optional().describe('Echo requests the ping sends (default 3).'),
+  filter: pcapFilter.optional().describe('Only packets matching this tcpdump filter are captured and judged, e.g. ip (leaves out ARP and IPv6 link-local chatter).'),
+  all: pcapFilter.optional().describe('Every captured packet must match this tcpdump filter, e.g. "udp port 1194".'),
+  none: pcapFilter.optional().describe('No captured packet may match this tcpdump filter, e.g. icmp.'),
+  min_packets: z.int().min(1).max(10000).optional().describe('At least this many packets must be captured (default: as many as echo requests).'),
+  reason: z
+    .enum(CAPTURE_REASONS)
+    .optional()
+    .describe('Required with expect: fail: mismatch (a packet crossed that all or none forbid), too-few (fewer packets than min_packets crossed), no-reply (the ping itself got no reply).'),
+});
 
 /** A group of a matrix: letters, digits, _ and -, starting with a letter (so "A -> B" keys split unambiguously). */
 export const MATRIX_GROUP = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -474,12 +512,12 @@ export const MatrixCheckSchema = z.strictObject({
 });
 
 /** Every check kind, in the order the docs list them. */
-export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd', 'matrix'] as const;
+export const CHECK_KINDS = ['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path', 'dns', 'state', 'cmd', 'capture', 'matrix'] as const;
 
 /** Every check kind; an unknown `kind` lists these. */
 export const CheckSchema = z.discriminatedUnion(
   'kind',
-  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema, MatrixCheckSchema],
+  [PingCheckSchema, TcpCheckSchema, UdpCheckSchema, HttpCheckSchema, NatSourceCheckSchema, MtuCheckSchema, PathCheckSchema, DnsCheckSchema, StateCheckSchema, CmdCheckSchema, CaptureCheckSchema, MatrixCheckSchema],
   { error: kindError('check', () => CHECK_KINDS) },
 );
 

@@ -125,10 +125,14 @@ export interface DnsRecord {
   at: Path;
 }
 
-/** A service started in a node: one of netlab's own (one server program per node), or a DNS server (dnsmasq). */
+/**
+ * A service started in a node: one of netlab's own (one server program per node), a DNS server (dnsmasq), or a tunnel
+ * (socat holding a tun/tap device and carrying its packets or frames over UDP to `peer`, from `local` when given).
+ */
 export type Service =
   | { node: string; kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number; at: Path }
-  | { node: string; kind: 'dns'; port: number; records: DnsRecord[]; at: Path };
+  | { node: string; kind: 'dns'; port: number; records: DnsRecord[]; at: Path }
+  | { node: string; kind: 'tunnel'; device: string; peer: Target; peerText: string; port: number; local?: string; at: Path };
 
 /** A DHCP server on an interface of a node. gateway undefined: the server's own address; null: none. */
 export interface DhcpServer extends Ref {
@@ -309,8 +313,26 @@ export interface CmdCheck extends CheckBase {
   stdout?: string;
 }
 
+/** How a must-fail capture check must fail: a forbidden packet crossed, too few crossed, or the ping got no reply. */
+export type CaptureReason = 'mismatch' | 'too-few' | 'no-reply';
+
+/**
+ * A capture: tcpdump on `on` (node:ifname) while a ping from → to runs; every packet (of those `filter` keeps) must
+ * match `all`, none may match `none`, and at least `minPackets` must cross.
+ */
+export interface CaptureCheck extends TargetedCheck {
+  kind: 'capture';
+  on: Ref;
+  count: number;
+  filter?: string;
+  all?: string;
+  none?: string;
+  minPackets: number;
+  reason?: CaptureReason;
+}
+
 /** Every check kind (a union that grows by one member per kind). */
-export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | DnsCheck | StateCheck | CmdCheck;
+export type Check = PingCheck | TcpCheck | UdpCheck | HttpCheck | NatSourceCheck | MtuCheck | PathCheck | DnsCheck | StateCheck | CmdCheck | CaptureCheck;
 
 /** A step held back for the learner: the task, and per node the commands a learner would type (only shown). */
 export interface Exercise {

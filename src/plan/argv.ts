@@ -6,6 +6,8 @@ import { nsPath } from './naming.js';
 import { heredocDelimiter, isBareWord, shellCommand } from './shell.js';
 import { printable } from '../printable.js';
 import { sysctlValue } from '../lab/sysctls.js';
+import { parseCidr } from '../lab/ip.js';
+import { IFNAME } from '../lab/schema.js';
 
 type OpOf<K extends OpKind> = Extract<Op, { kind: K }>;
 
@@ -87,6 +89,7 @@ const IP_WORDS = {
   'service-start': () => undefined,
   'dhcp-server': () => undefined,
   'dns-server': () => undefined,
+  'tunnel-start': () => undefined,
   'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: () => undefined,
@@ -106,7 +109,7 @@ export function placement(op: Op): Placement {
   if (op.kind === 'sysctl') return { where: 'sysctl', ns: op.ns };
   if (op.kind === 'netem-add' || op.kind === 'netem-del') return { where: 'tc', ns: op.ns };
   if (op.kind === 'nft-apply' || op.kind === 'nft-delete') return { where: 'nft', ns: op.ns };
-  if (op.kind === 'service-start' || op.kind === 'proc-stop' || op.kind === 'dhcp-server' || op.kind === 'dns-server' || op.kind === 'dhcp-client') return { where: 'proc', ns: op.ns };
+  if (op.kind === 'service-start' || op.kind === 'proc-stop' || op.kind === 'dhcp-server' || op.kind === 'dns-server' || op.kind === 'tunnel-start' || op.kind === 'dhcp-client') return { where: 'proc', ns: op.ns };
   if (ROOT_KINDS.has(op.kind)) return { where: 'root' };
   return { where: 'ns', ns: op.ns, phase: op.kind === 'link-add' && op.into !== undefined ? 1 : 2 };
 }
@@ -299,6 +302,30 @@ export function dnsServerArgv(op: Op, log: string): string[] {
   ]);
 }
 
+/**
+ * socat as a tunnel, in the foreground so netlab owns its pid: it opens the existing tun/tap device (TUNSETIFF on
+ * /dev/net/tun with the device's name — the device gets carrier then) and copies each packet or frame it reads into
+ * one UDP datagram to peer:port, and each datagram arriving on local:port into the device, the way OpenVPN (tun) or
+ * QEMU's socket netdev (tap) do. `-d -d` makes it say "starting data transfer loop" once both ends are open, which is
+ * what netlab waits for. Every word is checked again here: this argv is the one place lab data meets socat's syntax.
+ */
+export function tunnelArgv(op: Op): string[] {
+  if (op.kind !== 'tunnel-start') throw new Error(`op ${op.kind} is not a tunnel`);
+  const peer = parseCidr(op.peer);
+  const local = op.local === undefined ? undefined : parseCidr(op.local);
+  const plain = (a: string) => /^[0-9A-Fa-f.:]+$/.test(a);
+  if (!IFNAME.test(op.device) || !peer || op.peer.includes('/') || !plain(op.peer) || (op.local !== undefined && (!local || !plain(op.local) || local.family !== peer.family)) || !Number.isInteger(op.port) || op.port < 1 || op.port > 65535) {
+    throw new Error(`internal: refusing tunnel words ${JSON.stringify([op.device, op.peer, op.local, op.port])}`);
+  }
+  const v6 = peer.family === 6;
+  const host = (a: string) => (v6 ? `[${a}]` : a);
+  return inNamespace(op.ns, [
+    'socat', '-d', '-d',
+    `TUN,tun-name=${op.device},tun-type=${op.type},iff-no-pi`,
+    `UDP${v6 ? 6 : 4}-DATAGRAM:${host(op.peer)}:${op.port},bind=${host(op.local ?? (v6 ? '::' : '0.0.0.0'))}:${op.port}`,
+  ]);
+}
+
 /** argv of the dig a dns check runs: `dig @SERVER -p PORT NAME TYPE`, one try, `+time` in whole seconds (dig's minimum is 1). */
 export function digArgv(ns: string, q: { server: string; port: number; name: string; type: 'A' | 'AAAA'; timeoutMs: number }): string[] {
   const secs = String(Math.max(1, Math.ceil(q.timeoutMs / 1000)));
@@ -337,6 +364,7 @@ export function shellStep(op: Op): ShellStep | undefined {
   if (op.kind === 'service-start') return { argv: asTyped(serviceArgv(op, `${op.node}.clients.jsonl`).map((w) => (w === process.execPath ? 'node' : w))), background: true };
   if (op.kind === 'dhcp-server') return { argv: asTyped(dhcpServerArgv(op, { leases: `${op.node}.${op.ifname}.leases`, log: `${op.node}.${op.ifname}.dnsmasq.log` })), background: true };
   if (op.kind === 'dns-server') return { argv: asTyped(dnsServerArgv(op, `${op.node}.dns${op.port}.dnsmasq.log`)), background: true };
+  if (op.kind === 'tunnel-start') return { argv: asTyped(tunnelArgv(op)), background: true };
   if (op.kind === 'dhcp-client') {
     const then = `${shellCommand(['ip', '-n', op.ns, 'addr', 'add', 'LEASE', 'dev', op.ifname])}; ${shellCommand(['ip', '-n', op.ns, 'route', 'add', 'default', 'via', 'ROUTER'])}`;
     return { argv: asTyped(dhcpClientArgv(op)), note: `then: ${then}` };

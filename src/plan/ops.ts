@@ -61,6 +61,11 @@ export type Op =
   | { kind: 'dhcp-server'; ns: string; node: string; ifname: string; start: string; end: string; netmask: string; gateway?: string | null; dns: string[]; leaseSecs: number }
   /** Starts dnsmasq as a DNS server answering for these names only (NXDOMAIN for any other, no upstream). */
   | { kind: 'dns-server'; ns: string; node: string; port: number; records: { name: string; address: string }[] }
+  /**
+   * Starts a tunnel: socat holds the tun/tap device and carries its packets (tun) or frames (tap) in UDP datagrams to
+   * peer:port, from local:port (any address when not given), and writes what it receives from there into the device.
+   */
+  | { kind: 'tunnel-start'; ns: string; node: string; device: string; type: 'tun' | 'tap'; peer: string; port: number; local?: string }
   /** Asks for a lease on an interface (udhcpc) and configures the address and default route it got. */
   | { kind: 'dhcp-client'; ns: string; node: string; ifname: string }
   | { kind: 'proc-stop'; ns: string; node: string; what: string }
@@ -92,6 +97,7 @@ const INVERSE = {
   'service-start': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: 'services' }),
   'dhcp-server': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `dhcp-server ${o.ifname}` }),
   'dns-server': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `dns-server ${o.port}` }),
+  'tunnel-start': (o) => ({ kind: 'proc-stop', ns: o.ns, node: o.node, what: `tunnel ${o.device}` }),
   'dhcp-client': () => undefined,
   'proc-stop': () => undefined,
   sysctl: (o) => (o.previous === undefined ? undefined : { ...o, value: o.previous, previous: o.value }),

@@ -97,12 +97,21 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
   return ops;
 }
 
-/** Processes a stage starts: services (one server per node), DNS servers, DHCP servers, then DHCP clients. */
-function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[]): Op[] {
+/** Processes a stage starts: services (one server per node), tunnels, DNS servers, DHCP servers, then DHCP clients. */
+function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[], devices: readonly Device[]): Op[] {
   const ops: Op[] = [];
   const byNode = new Map<string, { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[]>();
-  for (const svc of config.services) if (svc.kind !== 'dns') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
+  for (const svc of config.services) {
+    if (svc.kind !== 'dns' && svc.kind !== 'tunnel') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
+  }
   for (const [node, services] of byNode) ops.push({ kind: 'service-start', ns: ns(node), node, services });
+  for (const svc of config.services) {
+    if (svc.kind !== 'tunnel') continue;
+    const dev = devices.find((d) => d.node === svc.node && d.name === svc.device);
+    if (dev?.kind !== 'tun' && dev?.kind !== 'tap') throw new Error(`${svc.node}:${svc.device} is not a tun or tap device (the rules should have caught this)`);
+    const peer = resolveTarget(svc.peer, svc.peerText, addresses, []);
+    ops.push({ kind: 'tunnel-start', ns: ns(svc.node), node: svc.node, device: svc.device, type: dev.kind, peer, port: svc.port, ...(svc.local !== undefined ? { local: svc.local } : {}) });
+  }
   for (const svc of config.services) {
     if (svc.kind !== 'dns') continue;
     const records = svc.records.map((r) => ({ name: r.name, address: resolveTarget(r.to, r.toText, addresses, []) }));
@@ -237,7 +246,7 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
       ...(i === 0 ? build : []),
       ...configOps(stage.config, ns, sysctlNow),
       ...nftOps(stage.config, ns, rulesets),
-      ...procOps(stage.config, ns, addresses),
+      ...procOps(stage.config, ns, addresses, lab.devices),
     ];
     const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, addresses, leased));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };

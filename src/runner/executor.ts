@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
-import { requestLease, startDhcpServer, startDnsServer, startServices, type LabProcess } from './processes.js';
+import { requestLease, startDhcpServer, startDnsServer, startServices, startTunnel, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
@@ -75,11 +75,18 @@ export class Executor {
     await this.fanOut(phase1);
     await this.fanOut(ops.filter((o) => toolOf(o) !== undefined && placement(o).where !== 'root' && !phase1.includes(o)));
     for (const o of ops) {
-      if (o.kind !== 'service-start' && o.kind !== 'dhcp-server' && o.kind !== 'dns-server') continue;
+      if (o.kind !== 'service-start' && o.kind !== 'dhcp-server' && o.kind !== 'dns-server' && o.kind !== 'tunnel-start') continue;
       if (!this.procs) throw new Error('services need a run directory');
       this.signal?.throwIfAborted();
       const dir = this.procs.runDir;
-      const started = o.kind === 'service-start' ? await startServices(o, dir) : o.kind === 'dns-server' ? await startDnsServer(o, dir) : await startDhcpServer(o, dir);
+      const started =
+        o.kind === 'service-start'
+          ? await startServices(o, dir)
+          : o.kind === 'dns-server'
+            ? await startDnsServer(o, dir)
+            : o.kind === 'tunnel-start'
+              ? await startTunnel(o, dir)
+              : await startDhcpServer(o, dir);
       this.applied.push(o);
       await this.procs.onProcess(started);
     }

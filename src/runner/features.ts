@@ -94,6 +94,7 @@ export const LAB_FEATURES = {
   firewall: { what: 'firewall chains', tools: ['nft'], kernel: ['nftables'] },
   services: { what: 'services (http, tcp-echo, udp-echo: netlab\'s own server, run by this node)', tools: ['nsenter'], kernel: [] },
   'dns-server': { what: 'dns services', tools: ['dnsmasq'], kernel: [] },
+  tunnel: { what: 'tunnel services (socat holding a tun/tap device, carrying it over UDP)', tools: ['socat'], kernel: ['tun'] },
   'dhcp-server': { what: 'dhcp servers', tools: ['dnsmasq'], kernel: [] },
   'dhcp-client': { what: 'dhcp clients', tools: ['udhcpc'], kernel: [] },
   'ping-check': { what: 'ping checks', tools: ['ping'], kernel: [] },
@@ -107,6 +108,7 @@ export const LAB_FEATURES = {
   'state-check': { what: 'state checks of addresses, routes, links', tools: ['ip'], kernel: [] },
   'state-sysctl-check': { what: 'state checks of sysctls', tools: ['sysctl'], kernel: [] },
   'state-nft-check': { what: 'state checks of nft rules', tools: ['nft'], kernel: [] },
+  'capture-check': { what: 'capture checks (tcpdump on an interface while a ping runs)', tools: ['tcpdump', 'ping'], kernel: [] },
   'cmd-check': { what: 'cmd checks (the command itself is the lab\'s own)', tools: ['nsenter'], kernel: [] },
   pcap: { what: '--pcap captures of checks that did not hold', tools: ['tcpdump', 'timeout'], kernel: [] },
   probe: { what: 'probing kernel features (doctor; run/up of labs with devices, netem, nft or IPv6)', tools: ['unshare'], kernel: [] },
@@ -144,6 +146,7 @@ const OP_FEATURES = {
   'service-start': () => ['services'],
   'dhcp-server': () => ['dhcp-server'],
   'dns-server': () => ['dns-server'],
+  'tunnel-start': () => ['tunnel'],
   'dhcp-client': () => ['dhcp-client'],
   'proc-stop': () => [],
   sysctl: () => ['sysctls'],
@@ -161,6 +164,7 @@ const CHECK_FEATURES = {
   dns: () => 'dns-check',
   state: (c) => (c.query.what === 'sysctl' ? 'state-sysctl-check' : c.query.what === 'nft' ? 'state-nft-check' : 'state-check'),
   cmd: () => 'cmd-check',
+  capture: () => 'capture-check',
 } satisfies { [K in Check['kind']]: (c: Extract<Check, { kind: K }>) => LabFeature };
 
 /** The lab features an op uses. */
@@ -233,6 +237,8 @@ function opSite(lab: Lab, op: Op, nodeOf: (ns: string) => string, feature: LabFe
       return site(`services of node ${node}`, cfg.flatMap((c) => c.services).find((s) => s.node === node)?.at);
     case 'dns-server':
       return site(`dns service on port ${op.port} of node ${node}`, cfg.flatMap((c) => c.services).find((s) => s.node === node && s.kind === 'dns')?.at);
+    case 'tunnel-start':
+      return site(`tunnel on ${node}:${op.device}`, cfg.flatMap((c) => c.services).find((s) => s.node === node && s.kind === 'tunnel' && s.device === op.device)?.at);
     case 'dhcp-server':
       return site(`dhcp server on ${node}:${op.ifname}`, cfg.flatMap((c) => c.dhcpServers).find((s) => s.node === node && s.ifname === op.ifname)?.at);
     case 'dhcp-client':

@@ -1,10 +1,10 @@
 // Lab processes: services, DNS and DHCP servers started inside a namespace and waited for until ready; DHCP client runs.
 import { createInterface } from 'node:readline';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import { parseCidr } from '../lab/ip.js';
-import { dhcpClientArgv, dhcpServerArgv, dnsServerArgv, serviceArgv } from '../plan/argv.js';
+import { dhcpClientArgv, dhcpServerArgv, dnsServerArgv, serviceArgv, tunnelArgv } from '../plan/argv.js';
 import type { Op } from '../plan/ops.js';
 import { run, spawnDetached } from './exec.js';
 import { procStart, type Lease, type ProcRef } from './state.js';
@@ -126,6 +126,65 @@ export async function startDnsServer(op: Extract<Op, { kind: 'dns-server' }>, ru
   mkdirSync(runDir, { recursive: true });
   const log = dnsLog(runDir, op.node, op.port);
   return startDnsmasq(dnsServerArgv(op, log), log, op.port, op.node, `dns-server ${op.port}`, timeoutMs);
+}
+
+/** Log file of one tunnel (socat's stderr) in the instance's run directory. */
+export function tunnelLog(runDir: string, node: string, device: string): string {
+  return join(runDir, `${node}.${device}.tunnel.log`);
+}
+
+/**
+ * Resolves true once `file` contains `line` (woken by inotify on each write, no polling), false when `exited`
+ * resolves first or the time is up.
+ */
+export function waitForLogLine(file: string, line: RegExp, exited: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let done = false;
+    const finish = (v: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      watcher.close();
+      resolve(v);
+    };
+    const look = () => {
+      try {
+        if (line.test(readFileSync(file, 'utf8'))) finish(true);
+      } catch {
+        /* not there yet */
+      }
+    };
+    const watcher = watch(file, look);
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    // What was written before the watch began, and what the last write before an exit said.
+    look();
+    void exited.then(() => {
+      look();
+      finish(false);
+    });
+  });
+}
+
+/** What socat says once both ends are open: the device is held (it has carrier) and the UDP socket is bound. */
+const TUNNEL_READY = /starting data transfer loop/;
+
+/**
+ * Starts socat for a tunnel-start op and resolves once it holds the device and its socket (it says so on stderr,
+ * which goes to its log); kills it and throws BuildError with its words if it does not get there.
+ */
+export async function startTunnel(op: Extract<Op, { kind: 'tunnel-start' }>, runDir: string, timeoutMs = 5_000): Promise<LabProcess> {
+  mkdirSync(runDir, { recursive: true });
+  const log = tunnelLog(runDir, op.node, op.device);
+  // The log exists before socat starts, so the watch has a file to watch.
+  writeFileSync(log, '', { flag: 'a' });
+  const proc = spawnDetached(tunnelArgv(op), { logFile: log });
+  const ready = await waitForLogLine(log, TUNNEL_READY, proc.exited, timeoutMs);
+  proc.release();
+  if (!ready) {
+    kill(proc.pid);
+    throw new BuildError(`the tunnel on ${op.node}:${op.device} did not start${lastLines(log)}`);
+  }
+  return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `tunnel ${op.device}` };
 }
 
 /** Parses the NETLAB_LEASE line libexec/udhcpc-hook prints. */

@@ -16,7 +16,8 @@ export function settleNamespaces(ops: readonly Op[]): string[] {
   const out = new Set<string>();
   for (const o of ops) {
     if (o.kind === 'link-add') out.add(o.into ?? o.ns);
-    else if (o.kind === 'link-master' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
+    // A tunnel gives its device carrier: the device (and a bridge it is a port of) is switched on a moment later.
+    else if (o.kind === 'link-master' || o.kind === 'tunnel-start' || (o.kind === 'addr-add' && o.cidr.includes(':'))) out.add(o.ns);
   }
   return [...out];
 }

@@ -47,12 +47,15 @@ const CHECKS: Spec[] = [
   { kind: 'state', node: 'vm', link: { dev: 'eth0', up: true, carrier: true }, expect: 'pass' },
   { kind: 'cmd', node: 'vm', argv: ['ip', 'route'], stdout: '^default via 10\\.0\\.2\\.2', expect: 'pass' },
   { kind: 'cmd', node: 'vm', argv: ['false'], expect: 'fail' },
+  // Masquerade: on nat's wan the VM's private address never appears; what crosses is ICMP, not UDP.
+  { kind: 'capture', from: 'vm', to: 'internet', on: 'nat:wan', filter: 'ip', all: 'icmp', none: 'host 10.0.2.15', expect: 'pass' },
+  { kind: 'capture', from: 'vm', to: 'internet', on: 'nat:wan', filter: 'ip', all: 'udp', expect: 'fail', reason: 'mismatch' },
 ];
 /**
  * A reason for a check flipped to expect: fail (tcp, udp and http must say one): it passes, so any reason fails; with
  * one, a check that fails for another cause (an overloaded machine) does not count as holding either.
  */
-const FLIP_REASON: Record<string, string> = { ping: 'no-route', tcp: 'timeout', udp: 'timeout', http: 'timeout', dns: 'nxdomain' };
+const FLIP_REASON: Record<string, string> = { ping: 'no-route', tcp: 'timeout', udp: 'timeout', http: 'timeout', dns: 'nxdomain', capture: 'mismatch' };
 /** The check with its expectation flipped: a reason goes with expect: fail only. */
 const flip = ({ reason: _, ...c }: Spec): Spec => {
   const expect = c.expect === 'pass' ? 'fail' : 'pass';

@@ -91,12 +91,23 @@ describe('needs table: lab → tools and kernel features', () => {
     expect(dhcp.tools.has('dnsmasq')).toBe(true);
   });
 
+  it('tunnel services need socat and the tun kernel feature, capture checks tcpdump: named at the element', () => {
+    const { needs } = needsOf(readFileSync(join(ROOT, 'labs/tun-vpn.yaml'), 'utf8'));
+    expect(needs.tools.get('socat')?.sites.map((s) => [s.feature, s.element, s.at?.join('.')])).toEqual([
+      ['tunnel', 'tunnel on gwa:tun0', 'steps.0.nodes.gwa.services.0'],
+      ['tunnel', 'tunnel on gwb:tun0', 'steps.0.nodes.gwb.services.0'],
+    ]);
+    expect(needs.kernel.has('tun')).toBe(true);
+    expect(needs.tools.get('tcpdump')?.sites.map((s) => s.feature)).toEqual(['capture-check', 'capture-check']);
+    expect(needsOf(readFileSync(join(ROOT, 'labs/tun-vpn.yaml'), 'utf8'), { checks: false }).needs.tools.has('tcpdump')).toBe(false);
+  });
+
   it('every tool of the table is needed by some lab feature, and every kernel feature too', () => {
     const tools = new Set(Object.values(LAB_FEATURES).flatMap((f) => [...f.tools]));
     expect(sorted(tools)).toEqual(sorted(Object.keys(TOOL_INFO)));
     const kernel = new Set(Object.values(LAB_FEATURES).flatMap((f) => [...f.kernel]));
     expect(sorted(kernel)).toEqual(sorted(KERNEL_FEATURES));
-    expect(TOOLS.find((t) => t.cmd === 'socat')).toMatchObject({ pkg: 'socat', why: 'tcp checks; udp checks', required: false });
+    expect(TOOLS.find((t) => t.cmd === 'socat')).toMatchObject({ pkg: 'socat', why: 'tunnel services (socat holding a tun/tap device, carrying it over UDP); tcp checks; udp checks', required: false });
     expect(TOOLS.filter((t) => t.required).map((t) => t.cmd)).toEqual(['ip', 'nsenter', 'xargs']);
   });
 

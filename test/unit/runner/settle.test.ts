@@ -34,7 +34,7 @@ describe('settle', () => {
     expect(unsettled(links)).toEqual(['br0: operstate DOWN with carrier', 'p1: bridge port disabled']);
   });
 
-  it('waits only in namespaces that got devices, bridge ports or IPv6 addresses', () => {
+  it('waits only in namespaces that got devices, bridge ports, tunnels or IPv6 addresses', () => {
     const ops: Op[] = [
       { kind: 'netns-add', ns: 'a' },
       { kind: 'link-master', ns: 'sw', ifname: 'p1', master: 'br0' },
@@ -43,8 +43,10 @@ describe('settle', () => {
       { kind: 'link-master', ns: 'sw', ifname: 'p2', master: 'br0' },
       { kind: 'link-add', ns: 'host', ifname: 'mv1', spec: { type: 'macvlan', parent: 'eth0', mode: 'bridge' }, into: 'ns1' },
       { kind: 'link-add', ns: 'tapper', ifname: 'tap1', spec: { type: 'tap' } },
+      // a tunnel gives its device carrier (and a bridge it is a port of): both are switched on a moment later
+      { kind: 'tunnel-start', ns: 'vpn', node: 'vpn', device: 'tun0', type: 'tun', peer: '198.51.100.2', port: 1194 },
     ];
-    expect(settleNamespaces(ops)).toEqual(['sw', 'v6', 'ns1', 'tapper']);
+    expect(settleNamespaces(ops)).toEqual(['sw', 'v6', 'ns1', 'tapper', 'vpn']);
   });
 });
 
