@@ -442,13 +442,16 @@ const matrixValue = z.union([z.enum(['yes', 'no']), z.boolean()], { error: (iss)
 const matrixKeys = z.record(z.string(), matrixValue);
 
 /** A member of a matrix group: a node, node:ifname or an address; or { at, port }: that target probed on a port (a port forward). */
-export const MatrixMemberSchema = z.union([z.string(), z.strictObject({ at: z.string().describe('A node, node:ifname or an address.'), port: port.describe('Probed with tcp (or the matrix\'s tcp/http probe) on this port.') })]);
+export const MatrixMemberSchema = z.union(
+  [z.string(), z.strictObject({ at: z.string().describe('A node, node:ifname or an address.'), port: port.describe('Probed with tcp (or the matrix\'s tcp/http probe) on this port.') })],
+  { error: () => 'a member is a node, node:ifname, an address, or { at: TARGET, port: 1-65535 }' },
+);
 
 /** One cell of a matrix table: keys → yes/no, or { is: label, expect: keys } for a cell that mixes yes and no. */
-export const MatrixTableCellSchema = z.union([
-  z.strictObject({ is: z.string().min(1).describe('What the cell shows, e.g. "port forward".'), expect: matrixKeys }),
-  matrixKeys,
-]);
+export const MatrixTableCellSchema = z.union(
+  [z.strictObject({ is: z.string().min(1).describe('What the cell shows, e.g. "port forward".'), expect: matrixKeys }), matrixKeys],
+  { error: () => 'a cell is { "A -> B": yes|no, ... }, or { is: LABEL, expect: { "A -> B": yes|no, ... } }' },
+);
 
 /** A reachability matrix: groups of members and "A -> B" / "A <-> B": yes|no; expands into one check per pair. */
 export const MatrixCheckSchema = z.strictObject({

@@ -87,4 +87,19 @@ describe('a matrix table', () => {
   it('a matrix with neither expect: nor rows: checks nothing', () => {
     expect(problems('  - { kind: matrix, groups: { vm: [vm1] } }\n')).toEqual(['checks[0]  a matrix needs expect: ("A -> B": yes|no) or rows: (a table of such cells)']);
   });
+
+  it('a malformed member or cell says what it should be', () => {
+    const bad = `  - kind: matrix
+    groups: { vm: [vm1], internet: [internet], f: [{ at: internet, prot: 80 }] }
+    rows:
+      NAT:
+        a: { vm -> internet: maybe }
+        b: { is: port forward, expekt: { vm -> internet: yes } }
+`;
+    expect(problems(bad)).toEqual([
+      'checks[0].groups.f[0]  a member is a node, node:ifname, an address, or { at: TARGET, port: 1-65535 }',
+      'checks[0].rows.NAT.a  a cell is { "A -> B": yes|no, ... }, or { is: LABEL, expect: { "A -> B": yes|no, ... } }',
+      'checks[0].rows.NAT.b  a cell is { "A -> B": yes|no, ... }, or { is: LABEL, expect: { "A -> B": yes|no, ... } }',
+    ]);
+  });
 });
