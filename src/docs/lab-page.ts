@@ -53,7 +53,32 @@ const cell = (s: string): string => markdownText(s);
 const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
 
 /** A matrix as a grid: rows the source sides, columns the target sides, cells yes/no (a <-> entry fills both). */
+/** A matrix written as a table (`rows:` × `columns:`): one row per row, its cells' labels (yes, no, or `is:`). */
+function matrixTable(m: Matrix): string[] {
+  const rows: string[] = [];
+  const cells = new Map<string, Set<string>>();
+  for (const e of m.entries) {
+    if (!e.table) continue;
+    if (!rows.includes(e.table.row)) rows.push(e.table.row);
+    const key = `${e.table.row}\u0000${e.table.column}`;
+    const words = cells.get(key) ?? new Set<string>();
+    words.add(e.table.label ?? (e.expect === 'pass' ? 'yes' : 'no'));
+    cells.set(key, words);
+  }
+  const cols = m.columns ?? [...new Set(m.entries.flatMap((e) => (e.table ? [e.table.column] : [])))];
+  return [
+    row(['', ...cols.map(cell)]),
+    `|---|${cols.map(() => ':---:|').join('')}`,
+    ...rows.map((r) => row([cell(r), ...cols.map((c) => [...(cells.get(`${r}\u0000${c}`) ?? [])].map(cell).join(' / '))])),
+    '',
+  ];
+}
+
 function matrixGrid(m: Matrix, probe: Check | undefined): string[] {
+  if (m.entries.some((e) => e.table)) {
+    const groups = m.groups.map((g) => `${cell(g.name)}: ${g.members.map(cell).join(', ')}`).join('; ');
+    return [`Matrix **${cell(m.name)}** (probe ${probe ? probe.kind : '?'}; every cell expands to checks between these groups — ${groups}):`, '', ...matrixTable(m)];
+  }
   const cells = new Map<string, string>();
   const rows: string[] = [];
   const cols: string[] = [];

@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import type { Problem } from '../errors.js';
 import { UsageError } from '../errors.js';
-import { isAddressMember, memberNode, parseMatrixKey, resolveSide } from './matrix.js';
+import { isTargetOnly, memberNode, memberText, parseMatrixKey, resolveSide, writtenKeys } from './matrix.js';
 import type { WrittenCheck, WrittenLab, WrittenNodeConfig } from './schema.js';
 import type { LabSource, Path } from './source.js';
 
@@ -181,8 +181,8 @@ function checksOf(checks: readonly WrittenCheck[] | undefined, nodes: ReadonlySe
       n += 1;
       continue;
     }
-    const groups = Object.entries(c.groups).map(([name, members]) => ({ name, members }));
-    for (const key of Object.keys(c.expect)) {
+    const groups = Object.entries(c.groups).map(([name, members]) => ({ name, members: members.map(memberText) }));
+    for (const key of writtenKeys(c)) {
       const sides = parseMatrixKey(key);
       if (!sides) continue;
       const a = resolveSide({ groups }, sides.from, nodes);
@@ -204,7 +204,7 @@ function pairCount(sources: readonly string[], targets: readonly string[]): numb
   }
   let n = 0;
   for (const s of sources) {
-    if (isAddressMember(s)) continue;
+    if (isTargetOnly(s)) continue;
     const node = memberNode(s);
     n += targets.length - (node === undefined ? 0 : (perNode.get(node) ?? 0));
   }

@@ -1,6 +1,7 @@
 // Rules over a stage's matrices, pointing at the groups, members and keys as written: unknown or empty groups,
-// malformed keys, addresses used as sources, keys that expand to no check, pairs expected twice.
-import { isAddressMember, resolveSide } from './matrix.js';
+// malformed keys, addresses and ports used as sources, keys that expand to no check, pairs expected twice; in a
+// table, cells outside its columns and cells that mix yes and no without saying what they show.
+import { isTargetOnly, resolveSide, splitMember } from './matrix.js';
 import { parseTarget } from './target.js';
 import type { RuleProblem } from './rules.js';
 import type { Path } from './source.js';
@@ -37,10 +38,25 @@ function oneMatrix(m: Matrix, ctx: MatrixRuleContext): RuleProblem[] {
     const at: Path = [...m.at, 'groups', g.name];
     if (g.members.length === 0) out.push({ at, message: `group "${g.name}" is empty`, hint: 'list its members: nodes, node:ifname or addresses' });
     g.members.forEach((member, i) => {
-      const t = parseTarget(member);
-      if (t.kind === 'node' && !targets.has(member)) ctx.source(t, [...at, i]);
-      else ctx.target(t, member, [...at, i]);
+      const { target, port } = splitMember(member);
+      const t = parseTarget(target);
+      const where: Path = port === undefined ? [...at, i] : [...at, i, 'at'];
+      if (t.kind === 'node' && !targets.has(member)) ctx.source(t, where);
+      else ctx.target(t, target, where);
     });
+  }
+  if (m.entries.length === 0) out.push({ at: m.at, message: 'a matrix needs expect: ("A -> B": yes|no) or rows: (a table of such cells)' });
+  const cells = new Set<string>();
+  for (const e of m.entries) {
+    if (!e.table) continue;
+    const { row, column, label, at } = e.table;
+    const id = JSON.stringify(at);
+    if (cells.has(id)) continue;
+    cells.add(id);
+    if (m.columns && !m.columns.includes(column)) out.push({ at, key: true, message: `"${column}" is not one of the columns (${m.columns.join(', ')})`, hint: 'list it under columns:, or fix its spelling' });
+    if (label === undefined) {
+      out.push({ at, key: true, message: `the cell ${row} × ${column} expects yes of some pairs and no of others: say what it shows`, hint: 'write it as { is: LABEL, expect: { "A -> B": yes, ... } }, e.g. is: port forward' });
+    }
   }
   const seen = new Map<string, string>();
   for (const e of m.entries) {
@@ -54,9 +70,10 @@ function oneMatrix(m: Matrix, ctx: MatrixRuleContext): RuleProblem[] {
     for (const side of new Set(unknown)) if (!ctx.dropped?.(side)) out.push({ at: e.at, key: true, message: `unknown group or node "${side}" in "${e.key}"`, hint: sides });
     if (unknown.length) continue;
     const sourceSides = both ? resolved : resolved.slice(0, 1);
-    const addressSources = [...new Set(sourceSides.flatMap(([, members]) => (members ?? []).filter(isAddressMember)))];
+    const addressSources = [...new Set(sourceSides.flatMap(([, members]) => (members ?? []).filter(isTargetOnly)))];
     for (const a of addressSources) {
-      out.push({ at: e.at, key: true, message: `"${a}" is an address and cannot be a source in "${e.key}"`, hint: 'checks run inside a node: addresses can only be targets (right of ->)' });
+      const what = splitMember(a).port === undefined ? 'an address' : 'a target on a port';
+      out.push({ at: e.at, key: true, message: `"${a}" is ${what} and cannot be a source in "${e.key}"`, hint: 'checks run inside a node: addresses and { at, port } members can only be targets (right of ->)' });
     }
     const emptySide = resolved.some(([, members]) => members?.length === 0);
     if (e.pairs.length === 0 && addressSources.length === 0 && !emptySide) {

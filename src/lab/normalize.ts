@@ -1,7 +1,7 @@
 // WrittenLab (what the user wrote, schema-valid) → Lab (the model): expand shortcuts, keep source paths.
 import { parseDuration } from './duration.js';
 import { describeQuery } from './describe.js';
-import { expandMatrix, memberNode } from './matrix.js';
+import { expandMatrix, memberNode, splitMember } from './matrix.js';
 import { parsePercent, type WrittenCheck, type WrittenMatrix, type WrittenDevice, type WrittenEndpoint, type WrittenExercise, type WrittenInterface, type WrittenLab, type WrittenNodeConfig } from './schema.js';
 import type { Path } from './source.js';
 import { sysctlValue } from './sysctls.js';
@@ -317,26 +317,38 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
   }
 }
 
-/** The written check a matrix pair runs: its probe from one member to another, pass for yes and fail for no. */
+/**
+ * The written check a matrix pair runs: its probe from one member to another, pass for yes and fail for no. A target
+ * member on a port (`{ at, port }`) is probed there: with the matrix's tcp or http probe, else with tcp.
+ */
 function probeCheck(w: WrittenMatrix, from: string, to: string, expect: 'pass' | 'fail'): WrittenProbeCheck {
   const { timeout, hint, retries, within } = w;
+  const { target, port } = splitMember(to);
   const common = {
     from: memberNode(from) ?? from,
-    to,
+    to: target,
     expect,
     ...(timeout !== undefined ? { timeout } : {}),
     ...(hint !== undefined ? { hint } : {}),
     ...(retries !== undefined ? { retries } : {}),
     ...(within !== undefined ? { within } : {}),
   };
+  const p = probeOf(w, port);
+  if (p.kind === 'ping') return { ...common, kind: 'ping' };
+  return p.kind === 'tcp' ? { ...common, kind: 'tcp', port: p.port } : { ...common, ...p, kind: 'http' };
+}
+
+/** The probe of one pair: the matrix's, at the target member's port when it has one (ping becomes tcp there). */
+function probeOf(w: WrittenMatrix, port: number | undefined): Exclude<NonNullable<WrittenMatrix['probe']>, 'ping'> {
   const p = w.probe === undefined || w.probe === 'ping' ? { kind: 'ping' as const } : w.probe;
-  return p.kind === 'ping' ? { ...common, kind: 'ping' } : p.kind === 'tcp' ? { ...common, kind: 'tcp', port: p.port } : { ...common, ...p, kind: 'http' };
+  if (port === undefined) return p;
+  return p.kind === 'http' ? { ...p, port } : { kind: 'tcp', port };
 }
 
 /** What a matrix's check names add after the pair: nothing for ping, the port (and path) otherwise. */
-function probeSuffix(w: WrittenMatrix): string {
-  const p = w.probe;
-  if (p === undefined || p === 'ping' || p.kind === 'ping') return '';
+function probeSuffix(w: WrittenMatrix, to: string): string {
+  const p = probeOf(w, splitMember(to).port);
+  if (p.kind === 'ping') return '';
   return p.kind === 'tcp' ? ` tcp/${p.port}` : ` http :${p.port ?? 80}${p.path ?? '/'}`;
 }
 
@@ -351,10 +363,12 @@ function normalizeChecks(written: WrittenCheck[], stage: string, nodes: Readonly
     let k = 0;
     for (const e of m.entries) {
       for (const p of e.pairs) {
-        const sides = p.from === p.fromSide && p.to === p.toSide ? '' : ` (${p.fromSide} → ${p.toSide})`;
+        const { target } = splitMember(p.to);
+        const where = e.table ? ` (${e.table.row}: ${e.table.column})` : p.from === p.fromSide && p.to === p.toSide ? '' : ` (${p.fromSide} → ${p.toSide})`;
         const check = normalizeCheck(probeCheck(c, p.from, p.to, e.expect), stage, i, e.at);
+        const table = e.table ? { row: e.table.row, column: e.table.column, ...(e.table.label !== undefined ? { cell: e.table.label } : {}) } : {};
         // A source runs from its node, whatever interface the member names: the name says so.
-        checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${check.from} → ${p.to}${probeSuffix(c)}${sides}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide } });
+        checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${check.from} → ${target}${probeSuffix(c, p.to)}${where}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide, ...table } });
       }
     }
   });

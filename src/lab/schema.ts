@@ -494,6 +494,24 @@ export const MatrixProbeSchema = z.union([
   z.strictObject({ kind: z.literal('http'), port: port.optional(), path: z.string().regex(/^\/[^\s]*$/, 'a path starting with /').optional() }),
 ]);
 
+/** yes or no (true or false): whether a matrix pair must reach its target. */
+const matrixValue = z.union([z.enum(['yes', 'no']), z.boolean()], { error: (iss) => `${JSON.stringify(iss.input)} is not yes or no (true or false)` });
+
+/** "A -> B" / "A <-> B" → yes|no. */
+const matrixKeys = z.record(z.string(), matrixValue);
+
+/** A member of a matrix group: a node, node:ifname or an address; or { at, port }: that target probed on a port (a port forward). */
+export const MatrixMemberSchema = z.union(
+  [z.string(), z.strictObject({ at: z.string().describe('A node, node:ifname or an address.'), port: port.describe('Probed with tcp (or the matrix\'s tcp/http probe) on this port.') })],
+  { error: () => 'a member is a node, node:ifname, an address, or { at: TARGET, port: 1-65535 }' },
+);
+
+/** One cell of a matrix table: keys → yes/no, or { is: label, expect: keys } for a cell that mixes yes and no. */
+export const MatrixTableCellSchema = z.union(
+  [z.strictObject({ is: z.string().min(1).describe('What the cell shows, e.g. "port forward".'), expect: matrixKeys }), matrixKeys],
+  { error: () => 'a cell is { "A -> B": yes|no, ... }, or { is: LABEL, expect: { "A -> B": yes|no, ... } }' },
+);
+
 /** A reachability matrix: groups of members and "A -> B" / "A <-> B": yes|no; expands into one check per pair. */
 export const MatrixCheckSchema = z.strictObject({
   kind: z.literal('matrix'),
@@ -504,11 +522,14 @@ export const MatrixCheckSchema = z.strictObject({
   within: checkCommon.within,
   probe: MatrixProbeSchema.optional().describe('ping (default), { kind: tcp, port } or { kind: http, port, path }.'),
   groups: z
-    .record(z.string().regex(MATRIX_GROUP, 'group names are letters, digits, _ and -, starting with a letter'), z.array(z.string()))
-    .describe('Group → members: nodes, node:ifname, or addresses (addresses only as targets).'),
-  expect: z
-    .record(z.string(), z.union([z.enum(['yes', 'no']), z.boolean()], { error: (iss) => `${JSON.stringify(iss.input)} is not yes or no (true or false)` }))
-    .describe('"A -> B" or "A <-> B" (A, B: a group or a member) → yes or no.'),
+    .record(z.string().regex(MATRIX_GROUP, 'group names are letters, digits, _ and -, starting with a letter'), z.array(MatrixMemberSchema))
+    .describe('Group → members: nodes, node:ifname, addresses, or { at, port } (addresses and ports only as targets).'),
+  expect: matrixKeys.optional().describe('"A -> B" or "A <-> B" (A, B: a group or a member) → yes or no.'),
+  columns: z.array(z.string().min(1)).optional().describe('A table\'s column labels, in order (e.g. VM→host, host→VM).'),
+  rows: z
+    .record(z.string().min(1), z.record(z.string().min(1), MatrixTableCellSchema))
+    .optional()
+    .describe('A table: row label → column label → cell ("A -> B": yes|no keys, or { is: label, expect: keys }).'),
 });
 
 /** Every check kind, in the order the docs list them. */

@@ -4,13 +4,16 @@ import { hostBitsProblem, overlapProblems, type SeenAddress } from './address-ru
 import type { Dropped } from './dropped.js';
 import type { RuleProblem } from './rules.js';
 import { targetProblems } from './target-rules.js';
-import type { Forward, Ref, Stage } from './types.js';
+import type { Forward, Ref, Route, Stage, Sysctl } from './types.js';
 
 /** Runs the stage rules stage after stage; the lab's stages must be given in order. */
 export class StageRules {
   private seen = 0;
   private readonly http = new Set<string>();
   private readonly forwards: Forward[] = [];
+  private readonly routes: Route[] = [];
+  private readonly sysctls: Sysctl[] = [];
+  private leases = false;
   constructor(
     private readonly nodes: ReadonlySet<string>,
     private readonly segmentOf: (r: Ref) => string,
@@ -32,7 +35,21 @@ export class StageRules {
     }
     for (const s of stage.config.services) if (s.kind === 'http' && this.nodes.has(s.node)) this.http.add(`${s.node} ${s.port}`);
     this.forwards.push(...stage.config.forwards.filter((f) => this.nodes.has(f.node)));
-    const ctx = { stage: stage.name, nodes: this.nodes, addrs, segmentOf: this.segmentOf, dropped: this.dropped, http: this.http, forwards: this.forwards };
+    this.routes.push(...stage.config.routes.filter((r) => this.nodes.has(r.node)));
+    this.sysctls.push(...stage.config.sysctls.filter((s) => this.nodes.has(s.node)));
+    this.leases ||= stage.config.dhcpClients.length > 0;
+    const ctx = {
+      stage: stage.name,
+      nodes: this.nodes,
+      addrs,
+      segmentOf: this.segmentOf,
+      dropped: this.dropped,
+      http: this.http,
+      forwards: this.forwards,
+      routes: this.routes,
+      sysctls: this.sysctls,
+      leases: this.leases,
+    };
     // The checks of one matrix key share its location: say each thing once.
     const said = new Set<string>();
     for (const c of stage.checks) {

@@ -1,12 +1,13 @@
 // Rules against checks that would pass without testing anything: a target that is the source's own address (or a
-// loopback address), a target address two nodes have on separate segments, a nat-source check with no http service
-// to answer it. Pure.
+// loopback address), a target address two nodes have on separate segments that the check could reach either of, a
+// nat-source check with no http service to answer it. Pure.
 import type { SeenAddress } from './address-rules.js';
 import type { Dropped } from './dropped.js';
 import { parseCidr, type Cidr } from './ip.js';
+import { walkRoutes } from './route-walk.js';
 import type { RuleProblem } from './rules.js';
 import type { Path } from './source.js';
-import type { Check, Forward, Ref, Target } from './types.js';
+import type { Check, Forward, Ref, Route, Sysctl, Target } from './types.js';
 
 /** What the target rules need to know of the lab at one stage. */
 export interface TargetContext {
@@ -20,6 +21,11 @@ export interface TargetContext {
   http: ReadonlySet<string>;
   /** Every port forward so far. */
   forwards: readonly Forward[];
+  /** Every route and sysctl so far: where a check's packets go (see route-walk.ts). */
+  routes: readonly Route[];
+  sysctls: readonly Sysctl[];
+  /** Some interface gets its address by DHCP so far: the routes cannot be followed before the run. */
+  leases: boolean;
 }
 
 const same = (x: Cidr, y: Cidr) => x.family === y.family && x.value === y.value;
@@ -47,7 +53,7 @@ export function targetProblems(c: Check, ctx: TargetContext): RuleProblem[] {
   const self = selfTarget(c.from, c.to, c.toText, target, ctx);
   if (self) return [{ at, key, ...pair(self) }];
   const out: RuleProblem[] = [];
-  const ambiguous = target && ambiguousTarget(c.to, c.toText, target, ctx);
+  const ambiguous = target && ambiguousTarget(c, c.to, c.toText, target, ctx);
   if (ambiguous) out.push({ at, key, ...pair(ambiguous) });
   if (c.kind === 'nat-source') {
     const missing = missingHttp(c.to, target, c.port, ctx);
@@ -74,11 +80,29 @@ function selfTarget(from: string, to: Target, text: string, target: Cidr | undef
   };
 }
 
-/** A target address that interfaces of two nodes have, on separate segments: the check could reach either. */
-function ambiguousTarget(to: Target, text: string, target: Cidr, ctx: TargetContext): Finding | undefined {
+/** The destination port of a check, which a port forward on the way could redirect. */
+function portOf(c: Check): { proto: 'tcp' | 'udp'; port: number } | undefined {
+  if (c.kind === 'tcp' || c.kind === 'http' || c.kind === 'nat-source') return { proto: 'tcp', port: c.port };
+  if (c.kind === 'udp' || c.kind === 'dns') return { proto: 'udp', port: c.port };
+  return undefined;
+}
+
+/**
+ * A target address that interfaces of two nodes have, on separate segments, where the check could reach either. Not
+ * ambiguous when the lab's routes lead the check from its source to one of them (the one it names, when it names a
+ * node) or to none (host → 10.0.2.15 with two VMs behind their own NAT devices: neither is reachable, and a must-fail
+ * check says so). When the routes cannot tell (DHCP, a port forward on the way, a gateway two nodes answer for), it is.
+ */
+function ambiguousTarget(c: Check, to: Target, text: string, target: Cidr, ctx: TargetContext): Finding | undefined {
   const holders = ctx.addrs.filter((x) => same(x.c, target));
   if (new Set(holders.map((x) => x.a.node)).size < 2 || new Set(holders.map((x) => ctx.segmentOf(x.a))).size < 2) return undefined;
+  const end = ctx.leases || ctx.dropped.anyAddress() ? undefined : walkRoutes(ctx, c.from, target, portOf(c));
   const hint = 'target an address only one interface of the lab has (e.g. the outside address of the NAT device in front of it), or give each its own address';
+  if (end && (end.at === undefined || to.kind === 'address' || end.at.a.node === to.node)) return undefined;
+  if (end?.at) {
+    const path = end.hops.join(' → ');
+    return { message: `"${text}" resolves to ${target.address}, but the routes lead the check to ${end.at.a.node}:${end.at.a.ifname} (${path}), which has it too`, hint };
+  }
   const names = (xs: readonly SeenAddress[]) => xs.map((x) => `${x.a.node}:${x.a.ifname}`).join(' and ');
   if (to.kind === 'address') return { message: `${target.address} is ambiguous: ${names(holders)} both have it, on separate segments; the check could reach either`, hint };
   const others = holders.filter((x) => x.a.node !== to.node);

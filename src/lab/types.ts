@@ -191,6 +191,10 @@ export interface MatrixCell {
   name: string;
   from: string;
   to: string;
+  /** In a matrix table (`rows:`): the row and column of the cell, and what the cell says (yes, no, or its `is:`). */
+  row?: string;
+  column?: string;
+  cell?: string;
 }
 
 /** One `expect:` entry of a matrix: its key split into sides (absent when malformed), and the pairs it expands to. */
@@ -201,13 +205,18 @@ export interface MatrixEntry {
   /** Source member → target member, self pairs (same node) left out; one check each. */
   pairs: { from: string; to: string; fromSide: string; toSide: string }[];
   at: Path;
+  /** An entry of a table cell: its row and column, and the cell's label (undefined when it mixes yes and no unnamed). */
+  table?: { row: string; column: string; label: string | undefined; at: Path };
 }
 
 /** A matrix as written, kept beside the checks it expanded into so the rules can point at its groups and keys. */
 export interface Matrix {
   name: string;
+  /** Members as text; a member written { at, port } is `AT port N` (see splitMember). */
   groups: { name: string; members: string[] }[];
   entries: MatrixEntry[];
+  /** A table's column labels as written (`columns:`). */
+  columns?: string[];
   at: Path;
 }
 

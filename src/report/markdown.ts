@@ -23,7 +23,7 @@ export function markdownGrids(report: RunReport): string[] {
   return matrixGrids(report).flatMap((g) => [
     `#### ${markdownText(g.name)} (${markdownText(g.stage)})`,
     '',
-    row(['from \\ to', ...g.cols]),
+    row([g.corner, ...g.cols]),
     `|---|${g.cols.map(() => ':---:|').join('')}`,
     ...g.rows.map((r) => row([r, ...g.cols.map((c) => textOf(gridCell(g, r, c)))])),
     '',

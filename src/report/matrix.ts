@@ -29,7 +29,7 @@ export function renderGrid(g: Grid, { color, width }: RenderOptions, failures = 
     states.push(st);
     return line;
   });
-  const head = ['from \\ to', ...g.cols.map((c) => printable(c))];
+  const head = [g.corner, ...g.cols.map((c) => printable(c))];
   const [fittedHead = head, ...body] = fitRows([head, ...rows], head.map(() => GRID_COLUMN), width);
   const painted = body.map((cells, i) =>
     cells.map((c, j) => {

@@ -44,6 +44,9 @@ const CheckResultSchema = z
         name: z.string().describe('The matrix\'s name (per stage)'),
         from: z.string().describe('Source side of the cell as written in the matrix: a group or a member'),
         to: z.string().describe('Target side of the cell as written in the matrix: a group or a member'),
+        row: z.string().exactOptional().describe('In a matrix table (rows:): the row of the cell the pair belongs to'),
+        column: z.string().exactOptional().describe('In a matrix table: the column of the cell'),
+        cell: z.string().exactOptional().describe('In a matrix table: what the cell says — yes, no, or its is: label (e.g. port forward)'),
       })
       .exactOptional()
       .describe('Set when the check is one pair of a reachability matrix (kind: matrix in the lab file)'),

@@ -117,3 +117,44 @@ describe('the table and Markdown formats show the grids too', () => {
     expect(md.indexOf('#### VirtualBox NAT mode')).toBeLessThan(md.indexOf(`**${closingLine(report.summary)}**`));
   });
 });
+
+describe('a matrix table in the grids', () => {
+  /** A pair of table "modes": row × column, the cell's label, expected and got. */
+  const cell = (n: number, row: string, column: string, label: string, expected: 'pass' | 'fail', got: 'pass' | 'fail' | 'error') => {
+    const base = matrixResults[0]!;
+    return { ...base, id: `setup/3.${n}`, name: `pair ${n}`, expected, got, ok: got === expected, matrix: { name: 'modes', from: 'a', to: 'b', row, column, cell: label } };
+  };
+  const results = [
+    cell(1, 'NAT', 'VM→host', 'yes', 'pass', 'pass'),
+    cell(2, 'NAT', 'host→VM', 'port forward', 'fail', 'fail'),
+    cell(3, 'NAT', 'host→VM', 'port forward', 'pass', 'pass'),
+    cell(4, 'internal', 'VM→host', 'no', 'fail', 'fail'),
+    cell(5, 'internal', 'host→VM', 'port forward', 'fail', 'fail'),
+    cell(6, 'internal', 'host→VM', 'port forward', 'pass', 'fail'),
+  ];
+  const tableReport = { ...report, stages: [{ name: 'setup', title: 'Setup', results }] };
+
+  it('rows and columns as written, an empty corner, each cell under its label', () => {
+    const [g] = matrixGrids(tableReport);
+    expect([g!.rows, g!.cols, g!.corner]).toEqual([['NAT', 'internal'], ['VM→host', 'host→VM'], '']);
+    const text = (row: string, col: string) => cellText(g!.cells.get(`${row}\u0000${col}`)!).text;
+    expect([text('NAT', 'VM→host'), text('NAT', 'host→VM'), text('internal', 'VM→host'), text('internal', 'host→VM')]).toEqual([
+      'yes ✔',
+      'port forward ✔',
+      'no ✔',
+      'port forward ✘ (1 of 2 not as expected)',
+    ]);
+  });
+
+  it('the matrix format draws it like the document\'s table', () => {
+    const rows = renderMatrix(tableReport, { color: false })
+      .split('\n')
+      .filter((l) => l.startsWith('│'))
+      .map((l) => l.split('│').slice(1, -1).map((c) => c.trim()));
+    expect(rows).toEqual([
+      ['', 'VM→host', 'host→VM'],
+      ['NAT', 'yes ✔', 'port forward ✔'],
+      ['internal', 'no ✔', 'port forward ✘ (1 of 2 not as expected)'],
+    ]);
+  });
+});
