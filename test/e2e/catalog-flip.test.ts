@@ -11,6 +11,16 @@ import { describeRoot, instanceNamespaces, netlab, ROOT, tempDir } from './helpe
 
 const LABS = readdirSync(join(ROOT, 'labs')).filter((f) => f.endsWith('.yaml')).sort();
 
+/** A matrix's cells, however nested (`expect:`, or `rows:` → column → cell, or a labelled cell's `expect:`): no → yes. */
+function flipCells(node: unknown): void {
+  if (!isMap(node)) return;
+  for (const pair of node.items) {
+    const v = pair.value as { value?: unknown } | null;
+    if (isMap(v)) flipCells(v);
+    else if (v && (v.value === 'no' || v.value === false)) v.value = 'yes';
+  }
+}
+
 /** Turns every `expect: fail` check into `expect: pass` (dropping its reason) and every "no" matrix cell into "yes". */
 function flip(text: string): string {
   const doc = parseDocument(text);
@@ -19,13 +29,10 @@ function flip(text: string): string {
     for (const item of list.items) {
       if (!isMap(item)) continue;
       const check = item as YAMLMap;
-      const cells = check.get('expect');
-      if (check.get('kind') === 'matrix' && isMap(cells)) {
-        for (const pair of cells.items) {
-          const cell = pair.value as { value?: unknown } | null;
-          if (cell && (cell.value === 'no' || cell.value === false)) cell.value = 'yes';
-        }
-      } else if (cells === 'fail') {
+      if (check.get('kind') === 'matrix') {
+        flipCells(check.get('expect'));
+        flipCells(check.get('rows'));
+      } else if (check.get('expect') === 'fail') {
         check.set('expect', 'pass');
         check.delete('reason');
       }
