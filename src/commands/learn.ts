@@ -5,15 +5,15 @@ import { replacing } from '../plan/ops.js';
 import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { printable } from '../printable.js';
-import { Executor, teardown } from '../runner/executor.js';
+import { teardown } from '../runner/executor.js';
 import { preflight, preflightLab, rootForwards } from '../runner/preflight.js';
 import { runTasks } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
-import { alive, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
+import { alive, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { requireRecord, withCheckOptions, withReportOptions, type Command } from './common.js';
 import { gradeInstance, gradedPicks, stepIndex, type GradeArgs } from './instances.js';
-import { execute } from './lifecycle.js';
+import { execute, recordingExecutor } from './lifecycle.js';
 
 /** What a learner reads after `up --exercise` and `reset`: the task, and the verbs of the loop. Lab text is printable. */
 export function exerciseBrief(rec: Pick<StateRecord, 'instance' | 'model' | 'exercise'>): string {
@@ -80,17 +80,7 @@ export async function advance(rec: StateRecord, to: number, opts: { quiet?: bool
   rec.owner = self();
   rec.status = 'building';
   await updateRecord(rec);
-  const executor = new Executor(signal, {
-    runDir: runDir(rec.instance),
-    onProcess: async (p) => {
-      rec.processes.push(p);
-      await updateRecord(rec);
-    },
-    onLease: async (l) => {
-      rec.leases.push(l);
-      await updateRecord(rec);
-    },
-  });
+  const executor = recordingExecutor(signal, rec);
   let current = from;
   try {
     await runTasks(

@@ -137,6 +137,21 @@ async function claimInstance(lab: Lab, instance: string, opts: Pick<LifecycleOpt
   return { instance, plan, record };
 }
 
+/** An executor for an instance whose every process and DHCP lease goes into its state record as it appears (so a crash leaves nothing `cleanup` does not know). */
+export function recordingExecutor(signal: AbortSignal, record: StateRecord): Executor {
+  return new Executor(signal, {
+    runDir: runDir(record.instance),
+    onProcess: async (p) => {
+      record.processes.push(p);
+      await updateRecord(record);
+    },
+    onLease: async (l) => {
+      record.leases.push(l);
+      await updateRecord(record);
+    },
+  });
+}
+
 /** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
 export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
   // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here
@@ -154,17 +169,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const { instance, plan, record } = claimed;
   const { stages } = stagesToBuild(plan, opts);
   const startedAt = new Date(record.createdAt);
-  const executor = new Executor(signal, {
-    runDir: runDir(instance),
-    onProcess: async (p) => {
-      record.processes.push(p);
-      await updateRecord(record);
-    },
-    onLease: async (l) => {
-      record.leases.push(l);
-      await updateRecord(record);
-    },
-  });
+  const executor = recordingExecutor(signal, record);
   const reports: StageReport[] = [];
   let error: NetlabError | undefined;
   let keep = opts.keep;
