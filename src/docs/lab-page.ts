@@ -9,7 +9,7 @@ import { renderMermaid } from '../graph/mermaid.js';
 import { configLines, expectationWords } from '../lab/show.js';
 import { describeRoute } from '../lab/describe.js';
 import type { Check, Lab, Matrix, Stage } from '../lab/types.js';
-import { SERVER_JS, shellLine } from '../plan/argv.js';
+import { SERVER_JS, UDHCPC_HOOK, shellLine } from '../plan/argv.js';
 import { planLab } from '../plan/planner.js';
 import { printable } from '../printable.js';
 import { markdownText } from '../report/markdown.js';
@@ -154,8 +154,8 @@ export function labPage(lab: Lab, file: string): string {
     if (s.explain) out.push(prose(s.explain), '');
     const adds = configLines(s.config);
     if (adds.length) out.push(i === 0 ? 'Besides the namespaces, veth pairs and devices of the diagram, the setup configures:' : 'This step adds:', '', ...fenced('text', printable(adds.join('\n'), '\n')), '');
-    // The service server's path is the checkout's: written as where an installed netlab has it, so pages match on any clone.
-    const ops = plan.stages[i]!.ops.map(shellLine).join('\n').split(SERVER_JS).join('<netlab>/dist/services/server.js');
+    // netlab's own programs' paths are the checkout's: written as where an installed netlab has them, so pages match on any clone.
+    const ops = plan.stages[i]!.ops.map(shellLine).join('\n').split(SERVER_JS).join('<netlab>/dist/services/server.js').split(UDHCPC_HOOK).join('<netlab>/libexec/udhcpc-hook');
     out.push(
       '<details>',
       `<summary>Commands (<code>netlab plan ${lab.name}</code>, ${i === 0 ? 'setup' : `step ${i}`})</summary>`,

@@ -99,12 +99,12 @@ checks:
     // (veth-routing needs no socat).
     const doc = await execa(process.execPath, [CLI, 'doctor', '--json'], { reject: false, env: { PATH: bin }, extendEnv: false, cwd: ROOT });
     const report = JSON.parse(doc.stdout) as { ok: boolean; install: string; tools: { cmd: string; path?: string; neededBy: string[] }[]; labs: { lab: string; ok: boolean }[] };
-    expect(report.tools.find((t) => t.cmd === 'socat')).toMatchObject({ neededBy: ['tcp-check', 'udp-check'] });
+    expect(report.tools.find((t) => t.cmd === 'socat')).toMatchObject({ neededBy: ['tunnel', 'tcp-check', 'udp-check'] });
     expect(report.tools.find((t) => t.cmd === 'socat')?.path).toBeUndefined();
     expect(report.install).toBe('apt-get install -y socat');
     expect(doc.exitCode).toBe(report.ok ? 0 : 3);
     const text = await execa(process.execPath, [CLI, 'doctor'], { reject: false, env: { PATH: bin }, extendEnv: false, cwd: ROOT });
-    expect(text.stdout).toMatch(/^✘ socat +missing \(package socat\) +tcp checks; udp checks$/m);
+    expect(text.stdout).toMatch(/^✘ socat +missing \(package socat\) +tunnel services \(.*\); tcp checks; udp checks$/m);
     expect(text.stdout).toMatch(/^missing here: .*socat.* stops before building \(exit 3\)$/m);
     // The same PATH with socat added: the lab runs (so it was socat, and only socat, that stopped it).
     symlinkSync(which('socat') as string, join(bin, 'socat'));
@@ -130,7 +130,7 @@ checks:
     }
     if (!independent.dummy) expect(out.kernel.find((k) => k.feature === 'dummy')?.reason).toBe('Unknown device type.');
     if (!independent.netem) expect(out.kernel.find((k) => k.feature === 'netem')?.reason).toBe('Specified qdisc kind is unknown.');
-    expect(out.tools.find((t) => t.cmd === 'socat')).toMatchObject({ pkg: 'socat', neededBy: ['tcp-check', 'udp-check'] });
+    expect(out.tools.find((t) => t.cmd === 'socat')).toMatchObject({ pkg: 'socat', neededBy: ['tunnel', 'tcp-check', 'udp-check'] });
     expect(out.tools.find((t) => t.cmd === 'socat')?.path).toBe(which('socat'));
     expect(out.labs.find((l) => l.lab === 'veth-routing')).toMatchObject({ ok: true, missing: [] });
     // doctor's own probes left nothing behind either.
