@@ -5,8 +5,8 @@ import { builtinLabs, loadLab } from '../lab/catalog.js';
 import { planLab } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import {
-  KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel,
-  type KernelFeature, type LabFeature, type ToolName,
+  KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel, probeUserns,
+  type KernelFeature, type LabFeature, type ToolName, type UsernsResult,
 } from '../runner/features.js';
 import { aptLine, capabilities, featuresNeeding, featuresNeedingKernel, TOOLS, which } from '../runner/preflight.js';
 import { green, red, useColor, yellow } from '../report/color.js';
@@ -29,6 +29,27 @@ async function builtinNeeds(): Promise<{ lab: string; tools: ToolName[]; kernel:
 
 const words = (fs: readonly LabFeature[]) => fs.map((f) => LAB_FEATURES[f].what).join('; ');
 
+/** Whether unprivileged user namespaces work here (tried as uid 65534 when root), or why it could not be tried. */
+function userns(root: boolean): Promise<UsernsResult & { allowed: boolean }> {
+  const unshare = which('unshare');
+  const lacking = !unshare ? 'unshare' : root && !which('setpriv') ? 'setpriv' : undefined;
+  const r = lacking
+    ? Promise.resolve<UsernsResult>({ status: 'unknown', probedAs: null, probe: '', reason: `not probed: ${lacking} (util-linux) is missing`, blockedBy: [] })
+    : probeUserns({ unshare: unshare as string });
+  return r.then((u) => ({ allowed: u.status === 'allowed', ...u }));
+}
+
+/** The doctor lines of the user-namespace probe: never changes the exit code (running without root is not built yet). */
+function usernsLines(u: UsernsResult, c: boolean): string[] {
+  const why = 'needed for running without root (coming)';
+  const as = u.probedAs !== null ? ` (probed as uid ${u.probedAs})` : '';
+  if (u.status === 'allowed') return [`${green(c, '✔')} unprivileged user namespaces: allowed${as} — ${why}`];
+  if (u.status === 'unknown') return [`${yellow(c, '?')} unprivileged user namespaces: ${u.reason ?? 'not probed'} — ${why}`];
+  const head = `${yellow(c, '✘')} unprivileged user namespaces: blocked${as}: ${u.reason ?? ''} — ${why}`;
+  if (!u.blockedBy.length) return [head, '             none of kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns, user.max_user_namespaces forbids them: a seccomp filter (a container) or a security module may'];
+  return [head, ...u.blockedBy.flatMap((b) => [`             blocked by ${b.setting} = ${b.value}; to allow them (as root):`, ...b.fix.map((l) => `               ${l}`)])];
+}
+
 export const doctorCommand: Command<{ json: boolean }> = {
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print the findings as JSON' }) as never,
   handler: async (a) => {
@@ -40,7 +61,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
       return maj > 20 || (maj === 20 && min >= 19);
     })();
     const canProbe = privileged && !!which('unshare');
-    const [labs, tools, probes] = await Promise.all([
+    const [labs, tools, probes, uns] = await Promise.all([
       builtinNeeds(),
       Promise.all(
         TOOLS.map(async (t) => {
@@ -56,6 +77,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
         }),
       ),
       canProbe ? probeKernel(KERNEL_FEATURES) : Promise.resolve(undefined),
+      userns(caps.root),
     ]);
     const loadable = modulesLoadable();
     const labsNeedingTool = (t: ToolName) => labs.filter((l) => l.tools.includes(t)).map((l) => l.lab);
@@ -82,7 +104,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
     });
     const ok = privileged && nodeOk && labRows.every((l) => l.ok);
     if (a.json) {
-      printJson({ ok, privileged, root: caps.root, node, nodeOk, modulesLoadable: loadable, tools: toolRows, kernel, install: missingTools.length ? aptLine(missingTools) : null, labs: labRows });
+      printJson({ ok, privileged, root: caps.root, node, nodeOk, userns: uns, modulesLoadable: loadable, tools: toolRows, kernel, install: missingTools.length ? aptLine(missingTools) : null, labs: labRows });
       return ok ? 0 : 3;
     }
     const c = useColor(process.stdout);
@@ -93,6 +115,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
     const lines = [
       `${mark(privileged, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN) to build labs'}`,
       `${mark(nodeOk, true)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,
+      ...usernsLines(uns, c),
       '',
       'tools (looked up on PATH), and what needs them:',
       ...toolRows.map((t) => `${mark(!!t.path, t.builtinLabs.length > 0)} ${pad(t.cmd, 8)} ${pad(t.path ? (t.version ?? '') : `missing (package ${t.pkg})`, 44)} ${words(t.neededBy)}`),

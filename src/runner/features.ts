@@ -1,7 +1,7 @@
 // What labs need from the machine: ONE table of lab features → tools (with their Debian packages) and kernel features,
 // the derivation of a lab's needs from its plan, and the kernel probes (in throwaway network namespaces) that `doctor`
 // and the preflight of `run`/`up` share.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Check, Lab } from '../lab/types.js';
 import type { Path } from '../lab/source.js';
 import { ipWords, nftText, tcWords } from '../plan/argv.js';
@@ -20,6 +20,8 @@ export const TOOL_INFO = {
   tc: { pkg: 'iproute2', version: ['tc', '-V'] },
   nsenter: { pkg: 'util-linux', version: ['nsenter', '--version'] },
   unshare: { pkg: 'util-linux', version: ['unshare', '--version'] },
+  setpriv: { pkg: 'util-linux', version: ['setpriv', '--version'] },
+  cat: { pkg: 'coreutils', version: ['cat', '--version'] },
   xargs: { pkg: 'findutils', version: ['xargs', '--version'] },
   sysctl: { pkg: 'procps', version: ['sysctl', '--version'] },
   nft: { pkg: 'nftables', version: ['nft', '--version'] },
@@ -112,6 +114,7 @@ export const LAB_FEATURES = {
   'cmd-check': { what: 'cmd checks (the command itself is the lab\'s own)', tools: ['nsenter'], kernel: [] },
   pcap: { what: '--pcap captures of checks that did not hold', tools: ['tcpdump', 'timeout'], kernel: [] },
   probe: { what: 'probing kernel features (doctor; run/up of labs with devices, netem, nft or IPv6)', tools: ['unshare'], kernel: [] },
+  userns: { what: 'probing unprivileged user namespaces (doctor; needed for running without root, coming)', tools: ['setpriv', 'unshare', 'cat', 'ip'], kernel: [] },
 } as const satisfies Record<string, FeatureNeeds>;
 export type LabFeature = keyof typeof LAB_FEATURES;
 
@@ -429,4 +432,141 @@ export function kernelHint(f: KernelFeature, loadable = modulesLoadable()): stri
     ? `load the module: modprobe ${k.module.split(', ').join(' && modprobe ')} (kernel option ${k.config})`
     : `this kernel cannot load modules: it needs ${k.config.split(', ').map((c) => `${c}=y`).join(', ')} built in (another kernel, VM or host)`;
   return k.note ? `${base}; ${k.note}` : base;
+}
+
+// ---- unprivileged user namespaces (running without root: coming) -------------------------------------------------
+
+/** A setting that can forbid unprivileged user namespaces: its sysctl name, its file, when it blocks, and the fix. */
+interface UsernsSetting {
+  setting: string;
+  file: string;
+  blocks: (value: string) => boolean;
+  /** The commands that allow them (as root), given the path of the `unshare` netlab runs. */
+  fix: (unshare: string) => string[];
+}
+
+/** The sysctl.d file netlab suggests for persisting a setting. */
+const SYSCTL_D = '/etc/sysctl.d/60-netlab-userns.conf';
+const sysctlFix = (key: string, value: string) => [`sysctl -w ${key}=${value}`, `echo '${key} = ${value}' > ${SYSCTL_D}  # keeps it after a reboot`];
+
+/**
+ * What can forbid them, in the order the kernel asks: Debian's (and older Ubuntu's) switch, Ubuntu's AppArmor
+ * restriction (23.10+; it confines only the program that creates the namespace, here `unshare`, so a profile that
+ * lets that program create user namespaces is the narrow fix), and a zero limit.
+ */
+export const USERNS_SETTINGS: readonly UsernsSetting[] = [
+  { setting: 'kernel.unprivileged_userns_clone', file: '/proc/sys/kernel/unprivileged_userns_clone', blocks: (v) => v === '0', fix: () => sysctlFix('kernel.unprivileged_userns_clone', '1') },
+  {
+    setting: 'kernel.apparmor_restrict_unprivileged_userns',
+    file: '/proc/sys/kernel/apparmor_restrict_unprivileged_userns',
+    blocks: (v) => v === '1',
+    fix: (unshare) => [
+      `cat > /etc/apparmor.d/netlab-unshare <<'EOF'`,
+      'abi <abi/4.0>,',
+      'include <tunables/global>',
+      `profile netlab-unshare ${unshare} flags=(unconfined) {`,
+      '  userns,',
+      '}',
+      'EOF',
+      'apparmor_parser -r /etc/apparmor.d/netlab-unshare',
+      `# that lets ${unshare} create them (for every user); or, for every program:`,
+      'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+    ],
+  },
+  { setting: 'user.max_user_namespaces', file: '/proc/sys/user/max_user_namespaces', blocks: (v) => v === '0', fix: () => sysctlFix('user.max_user_namespaces', '16384') },
+];
+
+export interface UsernsBlocker {
+  setting: string;
+  value: string;
+  fix: string[];
+}
+
+/**
+ * The settings that forbid unprivileged user namespaces, from their files' contents (`read` gives undefined for a
+ * file that is absent or unreadable: that kernel has no such switch, so it blocks nothing). Pure.
+ */
+export function usernsBlockers(read: (file: string) => string | undefined, unshare = '/usr/bin/unshare'): UsernsBlocker[] {
+  return USERNS_SETTINGS.flatMap((s) => {
+    const value = read(s.file)?.trim();
+    return value !== undefined && s.blocks(value) ? [{ setting: s.setting, value, fix: s.fix(unshare) }] : [];
+  });
+}
+
+/** A file under /proc/sys, or undefined when it is absent or unreadable (read only, never written). */
+export function readSetting(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface UsernsResult {
+  status: 'allowed' | 'blocked' | 'unknown';
+  /** The uid outside the namespace the probe ran as: the kernel's uid map when it got that far, else the uid asked for. */
+  probedAs: number | null;
+  /** The commands that tried it. */
+  probe: string;
+  /** What failed (blocked, unknown). */
+  reason?: string;
+  /** The settings that forbid them (blocked); empty when none of the known ones does. */
+  blockedBy: UsernsBlocker[];
+}
+
+/** The uid outside that a `/proc/self/uid_map` maps root to ("0 65534 1"), or undefined. */
+export function mappedRootUid(uidMap: string): number | undefined {
+  const m = /^\s*0\s+(\d+)\s+\d+\s*$/m.exec(uidMap);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The uid doctor drops to when it runs as root (nobody): what a user without privileges would get. */
+export const PROBE_UID = 65534;
+const USERNS = ['unshare', '--user', '--map-root-user', '--net', '--mount', '--'];
+const PROBE_VETH = ['ip', 'link', 'add', 'name', 'nlu0', 'type', 'veth', 'peer', 'name', 'nlu1'];
+
+/** argv that runs a probe as an unprivileged uid: through setpriv as root (no groups, no capabilities), as is otherwise. */
+export function usernsProbeArgv(asRoot: boolean, inside: readonly string[]): string[] {
+  const drop = asRoot ? ['setpriv', `--reuid=${PROBE_UID}`, `--regid=${PROBE_UID}`, '--clear-groups', '--inh-caps=-all', '--'] : [];
+  return [...drop, ...USERNS, ...inside];
+}
+
+type Ran = { exitCode?: number | undefined; stdout: string; stderr: string; spawnError?: string };
+
+/** Whether the probe could not even start (setpriv or unshare not runnable) rather than the kernel saying no. */
+function probeBroken(r: Ran): string | undefined {
+  if (r.spawnError !== undefined) return r.spawnError;
+  return /^(setpriv: .*|unshare: failed to execute .*)$/m.exec(r.stderr)?.[0];
+}
+
+/**
+ * The verdict from the two probe runs (the uid map, then a veth inside) and the settings; pure. A failure the probe
+ * itself caused is unknown, one the kernel gave is blocked, with the settings that explain it.
+ */
+export function usernsResult(uid: number, map: Ran, veth: Ran | undefined, blockers: () => UsernsBlocker[]): UsernsResult {
+  const probe = `${usernsProbeArgv(uid === 0, ['cat', '/proc/self/uid_map']).join(' ')}; then ${PROBE_VETH.join(' ')} inside`;
+  const asked = uid === 0 ? PROBE_UID : uid;
+  const reasonOf = (r: Ran) => r.stderr.split('\n').map((l) => l.trim()).find(Boolean) ?? `exit ${r.exitCode ?? '?'}`;
+  for (const r of [map, veth]) {
+    if (!r) continue;
+    const broken = probeBroken(r);
+    if (broken !== undefined) return { status: 'unknown', probedAs: null, probe, reason: `could not probe: ${broken}`, blockedBy: [] };
+    if (r.exitCode !== 0) return { status: 'blocked', probedAs: mappedRootUid(map.stdout) ?? asked, probe, reason: reasonOf(r), blockedBy: blockers() };
+  }
+  const probedAs = mappedRootUid(map.stdout);
+  if (probedAs === undefined) return { status: 'unknown', probedAs: null, probe, reason: `could not probe: no uid map in ${JSON.stringify(map.stdout.trim())}`, blockedBy: [] };
+  return { status: 'allowed', probedAs, probe, blockedBy: [] };
+}
+
+/**
+ * Tries, for real, what a user without privileges would: a new user namespace mapping them to root, with its own
+ * network and mount namespaces (unnamed, gone when the probe exits), and a veth pair in it. As root it drops to uid
+ * 65534 first. Reads the settings only when that fails; never writes any.
+ */
+export async function probeUserns(opts: { uid?: number; unshare?: string; signal?: AbortSignal } = {}): Promise<UsernsResult> {
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  const ro = { timeoutMs: 10_000, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const map = await run(usernsProbeArgv(uid === 0, ['cat', '/proc/self/uid_map']), ro);
+  const veth = map.exitCode === 0 ? await run(usernsProbeArgv(uid === 0, PROBE_VETH), ro) : undefined;
+  return usernsResult(uid, map, veth, () => usernsBlockers(readSetting, opts.unshare));
 }
