@@ -172,6 +172,7 @@ export const resetCommand: Command<{ instance: string; quiet: boolean }> = {
       check: false,
       quiet: a.quiet,
       untilStage: Math.min(rec.start ?? last, last),
+      ...(rec.sandbox ? { sandbox: true } : {}),
       ...(rec.exercise !== undefined ? { exercise: rec.exercise.stage } : {}),
     });
     if (outcome.error) throw outcome.error;
