@@ -75,7 +75,7 @@ export async function advance(rec: StateRecord, to: number, opts: { quiet?: bool
   const plan = planLab(rec.model, rec.instance, { pinForwarding: rootForwards() });
   const from = rec.stage + 1;
   const stages = plan.stages.slice(from, to + 1);
-  await preflightLab(rec.model, { namespaces: plan.namespaces, stages: stages.map((s) => ({ ...s, checks: [] })) });
+  await preflightLab(rec.model, { namespaces: plan.namespaces, stages: stages.map((s) => ({ ...s, checks: [] })) }, { sandbox: rec.sandbox !== undefined });
   const { signal, dispose } = trapSignals();
   rec.owner = self();
   rec.status = 'building';

@@ -160,7 +160,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here
   // (exit 3), before an id is claimed. The plan's needs do not depend on the id, so a draft id plans them.
   const draft = stagesToBuild(planLab(lab, instanceId(lab, opts), { pinForwarding: rootForwards() }), opts);
-  await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true });
+  await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true, sandbox: opts.sandbox === true });
   const { signal, dispose } = trapSignals();
   let claimed: { instance: string; plan: Plan; record: StateRecord };
   try {
