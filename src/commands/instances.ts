@@ -139,7 +139,11 @@ export const statusCommand: Command<{ json: boolean }> = {
       instance: r.instance,
       lab: r.lab,
       mode: r.sandbox ? `${r.mode} (sandbox)` : r.mode,
-      state: alive(r.owner) ? `${r.status} (pid ${r.owner?.pid})` : r.mode === 'up' && r.status === 'ready' ? 'up' : 'stale (netlab cleanup)',
+      state: alive(r.owner)
+        ? `${r.status} (pid ${r.owner?.pid})`
+        : r.sandbox && !alive(r.sandbox.supervisor)
+          ? 'stale: sandbox gone (netlab cleanup)'
+          : r.mode === 'up' && r.status === 'ready' ? 'up' : 'stale (netlab cleanup)',
       step: r.stage >= 0 ? (r.model.stages[r.stage]?.name ?? String(r.stage)) : '-',
       namespaces: `${r.namespaces.filter((n) => present.has(n)).length}/${r.namespaces.length}`,
       created: r.createdAt,

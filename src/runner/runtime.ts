@@ -84,11 +84,18 @@ const ENTER = ['--mount', '--pid', '--net', '--ipc', '--uts'];
 
 /** The runtime of an instance boxed in the sandbox whose supervisor is `sup`. */
 export function sandboxRuntime(sb: SandboxRef): Runtime {
-  const { pid } = sb.supervisor;
+  const { pid, start } = sb.supervisor;
   const root = `/proc/${pid}/root`;
+  /** Never enter a pid that is no longer the supervisor (it ended; the pid may be another process's by now). */
+  const live = () => procStart(pid) === start;
   return {
     kind: 'sandbox',
     argv: (argv, opts = {}) => {
+      if (!live()) {
+        throw new BuildError(`the instance's sandbox is gone (its supervisor, pid ${pid}, ended): nothing of the lab is left`, {
+          hint: '`netlab cleanup INSTANCE` removes its state record',
+        });
+      }
       let inner = [...argv];
       // `nsenter --net=/run/netns/NS -- cmd…` → `ip netns exec NS cmd…`: same namespace, plus the node's own /sys.
       const [first, net, sep, ...rest] = inner;
@@ -99,7 +106,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       return ['nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
     },
     hostPath: (path) => `${root}${path}`,
-    listNamespaces: () => namesIn(`${root}/run/netns`),
+    listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
     labPid: (p) => onlyChild(p) ?? p,
   };
 }

@@ -162,8 +162,13 @@ describeRoot('--sandbox (real namespaces)', () => {
     process.kill(sup!.pid, 'SIGKILL');
     await child;
     await waitFor(() => processesIn(mnt).length === 0 && processesWith(marker).length === 0, { timeoutMs: 5000 });
-    // The record stays (its owner died); cleanup removes it, with nothing else to do.
+    // The record stays (its owner died); verbs that would enter the sandbox say it is gone; cleanup removes it.
     expect(existsSync(stateFile(id))).toBe(true);
+    const ex = await netlab(['exec', id, 'a', '--', 'true']);
+    expect(ex.exitCode).toBe(3);
+    expect(ex.stderr).toContain('sandbox is gone');
+    const status = await netlab(['status', '--json']);
+    expect((JSON.parse(status.stdout) as { instance: string; state: string }[]).find((x) => x.instance === id)?.state).toBe('stale: sandbox gone (netlab cleanup)');
     const c = await netlab(['cleanup', id]);
     expect(c.exitCode, c.stderr).toBe(0);
     expect(existsSync(stateFile(id))).toBe(false);
