@@ -46,13 +46,14 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
 const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 invalid lab file or usage,
 3 environment or build failure (not root, tool missing, a command failed), 130 interrupted (SIGINT), 143 SIGTERM.
 
-Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab.
+Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab. With --sandbox (run, up) the
+lab lives in a supervisor's own namespaces: for lab files you did not write (docs/trust.md says what it protects).
 Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR. A closed stdout
 (\`netlab plan LAB | head\`) is not an error: the rest is dropped and the exit code is the command's own.
 Lab files are held to size limits (run, up, show, graph, plan, validate: --max-nodes and friends raise them).
 An internal error prints one line; NETLAB_DEBUG=1 prints its stack.
 Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md,
-docs/labs/ (a page per built-in lab: topology, steps, commands, expected results).`;
+docs/labs/ (a page per built-in lab: topology, steps, commands, expected results), docs/trust.md (lab files are code).`;
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;

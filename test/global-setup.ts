@@ -1,5 +1,5 @@
 // Suite-wide leak check: after every test file ran, no netlab namespace, state record, run directory or lab
-// process (service server, dnsmasq, udhcpc, tcpdump, socat tunnels) that the suite started may remain.
+// process (service server, dnsmasq, udhcpc, tcpdump, socat tunnels, --sandbox supervisors) that the suite started may remain.
 import { readdirSync, readFileSync } from 'node:fs';
 
 function netlabNamespaces(): string[] {
@@ -29,7 +29,7 @@ function labProcesses(): string[] {
     } catch {
       continue;
     }
-    if (/^(\S*\/)?(dnsmasq|udhcpc|tcpdump)\b|^(\S*\/)?socat .*\bTUN,|services\/server\.js/.test(cmd)) out.push(`${pid} ${cmd}`);
+    if (/^(\S*\/)?(dnsmasq|udhcpc|tcpdump)\b|^(\S*\/)?socat .*\bTUN,|services\/server\.js|^(\S*\/)?unshare [\s\S]* netlab-supervisor (run|up)$/.test(cmd)) out.push(`${pid} ${cmd}`);
   }
   return out;
 }

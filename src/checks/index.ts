@@ -51,16 +51,21 @@ function backoffMs(attempt: number): number {
   return Math.min(100 * 2 ** (attempt - 1), 1000);
 }
 
-/** nsenter's own complaints: the namespace is gone, or the tool is not installed. The check could not run. */
-const NSENTER_FAILED = /^nsenter: (?:cannot open (\S+)|failed to execute (\S+)): .*$/m;
+/**
+ * nsenter's own complaints: the namespace is gone, or the tool is not installed. The check could not run. In the
+ * sandbox the same come from setpriv (its wrapper) or from `ip netns exec` (cmd checks).
+ */
+const NSENTER_FAILED = /^(?:(?:nsenter|setpriv): (?:cannot open (\S+)|failed to execute (\S+)): .*|Cannot open network namespace "([^"\s]+)": .*|exec of "([^"\s]+)" failed: .*)$/m;
 
 /** Why a check could not run, in words: the namespace that is gone, or the tool that is missing and its package. */
 export function cannotRun(stderr: string): string | undefined {
   const m = NSENTER_FAILED.exec(stderr);
   if (!m) return undefined;
-  if (m[1] !== undefined) return `namespace ${m[1].replace(/^\/run\/netns\//, '')} is gone (${m[0]})`;
-  const tool = TOOLS.find((t) => t.cmd === m[2]);
-  return tool ? `${m[2]} is missing (package ${tool.pkg}; netlab doctor)` : `${m[0]} (is it installed? netlab doctor)`;
+  const gone = m[1] ?? m[3];
+  if (gone !== undefined) return `namespace ${gone.replace(/^\/run\/netns\//, '')} is gone (${m[0]})`;
+  const cmd = m[2] ?? m[4];
+  const tool = TOOLS.find((t) => t.cmd === cmd);
+  return tool ? `${cmd} is missing (package ${tool.pkg}; netlab doctor)` : `${m[0]} (is it installed? netlab doctor)`;
 }
 
 /**

@@ -92,7 +92,8 @@ export async function runState(c: Planned<'state'>, signal?: AbortSignal): Promi
 
 /** Command check: passes on the expected exit code and, when given, output matching the regex. */
 export async function runCmd(c: Planned<'cmd'>, signal?: AbortSignal): Promise<CheckResult> {
-  const r = await run(inNamespace(c.fromNs, c.argv), { timeoutMs: c.timeoutMs, ...(signal ? { signal } : {}) });
+  // The lab's own command: in the sandbox it also sees its node's own /sys (ip netns exec).
+  const r = await run(inNamespace(c.fromNs, c.argv), { timeoutMs: c.timeoutMs, ownSys: true, ...(signal ? { signal } : {}) });
   if (r.spawnError) return makeResult(c, r, 'error', r.spawnError);
   if (stopped(r)) return makeResult(c, r, 'fail', `still running after ${c.timeoutMs} ms`);
   const exitOk = r.exitCode === c.exit;

@@ -10,6 +10,7 @@ import { outputWidth } from '../report/fit.js';
 import { jsonText } from '../report/json.js';
 import type { RunReport } from '../report/model.js';
 import { readLastFailed, readRecord, readRecords, saveLastFailed, type StateRecord } from '../runner/state.js';
+import { runtimeOf, useRuntime } from '../runner/runtime.js';
 
 /** A verb's options (yargs builder) and its handler, which returns the exit code; cli.ts holds usage and summary. */
 export interface Command<A = Record<string, unknown>> {
@@ -228,10 +229,16 @@ export async function rememberFailed(report: RunReport): Promise<void> {
   }
 }
 
-/** The state record of an instance, or a UsageError naming the running ones. */
+/**
+ * The state record of an instance, or a UsageError naming the running ones. The command works on this instance
+ * from here on: its processes start, and its namespaces are read, through the instance's runtime (plain or sandbox).
+ */
 export async function requireRecord(instance: string): Promise<StateRecord> {
   const rec = await readRecord(instance);
-  if (rec) return rec;
+  if (rec) {
+    useRuntime(runtimeOf(rec));
+    return rec;
+  }
   const names = (await readRecords()).map((r) => r.instance);
   throw new UsageError(`no running instance "${instance}"`, {
     hint: names.length ? `running: ${names.join(', ')}` : 'nothing is running; `netlab up LAB` starts one',

@@ -9,6 +9,7 @@ import type { Format } from '../report/index.js';
 import { makeReport, type StageReport } from '../report/model.js';
 import { runInteractive } from '../runner/exec.js';
 import { teardown } from '../runner/executor.js';
+import { runtimeOf, withRuntime } from '../runner/runtime.js';
 import { preflight, which } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
@@ -132,11 +133,17 @@ export const statusCommand: Command<{ json: boolean }> = {
   handler: async (a) => {
     const recs = await readRecords();
     const present = new Set(await listNamespaces());
+    // A sandboxed instance's namespaces are only in its supervisor's /run/netns.
+    for (const r of recs) if (r.sandbox) for (const ns of await withRuntime(runtimeOf(r), listNamespaces)) present.add(ns);
     const rows: StatusRow[] = recs.map((r) => ({
       instance: r.instance,
       lab: r.lab,
-      mode: r.mode,
-      state: alive(r.owner) ? `${r.status} (pid ${r.owner?.pid})` : r.mode === 'up' && r.status === 'ready' ? 'up' : 'stale (netlab cleanup)',
+      mode: r.sandbox ? `${r.mode} (sandbox)` : r.mode,
+      state: alive(r.owner)
+        ? `${r.status} (pid ${r.owner?.pid})`
+        : r.sandbox && !alive(r.sandbox.supervisor)
+          ? 'stale: sandbox gone (netlab cleanup)'
+          : r.mode === 'up' && r.status === 'ready' ? 'up' : 'stale (netlab cleanup)',
       step: r.stage >= 0 ? (r.model.stages[r.stage]?.name ?? String(r.stage)) : '-',
       namespaces: `${r.namespaces.filter((n) => present.has(n)).length}/${r.namespaces.length}`,
       created: r.createdAt,

@@ -75,7 +75,7 @@ export async function advance(rec: StateRecord, to: number, opts: { quiet?: bool
   const plan = planLab(rec.model, rec.instance, { pinForwarding: rootForwards() });
   const from = rec.stage + 1;
   const stages = plan.stages.slice(from, to + 1);
-  await preflightLab(rec.model, { namespaces: plan.namespaces, stages: stages.map((s) => ({ ...s, checks: [] })) });
+  await preflightLab(rec.model, { namespaces: plan.namespaces, stages: stages.map((s) => ({ ...s, checks: [] })) }, { sandbox: rec.sandbox !== undefined });
   const { signal, dispose } = trapSignals();
   rec.owner = self();
   rec.status = 'building';
@@ -172,6 +172,7 @@ export const resetCommand: Command<{ instance: string; quiet: boolean }> = {
       check: false,
       quiet: a.quiet,
       untilStage: Math.min(rec.start ?? last, last),
+      ...(rec.sandbox ? { sandbox: true } : {}),
       ...(rec.exercise !== undefined ? { exercise: rec.exercise.stage } : {}),
     });
     if (outcome.error) throw outcome.error;

@@ -13,6 +13,7 @@ import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
+import { PLAIN, sandboxRuntime, startSandbox, withRuntime } from '../runner/runtime.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
 
 export interface LifecycleOptions {
@@ -31,6 +32,8 @@ export interface LifecycleOptions {
   only?: ReadonlySet<string>;
   /** `up --exercise`: the stage held back for the learner (build with untilStage one before it). */
   exercise?: number;
+  /** `--sandbox`: build and run the lab inside a supervisor's own namespaces (runtime.ts). */
+  sandbox?: boolean;
 }
 
 export interface Outcome {
@@ -157,7 +160,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here
   // (exit 3), before an id is claimed. The plan's needs do not depend on the id, so a draft id plans them.
   const draft = stagesToBuild(planLab(lab, instanceId(lab, opts), { pinForwarding: rootForwards() }), opts);
-  await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true });
+  await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true, sandbox: opts.sandbox === true });
   const { signal, dispose } = trapSignals();
   let claimed: { instance: string; plan: Plan; record: StateRecord };
   try {
@@ -167,6 +170,17 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     throw e;
   }
   const { instance, plan, record } = claimed;
+  if (opts.sandbox) {
+    try {
+      record.sandbox = { supervisor: (await startSandbox(opts.keep ? 'up' : 'run')).supervisor };
+      await updateRecord(record);
+    } catch (e) {
+      await removeRecord(instance);
+      dispose();
+      throw e;
+    }
+  }
+  const runtime = record.sandbox ? sandboxRuntime(record.sandbox) : PLAIN;
   const { stages } = stagesToBuild(plan, opts);
   const startedAt = new Date(record.createdAt);
   const executor = recordingExecutor(signal, record);
@@ -233,7 +247,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   });
 
   try {
-    await runTasks(tasks, { quiet: opts.quiet ?? false });
+    await withRuntime(runtime, () => runTasks(tasks, { quiet: opts.quiet ?? false }));
     // A signal that came while the last task (the teardown) ran still ends the run as interrupted: 130/143.
     if (signal.aborted) throw signal.reason;
   } catch (e) {

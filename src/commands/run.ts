@@ -17,6 +17,7 @@ interface Args extends CheckArgs {
   wide?: boolean;
   /** `up --exercise [STEP]`: '' for the first exercise step. */
   exercise?: string;
+  sandbox?: boolean;
 }
 
 function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
@@ -59,6 +60,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
     ...(exercise !== undefined ? { exercise } : {}),
+    ...(args.sandbox ? { sandbox: true } : {}),
   });
   let written = true;
   if (check) {
@@ -80,7 +82,12 @@ const common = (y: Parameters<Command['builder']>[0]) =>
     .positional('lab', { type: 'string', demandOption: true, describe: 'Built-in lab name or path to a lab file' })
     .option('instance', { alias: 'i', type: 'string', describe: 'Instance id (namespaces are netlab-<instance>-<node>)' })
     .option('step', { type: 'string', describe: 'Stop after this step (name or number; 0 is the setup)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' });
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
+    .option('sandbox', {
+      type: 'boolean',
+      default: false,
+      describe: 'Box the lab: its namespaces and every process it starts live in a supervisor\'s own mount, pid, net, ipc and uts namespaces (for untrusted lab files; docs/trust.md)',
+    });
 
 export const runCommand: Command<Args> = {
   builder: (y) =>
@@ -89,7 +96,8 @@ export const runCommand: Command<Args> = {
       .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report')
       .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI')
       .example('netlab run ./broken.yaml --evidence ev --pcap', 'Keep routes, rules and a pcap of every check that did not hold')
-      .example('netlab run veth-routing --only-failed', 'Run again only what did not hold last time') as never,
+      .example('netlab run veth-routing --only-failed', 'Run again only what did not hold last time')
+      .example('netlab run ./untrusted.yaml --sandbox', 'Run a lab file you did not write inside a sandbox') as never,
   handler: (a) => go(a, false),
 };
 

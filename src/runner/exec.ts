@@ -1,6 +1,7 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { currentRuntime, type ParentDeath } from './runtime.js';
 
 export interface RunResult {
   argv: string[];
@@ -19,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Stop the process (SIGTERM) as soon as its stdout contains this: it has shown what was waited for. */
   stopOnStdout?: string;
+  /** The process runs a lab's own command in a node and should see the node's /sys (the sandbox runtime honours it). */
+  ownSys?: boolean;
 }
 
 /** When set (--verbose or NETLAB_TRACE=1), every command and its stdin is written to stderr. */
@@ -29,8 +32,12 @@ export function setTrace(on: boolean): void {
 
 const ENV = { LANG: 'C', LC_ALL: 'C' };
 
-/** Starts argv with netlab's defaults: no shell, LANG=C, no rejection, a hard kill 1 s after a timeout or cancel. */
-function start(argv: readonly string[], opts: RunOptions, background = false) {
+/**
+ * Starts argv with netlab's defaults: no shell, LANG=C, no rejection, a hard kill 1 s after a timeout or cancel.
+ * The instance's runtime (runtime.ts) decides where it runs: as is (plain), or inside the sandbox.
+ */
+function start(lab: readonly string[], opts: RunOptions, background = false, parentDeath?: ParentDeath) {
+  const argv = currentRuntime().argv(lab, { ...(opts.ownSys ? { ownSys: true } : {}), ...(parentDeath ? { parentDeath } : {}) });
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) {
@@ -90,7 +97,8 @@ export async function runOk(argv: readonly string[], opts: RunOptions = {}): Pro
 }
 
 /** Runs argv with the terminal attached (for `netlab exec`); resolves to its exit code. */
-export async function runInteractive(argv: readonly string[], env: Record<string, string> = {}): Promise<number> {
+export async function runInteractive(lab: readonly string[], env: Record<string, string> = {}): Promise<number> {
+  const argv = currentRuntime().argv(lab, { ownSys: true });
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) process.stderr.write(`+ ${argv.join(' ')}\n`);
@@ -112,7 +120,8 @@ export interface Detached {
  * Starts a long-running process (a lab service, a DHCP server) in its own process group, so it outlives an `up`
  * and a Ctrl-C in the terminal does not reach it; netlab stops it by pid on teardown. stderr goes to `logFile`.
  */
-export function spawnDetached(argv: readonly string[], opts: { logFile: string; stdout?: boolean }): Detached {
+export function spawnDetached(lab: readonly string[], opts: { logFile: string; stdout?: boolean }): Detached {
+  const argv = currentRuntime().argv(lab);
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);
@@ -153,7 +162,8 @@ export interface Watched {
  */
 export function spawnWatched(argv: readonly string[], opts: { ready: RegExp; timeoutMs: number; signal?: AbortSignal }): Watched {
   const started = performance.now();
-  const child = start(argv, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }, true);
+  // Stopped with SIGINT (tcpdump then writes what it caught): in the sandbox that is the signal nsenter's child gets.
+  const child = start(argv, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }, true, 'INT');
   let seen = '';
   const ready = new Promise<boolean>((resolve) => {
     const look = (chunk: Buffer | string) => {

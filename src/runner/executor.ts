@@ -12,6 +12,7 @@ import { runOk, run } from './exec.js';
 import { requestLease, startDhcpServer, startDnsServer, startServices, startTunnel, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { currentRuntime, runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
@@ -171,7 +172,7 @@ function processesIn(namespaces: readonly string[]): ProcRef[] {
   const inodes = new Set<number>();
   for (const ns of namespaces) {
     try {
-      inodes.add(statSync(nsPath(ns)).ino);
+      inodes.add(statSync(currentRuntime().hostPath(nsPath(ns))).ino);
     } catch {
       /* gone meanwhile */
     }
@@ -193,9 +194,20 @@ function processesIn(namespaces: readonly string[]): ProcRef[] {
 
 /**
  * Stops the instance's processes (by recorded pid, only if still the same process), then any other process inside
- * its namespaces, and deletes the namespaces.
+ * its namespaces, and deletes the namespaces. A sandboxed instance ends with its supervisor: killing it ends every
+ * process and namespace of the lab at once (a dead supervisor left nothing to remove but the run directory).
  */
-export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'> & { instance?: string }): Promise<TeardownResult> {
+export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes' | 'sandbox'> & { instance?: string }): Promise<TeardownResult> {
+  if (rec.sandbox) {
+    const sb = rec.sandbox;
+    const present = new Set(await withRuntime(runtimeOf(rec), () => listNamespaces()));
+    const namespaces = rec.namespaces.filter((ns) => present.has(ns));
+    const killed = alive(sb.supervisor) ? [sb.supervisor.pid] : [];
+    await stopSandbox(sb);
+    if (alive(sb.supervisor)) throw new BuildError(`could not stop the sandbox's supervisor (pid ${sb.supervisor.pid})`);
+    if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
+    return { namespaces, killed };
+  }
   const killed = await stopAll(rec.processes);
   const existing = new Set(await listNamespaces());
   const mine = rec.namespaces.filter((ns) => existing.has(ns));

@@ -115,6 +115,7 @@ export const LAB_FEATURES = {
   pcap: { what: '--pcap captures of checks that did not hold', tools: ['tcpdump', 'timeout'], kernel: [] },
   probe: { what: 'probing kernel features (doctor; run/up of labs with devices, netem, nft or IPv6)', tools: ['unshare'], kernel: [] },
   userns: { what: 'probing unprivileged user namespaces (doctor; needed for running without root, coming)', tools: ['setpriv', 'unshare', 'cat', 'ip'], kernel: [] },
+  sandbox: { what: '--sandbox (a supervisor in namespaces of its own; every lab process started inside it)', tools: ['unshare', 'nsenter', 'setpriv'], kernel: [] },
 } as const satisfies Record<string, FeatureNeeds>;
 export type LabFeature = keyof typeof LAB_FEATURES;
 
@@ -255,7 +256,7 @@ function opSite(lab: Lab, op: Op, nodeOf: (ns: string) => string, feature: LabFe
  * What building (and checking) a plan needs: every op's and check's lab features, through the table. `pcap` adds the
  * capture tools; stages without checks (an `up` without --check) pass no checks.
  */
-export function labNeeds(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, opts: { pcap?: boolean } = {}): LabNeeds {
+export function labNeeds(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, opts: { pcap?: boolean; sandbox?: boolean } = {}): LabNeeds {
   const needs: LabNeeds = { tools: new Map(), kernel: new Map() };
   const byNs = new Map(plan.namespaces.map((n) => [n.ns, n.node]));
   const nodeOf = (ns: string) => byNs.get(ns) ?? ns;
@@ -264,6 +265,7 @@ export function labNeeds(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, op
     for (const c of stage.checks) need(needs, { feature: checkFeature(c), element: `${c.kind} check "${c.name}"`, at: c.at });
   }
   if (opts.pcap) need(needs, { feature: 'pcap', element: '--pcap' });
+  if (opts.sandbox) need(needs, { feature: 'sandbox', element: '--sandbox' });
   return needs;
 }
 

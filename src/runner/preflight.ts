@@ -134,6 +134,8 @@ export function missingLines(
 export interface PreflightOptions {
   /** --pcap with --evidence: the capture tools are needed too. */
   pcap?: boolean;
+  /** --sandbox: unshare, nsenter and setpriv start and enter the supervisor. */
+  sandbox?: boolean;
   signal?: AbortSignal;
 }
 

@@ -8,6 +8,7 @@ import { dhcpClientArgv, dhcpServerArgv, dnsServerArgv, serviceArgv, tunnelArgv 
 import type { Op } from '../plan/ops.js';
 import { run, spawnDetached } from './exec.js';
 import { procStart, type Lease, type ProcRef } from './state.js';
+import { currentRuntime } from './runtime.js';
 
 export type LabProcess = ProcRef & { node: string; what: string };
 
@@ -62,10 +63,11 @@ export async function startServices(op: Extract<Op, { kind: 'service-start' }>, 
 /** Waits until the process has a socket bound to this local port (read from /proc/PID/net, its own namespace's view). */
 async function waitBound(pid: number, proto: 'udp' | 'tcp', port: number, timeoutMs: number): Promise<boolean> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const rt = currentRuntime();
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     try {
-      if (readFileSync(`/proc/${pid}/net/${proto}`, 'utf8').split('\n').some((l) => l.slice(0, 40).includes(hex))) return true;
+      if (readFileSync(`/proc/${rt.labPid(pid)}/net/${proto}`, 'utf8').split('\n').some((l) => l.slice(0, 40).includes(hex))) return true;
     } catch {
       return false; // the process is gone
     }

@@ -4,12 +4,9 @@ import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writ
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Lab } from '../lab/types.js';
+import { currentRuntime, procStart, type ProcRef, type SandboxRef } from './runtime.js';
 
-/** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
-export interface ProcRef {
-  pid: number;
-  start: string;
-}
+export { procStart, type ProcRef };
 
 /** A lease a DHCP client got. */
 export interface Lease {
@@ -48,6 +45,11 @@ export interface StateRecord {
   exercise?: { stage: number };
   /** The model, so `check` and `show` work on a running instance without its file. */
   model: Lab;
+  /**
+   * `--sandbox`: the instance lives inside this supervisor's namespaces (runtime.ts); every verb enters it. Absent:
+   * the plain runtime (named namespaces in the host's /run/netns).
+   */
+  sandbox?: SandboxRef;
 }
 
 /** Directory of state records (NETLAB_STATE_DIR overrides, e.g. for tests). */
@@ -62,17 +64,6 @@ export function runDir(instance: string): string {
 
 function recordPath(instance: string): string {
   return join(stateDir(), `${instance}.json`);
-}
-
-/** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
-export function procStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** This process, as a ProcRef. */
@@ -191,13 +182,9 @@ export async function removeRecord(instance: string): Promise<void> {
   await rm(recordPath(instance), { force: true });
 }
 
-/** Names of all named network namespaces (reads /run/netns; no process spawned). */
+/** Names of all named network namespaces the current runtime's lab sees (reads its /run/netns; no process spawned). */
 export async function listNamespaces(): Promise<string[]> {
-  try {
-    return (await readdir('/run/netns')).sort();
-  } catch {
-    return [];
-  }
+  return currentRuntime().listNamespaces();
 }
 
 /** Where the ids of the checks that did not hold in a lab's last run or check are kept (`--only-failed`). */

@@ -1,0 +1,220 @@
+// The one seam between netlab and the machine: where a lab's processes start and where netlab reads the namespace
+// and /proc state of a lab. Two implementations, chosen once per instance (the state record says which):
+//   plain    today's behaviour: processes start in the root namespaces, named namespaces live in /run/netns.
+//   sandbox  every process starts inside the instance's supervisor (new mount, pid, net, ipc and uts namespaces,
+//            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
+//            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { BuildError } from '../errors.js';
+
+/** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
+export interface ProcRef {
+  pid: number;
+  start: string;
+}
+
+/** What the state record keeps of an instance's sandbox. */
+export interface SandboxRef {
+  /** The supervisor: pid 1 of the sandbox's pid namespace, as the host sees it. */
+  supervisor: ProcRef;
+}
+
+/** Signal a lab process gets when netlab's wrapper of it (nsenter) dies: KILL, or INT for helpers stopped with SIGINT. */
+export type ParentDeath = 'KILL' | 'INT';
+
+export interface Runtime {
+  readonly kind: 'plain' | 'sandbox';
+  /**
+   * The argv netlab starts for `argv`. `ownSys`: the process runs in a node (`nsenter --net=/run/netns/NS -- …`)
+   * and should see that node's own /sys (the sandbox starts it with `ip netns exec`, which mounts it).
+   */
+  argv(argv: readonly string[], opts?: { parentDeath?: ParentDeath; ownSys?: boolean }): string[];
+  /** Where netlab finds a path that the lab's processes see at `path` (e.g. a /run/netns file). */
+  hostPath(path: string): string;
+  /** Names of the named network namespaces the lab's processes see (their /run/netns). */
+  listNamespaces(): Promise<string[]>;
+  /** The pid whose /proc entries show what a process netlab started sees (nsenter's child in the sandbox). */
+  labPid(pid: number): number;
+}
+
+/** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
+export function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Today's behaviour, byte for byte: argv unchanged, /run/netns read directly. */
+export const PLAIN: Runtime = {
+  kind: 'plain',
+  argv: (argv) => [...argv],
+  hostPath: (path) => path,
+  listNamespaces: () => namesIn('/run/netns'),
+  labPid: (pid) => pid,
+};
+
+/** The one child of a process (nsenter forks once to enter a pid namespace), or undefined. */
+function onlyChild(pid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length === 1 ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The namespaces nsenter enters: everything the supervisor has of its own (not the user namespace). */
+const ENTER = ['--mount', '--pid', '--net', '--ipc', '--uts'];
+
+/** The runtime of an instance boxed in the sandbox whose supervisor is `sup`. */
+export function sandboxRuntime(sb: SandboxRef): Runtime {
+  const { pid, start } = sb.supervisor;
+  const root = `/proc/${pid}/root`;
+  /** Never enter a pid that is no longer the supervisor (it ended; the pid may be another process's by now). */
+  const live = () => procStart(pid) === start;
+  return {
+    kind: 'sandbox',
+    argv: (argv, opts = {}) => {
+      if (!live()) {
+        throw new BuildError(`the instance's sandbox is gone (its supervisor, pid ${pid}, ended): nothing of the lab is left`, {
+          hint: '`netlab cleanup INSTANCE` removes its state record',
+        });
+      }
+      let inner = [...argv];
+      // `nsenter --net=/run/netns/NS -- cmd…` → `ip netns exec NS cmd…`: same namespace, plus the node's own /sys.
+      const [first, net, sep, ...rest] = inner;
+      if (opts.ownSys && first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') {
+        inner = ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
+      }
+      // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
+      return ['nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
+    },
+    hostPath: (path) => `${root}${path}`,
+    listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
+    labPid: (p) => onlyChild(p) ?? p,
+  };
+}
+
+/** The runtime a state record says its instance uses. */
+export function runtimeOf(rec: { sandbox?: SandboxRef }): Runtime {
+  return rec.sandbox ? sandboxRuntime(rec.sandbox) : PLAIN;
+}
+
+const scoped = new AsyncLocalStorage<Runtime>();
+let processDefault: Runtime = PLAIN;
+
+/** The runtime of the instance this code works on: the innermost withRuntime, else the command's (useRuntime), else plain. */
+export function currentRuntime(): Runtime {
+  return scoped.getStore() ?? processDefault;
+}
+
+/** Runs fn (and everything it starts, across awaits) with `rt` as the runtime. */
+export function withRuntime<T>(rt: Runtime, fn: () => T): T {
+  return scoped.run(rt, fn);
+}
+
+/** Sets the runtime of a command that works on one instance (exec, check, step…), once it has read its record. */
+export function useRuntime(rt: Runtime): void {
+  processDefault = rt;
+}
+
+/**
+ * The supervisor's script (fixed text, no lab data): drop the copies of the host's named namespaces, put a private
+ * tmpfs on /run/netns, say ready, then hold the namespaces: until netlab closes stdin (`run`: netlab's death ends
+ * the lab) or for ever (`up`: until `down` kills it).
+ */
+const SUPERVISOR_SCRIPT = [
+  'umount -R -l /run/netns 2>/dev/null',
+  'mkdir -p /run/netns',
+  'mount -t tmpfs -o mode=0755,size=1m netlab-sandbox /run/netns || exit 1',
+  'echo ready',
+  'if [ "$1" = up ]; then exec sleep infinity; else exec cat >/dev/null; fi',
+].join('\n');
+
+export interface Sandbox extends SandboxRef {
+  /** Ends the sandbox: SIGKILL to the supervisor, and waits until it is gone. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts an instance's supervisor in new mount, pid, net, ipc and uts namespaces. `up`: it outlives netlab;
+ * `run`: it ends when netlab does, however netlab ends (its stdin is a pipe from netlab).
+ */
+export async function startSandbox(mode: 'run' | 'up', timeoutMs = 10_000): Promise<Sandbox> {
+  const argv = ['unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode];
+  const child = execa(argv[0] as string, argv.slice(1), {
+    reject: false,
+    detached: true,
+    cleanup: false,
+    env: { LANG: 'C', LC_ALL: 'C' },
+    stdin: mode === 'run' ? 'pipe' : 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+  });
+  if (child.pid === undefined) throw new BuildError('could not start the sandbox (unshare)');
+  const unsharePid = child.pid;
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    lines.on('line', (l) => {
+      if (l === 'ready') {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void child.then(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  lines.close();
+  const inner = ready ? onlyChild(unsharePid) : undefined;
+  const start = inner !== undefined ? procStart(inner) : undefined;
+  if (inner === undefined || start === undefined) {
+    try {
+      process.kill(unsharePid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    throw new BuildError(`could not start the sandbox: ${stderr.trim() || 'unshare did not get ready'}`);
+  }
+  // Let netlab exit while the supervisor lives on (`up`), or hold the stdin pipe open until it dies (`run`).
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const supervisor = { pid: inner, start };
+  return { supervisor, stop: () => stopSandbox({ supervisor }) };
+}
+
+/** Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it). */
+export async function stopSandbox(sb: SandboxRef): Promise<void> {
+  const { pid, start } = sb.supervisor;
+  if (procStart(pid) !== start) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  // SIGKILL cannot be ignored: this takes a few ms; the bound is only a guard.
+  for (let i = 0; i < 250 && procStart(pid) === start; i++) await new Promise((r) => setTimeout(r, 20));
+}

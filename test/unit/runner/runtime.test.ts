@@ -1,0 +1,50 @@
+// The runtime seam: plain changes nothing; the sandbox enters the supervisor before every argv, never a dead one.
+import { describe, expect, it } from 'vitest';
+import { cannotRun } from '../../../src/checks/index.js';
+import { currentRuntime, PLAIN, procStart, runtimeOf, sandboxRuntime, withRuntime } from '../../../src/runner/runtime.js';
+
+const me = { supervisor: { pid: process.pid, start: procStart(process.pid) ?? '' } };
+
+describe('runtime', () => {
+  it('plain: argv and paths as they are', () => {
+    const argv = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ip', 'route'];
+    expect(PLAIN.argv(argv, { ownSys: true, parentDeath: 'INT' })).toEqual(argv);
+    expect(PLAIN.hostPath('/run/netns/x')).toBe('/run/netns/x');
+    expect(PLAIN.labPid(42)).toBe(42);
+    expect(runtimeOf({})).toBe(PLAIN);
+  });
+
+  it('sandbox: every argv enters the supervisor, its child dies with nsenter, a node command gets its own /sys', () => {
+    const rt = sandboxRuntime(me);
+    const pid = String(process.pid);
+    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--mount', '--pid', '--net', '--ipc', '--uts', `--wd=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
+    expect(rt.argv(['tcpdump'], { parentDeath: 'INT' })).toContain('--pdeathsig=INT');
+    const inNode = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ls', '/sys/class/net'];
+    expect(rt.argv(inNode).slice(-5)).toEqual(inNode);
+    expect(rt.argv(inNode, { ownSys: true }).slice(13)).toEqual(['ip', 'netns', 'exec', 'netlab-x-a', 'ls', '/sys/class/net']);
+    expect(rt.hostPath('/run/netns/netlab-x-a')).toBe(`/proc/${pid}/root/run/netns/netlab-x-a`);
+    expect(runtimeOf({ sandbox: me }).kind).toBe('sandbox');
+  });
+
+  it('sandbox: a supervisor that ended (or whose pid is another process now) is never entered', async () => {
+    const gone = sandboxRuntime({ supervisor: { pid: process.pid, start: 'not-its-start' } });
+    expect(() => gone.argv(['true'])).toThrow(/sandbox is gone/);
+    expect(await gone.listNamespaces()).toEqual([]);
+  });
+
+  it('withRuntime scopes the runtime across awaits; outside it is plain', async () => {
+    const rt = sandboxRuntime(me);
+    const seen = await withRuntime(rt, async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      return currentRuntime();
+    });
+    expect(seen).toBe(rt);
+    expect(currentRuntime()).toBe(PLAIN);
+  });
+
+  it("the sandbox's wrappers' complaints mean the check could not run, as nsenter's do", () => {
+    expect(cannotRun('setpriv: failed to execute tcpdump: No such file or directory')).toBe('tcpdump is missing (package tcpdump; netlab doctor)');
+    expect(cannotRun('exec of "dig" failed: No such file or directory')).toBe('dig is missing (package bind9-dnsutils; netlab doctor)');
+    expect(cannotRun('Cannot open network namespace "netlab-x-a": No such file or directory')).toMatch(/^namespace netlab-x-a is gone/);
+  });
+});
