@@ -1,7 +1,7 @@
 // --sandbox limits (runner/limits.ts): a boxed lab lives in a `netlab-<instance>` cgroup with a cap on its processes
 // and memory, so a fork bomb or a memory hog in it stops at the cap; `run --sandbox` has a time limit. After the
 // lab, its cgroups are gone and nothing of it is left.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
@@ -119,6 +119,22 @@ describeRoot('--sandbox limits (real cgroups)', () => {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
     const { strayCgroups } = await import('../../src/runner/limits.js');
     expect(strayCgroups((i) => i === id, mounts)).toEqual([]);
+  });
+
+  it('cleanup INSTANCE removes the empty cgroups of a sandbox whose record is gone, and only those', async () => {
+    const { plannedLimits, DEFAULT_LIMITS } = await import('../../src/runner/limits.js');
+    const stray = plannedLimits('e2e-lim-stray', DEFAULT_LIMITS).dirs;
+    const other = plannedLimits('e2e-lim-other', DEFAULT_LIMITS).dirs;
+    for (const d of [...stray, ...other]) mkdirSync(d);
+    try {
+      const r = await netlab(['cleanup', 'e2e-lim-stray']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/cgroups of gone sandboxes/);
+      expect(stray.filter((d) => existsSync(d))).toEqual([]);
+      expect(other.filter((d) => existsSync(d))).toEqual(other);
+    } finally {
+      for (const d of [...stray, ...other]) if (existsSync(d)) rmdirSync(d);
+    }
   });
 
   it('--max-pids without --sandbox is a usage error (exit 2), nothing created', async () => {
