@@ -158,12 +158,17 @@ export function createLimits(ref: LimitsRef): void {
   }
 }
 
+/**
+ * The POSIX shell (like the supervisor's own script, no tool to install) with fixed text: write its own pid into each
+ * cgroup.procs given as an argument (paths made of mount points and a validated instance id), then exec the rest.
+ */
+const JOIN_CGROUPS = ['sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"', 'netlab-limits'];
+
 /** The argv prefix that starts a process inside the instance's limits: it joins the cgroups, then execs the rest. */
 export function limitArgv(ref: LimitsRef | undefined): string[] {
   if (!ref) return [];
   if (ref.kind === 'rlimit') return ['prlimit', `--nproc=${ref.maxPids}`, `--as=${ref.maxMemory}`, '--'];
-  // Fixed text; the cgroup.procs paths are arguments (made of mount points and a validated instance id).
-  return ['sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"', 'netlab-limits', ...ref.dirs.map((d) => join(d, 'cgroup.procs')), '--'];
+  return [...JOIN_CGROUPS, ...ref.dirs.map((d) => join(d, 'cgroup.procs')), '--'];
 }
 
 /** Pids still in a cgroup. */
