@@ -98,7 +98,8 @@ export function parseDuration(text: string, option = '--time-limit'): number {
   let ms = 0;
   if (/^\d+$/.test(t)) ms = Number(t) * 1000;
   else if (/^(\d+[hms])+$/.test(t)) for (const [, n, u] of t.matchAll(/(\d+)([hms])/g)) ms += Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[u as 'h' | 'm' | 's'];
-  if (!Number.isSafeInteger(ms) || ms < 1000) throw new UsageError(`${option} takes a duration of at least 1s, like 90s, 10m or 1h, not "${text}"`);
+  // setTimeout holds at most 2^31-1 ms (about 24 days).
+  if (!Number.isSafeInteger(ms) || ms < 1000 || ms > 2 ** 31 - 1) throw new UsageError(`${option} takes a duration from 1s to 596h, like 90s, 10m or 1h, not "${text}"`);
   return ms;
 }
 
@@ -137,7 +138,15 @@ export function createLimits(ref: LimitsRef): void {
   const made: string[] = [];
   try {
     for (const dir of ref.dirs) {
-      mkdirSync(dir); // EEXIST: a cgroup of this name is not ours to reuse
+      try {
+        mkdirSync(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        // netlab holds the instance id (its record), so this is a killed run's leftover: reuse it only once it is
+        // empty, by removing it (rmdir fails while a process is in it) and making it afresh.
+        rmdirSync(dir);
+        mkdirSync(dir);
+      }
       made.push(dir);
       if (ref.kind === 'cgroup-v2') {
         writeFileSync(join(dir, 'pids.max'), String(ref.maxPids));

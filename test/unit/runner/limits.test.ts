@@ -83,6 +83,6 @@ describe('parseSize / parseDuration', () => {
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('45')).toBe(45_000);
-    for (const bad of ['0s', '', 'soon', '1d', '10 m']) expect(() => parseDuration(bad), bad).toThrow(UsageError);
+    for (const bad of ['0s', '', 'soon', '1d', '10 m', '600h']) expect(() => parseDuration(bad), bad).toThrow(UsageError);
   });
 });
