@@ -9,6 +9,7 @@ import type { Format } from '../report/index.js';
 import { makeReport, type StageReport } from '../report/model.js';
 import { runInteractive } from '../runner/exec.js';
 import { teardown } from '../runner/executor.js';
+import { cgroupPids, removeLimits, strayCgroups } from '../runner/limits.js';
 import { runtimeOf, withRuntime } from '../runner/runtime.js';
 import { preflight, which } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
@@ -214,7 +215,7 @@ export function selects(filter: InstanceFilter, instance: string): boolean {
  * What cleanup would remove (within the filter): instances nobody is running, netlab namespaces no record owns, and
  * temp files of record writes that a killed netlab left behind (`<instance>.json.tmp-<pid>`).
  */
-export async function leftovers(filter: InstanceFilter = {}): Promise<{ records: StateRecord[]; orphans: string[]; tempFiles: string[] }> {
+export async function leftovers(filter: InstanceFilter = {}): Promise<{ records: StateRecord[]; orphans: string[]; tempFiles: string[]; cgroups: string[] }> {
   const recs = await readRecords();
   const records = recs.filter((r) => !alive(r.owner) && selects(filter, r.instance));
   const owned = new Set(recs.flatMap((r) => r.namespaces));
@@ -223,7 +224,10 @@ export async function leftovers(filter: InstanceFilter = {}): Promise<{ records:
     return parsed !== undefined && !owned.has(ns) && selects(filter, parsed.instance);
   });
   const tempFiles = staleTempFiles().filter((p) => selects(filter, basename(p).replace(/\.json\.tmp-\d+$/, '')));
-  return { records, orphans, tempFiles };
+  // `netlab-<instance>` cgroups of a sandbox whose record is gone (a netlab killed while starting it): empty ones only.
+  const recorded = new Set(recs.map((r) => r.instance));
+  const cgroups = strayCgroups((id) => !recorded.has(id) && selects(filter, id)).filter((d) => cgroupPids(d).length === 0);
+  return { records, orphans, tempFiles, cgroups };
 }
 
 /** Refuses an instance id or prefix that no netlab instance can have (exit 2). */
@@ -246,15 +250,17 @@ export const cleanupCommand: Command<{ dryRun: boolean; instances: string[]; pre
   handler: async (a) => {
     const filter: InstanceFilter = { instances: a.instances, ...(a.prefix !== undefined ? { prefix: a.prefix } : {}) };
     checkFilter(filter);
-    const { records, orphans, tempFiles } = await leftovers(filter);
-    if (!records.length && !orphans.length && !tempFiles.length) {
+    const { records, orphans, tempFiles, cgroups } = await leftovers(filter);
+    if (!records.length && !orphans.length && !tempFiles.length && !cgroups.length) {
       process.stderr.write('cleanup: nothing to remove\n');
       return 0;
     }
     for (const r of records) process.stderr.write(`cleanup: instance ${r.instance} (${r.mode}, ${r.status}): ${r.namespaces.join(' ')}\n`);
     if (orphans.length) process.stderr.write(`cleanup: stray namespaces: ${orphans.join(' ')}\n`);
     if (tempFiles.length) process.stderr.write(`cleanup: temp files of killed runs: ${tempFiles.join(' ')}\n`);
+    if (cgroups.length) process.stderr.write(`cleanup: cgroups of gone sandboxes: ${cgroups.join(' ')}\n`);
     if (a.dryRun) return 0;
+    removeLimits({ dirs: cgroups });
     const removedTemp = removeStaleTempFiles(tempFiles);
     if (records.length || orphans.length) preflight();
     for (const r of records) {

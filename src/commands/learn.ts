@@ -172,7 +172,8 @@ export const resetCommand: Command<{ instance: string; quiet: boolean }> = {
       check: false,
       quiet: a.quiet,
       untilStage: Math.min(rec.start ?? last, last),
-      ...(rec.sandbox ? { sandbox: true } : {}),
+      // The new sandbox gets the limits the old one had.
+      ...(rec.sandbox ? { sandbox: true, ...(rec.sandbox.limits ? { limits: { maxPids: rec.sandbox.limits.maxPids, maxMemory: rec.sandbox.limits.maxMemory } } : {}) } : {}),
       ...(rec.exercise !== undefined ? { exercise: rec.exercise.stage } : {}),
     });
     if (outcome.error) throw outcome.error;

@@ -13,7 +13,8 @@ import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
-import { PLAIN, sandboxRuntime, startSandbox, withRuntime } from '../runner/runtime.js';
+import { PLAIN, sandboxRuntime, startSandbox, stopSandbox, withRuntime } from '../runner/runtime.js';
+import { createLimits, DEFAULT_LIMITS, plannedLimits, removeLimits, type LimitSettings } from '../runner/limits.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
 
 export interface LifecycleOptions {
@@ -34,6 +35,10 @@ export interface LifecycleOptions {
   exercise?: number;
   /** `--sandbox`: build and run the lab inside a supervisor's own namespaces (runtime.ts). */
   sandbox?: boolean;
+  /** `--sandbox`: the cap on its processes and memory (default DEFAULT_LIMITS). */
+  limits?: LimitSettings;
+  /** `run --sandbox`: kill the sandbox after this many ms (exit 3). */
+  timeLimitMs?: number;
 }
 
 export interface Outcome {
@@ -171,10 +176,20 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   }
   const { instance, plan, record } = claimed;
   if (opts.sandbox) {
+    const limits = plannedLimits(instance, opts.limits ?? DEFAULT_LIMITS);
     try {
-      record.sandbox = { supervisor: (await startSandbox(opts.keep ? 'up' : 'run')).supervisor };
+      createLimits(limits);
+    } catch (e) {
+      await removeRecord(instance);
+      dispose();
+      throw new BuildError(`could not create the sandbox's cgroups (${limits.dirs.join(', ')}): ${(e as Error).message}`);
+    }
+    try {
+      const sb = await startSandbox(opts.keep ? 'up' : 'run', undefined, limits);
+      record.sandbox = { supervisor: sb.supervisor, limits };
       await updateRecord(record);
     } catch (e) {
+      removeLimits(limits);
       await removeRecord(instance);
       dispose();
       throw e;
@@ -189,6 +204,16 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   let keep = opts.keep;
   /** Set as soon as applying a stage fails, so the closing task tears down even for `up`. */
   let buildFailed = false;
+  // `run --sandbox`: past the time limit the supervisor dies, which ends every process of the lab at once.
+  let timedOut = false;
+  const sb = record.sandbox;
+  const timer =
+    sb && !opts.keep && opts.timeLimitMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          void stopSandbox(sb);
+        }, opts.timeLimitMs)
+      : undefined;
 
   const stageTask = (stage: PlannedStage, i: number): ProgressTask => ({
     title: i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`,
@@ -253,12 +278,16 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   } catch (e) {
     const reason = signal.aborted ? signal.reason : e;
     error = reason instanceof NetlabError ? reason : new BuildError(String((reason as Error)?.message ?? reason), { cause: reason });
-    if (error instanceof BuildError) {
+    if (error instanceof BuildError && !timedOut) {
       const undo = executor.undoOps();
       if (undo.length) process.stderr.write(`netlab: rolled back: ${undo.map(shellLine).join('; ')}\n`);
     }
   } finally {
+    clearTimeout(timer);
     dispose();
+  }
+  if (timedOut && !signal.aborted) {
+    error = new BuildError(`the lab ran past its time limit (${Math.round((opts.timeLimitMs ?? 0) / 1000)}s): netlab killed its sandbox`, { hint: 'raise it with --time-limit, e.g. --time-limit 30m' });
   }
   const report = makeReport({ lab: lab.name, title: lab.title, instance, startedAt, stages: reports, ...(error ? { aborted: error.message } : {}) });
   const exitCode = error ? error.exitCode : reportExitCode(report);

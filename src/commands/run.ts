@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../errors.js';
 import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
 import { execute } from './lifecycle.js';
 import { validInstance } from '../plan/naming.js';
+import { DEFAULT_LIMITS, DEFAULT_TIME_LIMIT_MS, parseDuration, parseSize } from '../runner/limits.js';
 
 interface Args extends CheckArgs {
   lab: string;
@@ -18,6 +19,23 @@ interface Args extends CheckArgs {
   /** `up --exercise [STEP]`: '' for the first exercise step. */
   exercise?: string;
   sandbox?: boolean;
+  maxPids?: number;
+  maxMemory?: string;
+  timeLimit?: string;
+}
+
+/** --max-pids, --max-memory and (run) --time-limit: only with --sandbox; UsageError for a bad value. */
+export function sandboxLimits(args: Pick<Args, 'sandbox' | 'maxPids' | 'maxMemory' | 'timeLimit'>, keep: boolean) {
+  const given = (['maxPids', 'maxMemory', 'timeLimit'] as const).filter((k) => args[k] !== undefined);
+  if (!args.sandbox) {
+    if (given.length) throw new UsageError(`--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} limits a boxed lab: it needs --sandbox`);
+    return {};
+  }
+  const pids = args.maxPids ?? DEFAULT_LIMITS.maxPids;
+  if (!Number.isSafeInteger(pids) || pids < 8) throw new UsageError(`--max-pids takes a whole number of at least 8, not ${pids}`);
+  const memory = args.maxMemory !== undefined ? parseSize(String(args.maxMemory)) : DEFAULT_LIMITS.maxMemory;
+  const timeLimitMs = args.timeLimit !== undefined ? parseDuration(String(args.timeLimit)) : DEFAULT_TIME_LIMIT_MS;
+  return { limits: { maxPids: pids, maxMemory: memory }, ...(keep ? {} : { timeLimitMs }) };
 }
 
 function stageIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: string | undefined): number | undefined {
@@ -44,6 +62,7 @@ export function exerciseIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: st
 
 async function go(args: Args, keep: boolean): Promise<number> {
   if (args.instance !== undefined) validInstance(args.instance);
+  const boxed = sandboxLimits(args, keep);
   const targets = reportTargets(args);
   const lab = await loadLab(args.lab);
   const exercise = keep && args.exercise !== undefined ? exerciseIndex(lab, args.exercise) : undefined;
@@ -60,7 +79,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
     ...(exercise !== undefined ? { exercise } : {}),
-    ...(args.sandbox ? { sandbox: true } : {}),
+    ...(args.sandbox ? { sandbox: true, ...boxed } : {}),
   });
   let written = true;
   if (check) {
@@ -87,11 +106,16 @@ const common = (y: Parameters<Command['builder']>[0]) =>
       type: 'boolean',
       default: false,
       describe: 'Box the lab: its namespaces and every process it starts live in a supervisor\'s own mount, pid, net, ipc and uts namespaces (for untrusted lab files; docs/trust.md)',
-    });
+    })
+    .option('max-pids', { type: 'number', requiresArg: true, describe: 'With --sandbox: at most this many processes in the box (its cgroup\'s pids.max)', defaultDescription: String(DEFAULT_LIMITS.maxPids) })
+    .option('max-memory', { type: 'string', requiresArg: true, describe: 'With --sandbox: at most this much memory for the box, e.g. 512M, 2G', defaultDescription: '1G' })
+    .group(['sandbox', 'max-pids', 'max-memory'], 'Sandbox:');
 
 export const runCommand: Command<Args> = {
   builder: (y) =>
     common(y)
+      .option('time-limit', { type: 'string', requiresArg: true, describe: 'With --sandbox: kill the box after this long, e.g. 90s, 10m, 1h (exit 3)', defaultDescription: '10m' })
+      .group(['time-limit'], 'Sandbox:')
       .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
       .example('netlab run ./my-lab.yaml -f json > report.json', 'Machine-readable report')
       .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI')

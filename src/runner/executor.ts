@@ -13,6 +13,7 @@ import { requestLease, startDhcpServer, startDnsServer, startServices, startTunn
 import { rm } from 'node:fs/promises';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { currentRuntime, runtimeOf, stopSandbox, withRuntime } from './runtime.js';
+import { removeLimitsWhenEmpty } from './limits.js';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
@@ -205,6 +206,9 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
     const killed = alive(sb.supervisor) ? [sb.supervisor.pid] : [];
     await stopSandbox(sb);
     if (alive(sb.supervisor)) throw new BuildError(`could not stop the sandbox's supervisor (pid ${sb.supervisor.pid})`);
+    // Its cgroups go once the kernel has reaped the last process in them.
+    const left = sb.limits ? await removeLimitsWhenEmpty(sb.limits) : [];
+    if (left.length) throw new BuildError(`could not remove the sandbox's cgroup(s) ${left.join(', ')}: a process is still in them`, { hint: `look at ${left.map((d) => `${d}/cgroup.procs`).join(', ')}` });
     if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
     return { namespaces, killed };
   }

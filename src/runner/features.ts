@@ -21,6 +21,7 @@ export const TOOL_INFO = {
   nsenter: { pkg: 'util-linux', version: ['nsenter', '--version'] },
   unshare: { pkg: 'util-linux', version: ['unshare', '--version'] },
   setpriv: { pkg: 'util-linux', version: ['setpriv', '--version'] },
+  prlimit: { pkg: 'util-linux', version: ['prlimit', '--version'] },
   cat: { pkg: 'coreutils', version: ['cat', '--version'] },
   xargs: { pkg: 'findutils', version: ['xargs', '--version'] },
   sysctl: { pkg: 'procps', version: ['sysctl', '--version'] },
@@ -115,7 +116,7 @@ export const LAB_FEATURES = {
   pcap: { what: '--pcap captures of checks that did not hold', tools: ['tcpdump', 'timeout'], kernel: [] },
   probe: { what: 'probing kernel features (doctor; run/up of labs with devices, netem, nft or IPv6)', tools: ['unshare'], kernel: [] },
   userns: { what: 'probing unprivileged user namespaces (doctor; needed for running without root, coming)', tools: ['setpriv', 'unshare', 'cat', 'ip'], kernel: [] },
-  sandbox: { what: '--sandbox (a supervisor in namespaces of its own; every lab process started inside it)', tools: ['unshare', 'nsenter', 'setpriv'], kernel: [] },
+  sandbox: { what: '--sandbox (a supervisor in namespaces of its own; every lab process started inside it)', tools: ['unshare', 'nsenter', 'setpriv', 'prlimit'], kernel: [] },
 } as const satisfies Record<string, FeatureNeeds>;
 export type LabFeature = keyof typeof LAB_FEATURES;
 

@@ -10,6 +10,7 @@ import { readdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { limitArgv, type LimitsRef } from './limits.js';
 
 /** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
 export interface ProcRef {
@@ -21,6 +22,8 @@ export interface ProcRef {
 export interface SandboxRef {
   /** The supervisor: pid 1 of the sandbox's pid namespace, as the host sees it. */
   supervisor: ProcRef;
+  /** Its resource limits (limits.ts): every process of the sandbox, the supervisor first, starts inside them. */
+  limits?: LimitsRef;
 }
 
 /** Signal a lab process gets when netlab's wrapper of it (nsenter) dies: KILL, or INT for helpers stopped with SIGINT. */
@@ -103,7 +106,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
         inner = ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
       }
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
-      return ['nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
+      return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
     },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
@@ -156,8 +159,9 @@ export interface Sandbox extends SandboxRef {
  * Starts an instance's supervisor in new mount, pid, net, ipc and uts namespaces. `up`: it outlives netlab;
  * `run`: it ends when netlab does, however netlab ends (its stdin is a pipe from netlab).
  */
-export async function startSandbox(mode: 'run' | 'up', timeoutMs = 10_000): Promise<Sandbox> {
-  const argv = ['unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode];
+export async function startSandbox(mode: 'run' | 'up', timeoutMs = 10_000, limits?: LimitsRef): Promise<Sandbox> {
+  // The limits' wrapper joins the cgroups and then execs unshare: the supervisor is inside them from its first instruction.
+  const argv = [...limitArgv(limits), 'unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode];
   const child = execa(argv[0] as string, argv.slice(1), {
     reject: false,
     detached: true,
@@ -203,7 +207,7 @@ export async function startSandbox(mode: 'run' | 'up', timeoutMs = 10_000): Prom
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   const supervisor = { pid: inner, start };
-  return { supervisor, stop: () => stopSandbox({ supervisor }) };
+  return { supervisor, ...(limits ? { limits } : {}), stop: () => stopSandbox({ supervisor }) };
 }
 
 /** Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it). */
