@@ -1,5 +1,6 @@
 // Build → check → (keep or tear down): the flow shared by `run` and `up`, with signals, state and rollback.
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { checkPhase } from '../checks/phase.js';
 import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
@@ -172,9 +173,10 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const { instance, plan, record } = claimed;
   if (opts.sandbox) {
     try {
-      record.sandbox = { supervisor: (await startSandbox(opts.keep ? 'up' : 'run')).supervisor };
+      record.sandbox = { supervisor: (await startSandbox(opts.keep ? 'up' : 'run', runDir(instance))).supervisor };
       await updateRecord(record);
     } catch (e) {
+      await rm(runDir(instance), { recursive: true, force: true });
       await removeRecord(instance);
       dispose();
       throw e;
