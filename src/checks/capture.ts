@@ -1,13 +1,13 @@
 // Capture check: tcpdump on one interface (node:ifname) while the check's own ping from → to runs; then what crossed
 // is judged by tcpdump itself, reading the capture back with the lab's filters: every packet must match `all`, none
 // may match `none`, at least `minPackets` must have crossed, and the ping must have had its reply.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from '../plan/argv.js';
 import { nsName, parseNsName } from '../plan/naming.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, spawnWatched, type RunResult } from '../runner/exec.js';
+import { labTempDir } from '../runner/lab-tmp.js';
 import { parsePing } from './ping.js';
 import { failResult, makeResult, seconds, type CheckResult } from './result.js';
 
@@ -105,8 +105,9 @@ export async function runCapture(c: CapturePlanned, signal?: AbortSignal): Promi
 
 async function captureOnce(c: CapturePlanned, signal?: AbortSignal): Promise<{ result: CheckResult; incomplete?: boolean }> {
   const opts = signal ? { signal } : {};
-  const dir = await mkdtemp(join(tmpdir(), 'netlab-capture-'));
-  const file = join(dir, 'capture.pcap');
+  // The lab's tcpdump writes the file and reads it back: a directory it can write (in a sandbox: its private /tmp).
+  const { host: dir, lab } = await labTempDir('netlab-capture-');
+  const file = join(lab, 'capture.pcap');
   const argv = captureArgv(c, file);
   try {
     const w = spawnWatched(argv, { ready: /listening on/, timeoutMs: (CAPTURE_LIMIT_S + 5) * 1000, ...opts });

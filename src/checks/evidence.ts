@@ -1,11 +1,12 @@
 // What a teacher looks at when a check fails: the source's addresses and neighbours, the routes along the path to the
 // target and back, and the nftables rules that dropped its packets — plus findings in words ("ns2 has no route back …").
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addressKey } from '../lab/ip.js';
 import { inNamespace } from '../plan/argv.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run, spawnWatched } from '../runner/exec.js';
+import { labTempDir } from '../runner/lab-tmp.js';
 import { pool } from '../runner/pool.js';
 import { expectedText, gotText, type CheckResult } from './result.js';
 import { readSysctlArgv } from './state.js';
@@ -205,17 +206,29 @@ const CAPTURE_LIMIT_S = 20;
  * listening before `again` runs, stopped right after. Returns why there is no capture, or undefined.
  */
 export async function capture(c: PlannedCheck, file: string, again: () => Promise<unknown>, signal?: AbortSignal): Promise<string | undefined> {
-  const argv = inNamespace(c.fromNs, ['timeout', '-s', 'INT', String(CAPTURE_LIMIT_S), 'tcpdump', '-i', 'any', '-n', '-U', '-Z', 'root', '-w', file]);
-  const w = spawnWatched(argv, { ready: /listening on/, timeoutMs: (CAPTURE_LIMIT_S + 5) * 1000, ...(signal ? { signal } : {}) });
-  if (!(await w.ready)) {
-    const r = await w.stop();
-    await again();
-    return r.spawnError ?? (r.stderr.trim() || 'tcpdump did not start');
-  }
+  // tcpdump writes where the lab's processes can (in a sandbox the evidence folder is read-only to them); netlab
+  // copies the capture into the evidence folder afterwards.
+  const tmp = await labTempDir('netlab-evidence-');
+  const argv = inNamespace(c.fromNs, ['timeout', '-s', 'INT', String(CAPTURE_LIMIT_S), 'tcpdump', '-i', 'any', '-n', '-U', '-Z', 'root', '-w', join(tmp.lab, 'capture.pcap')]);
   try {
-    await again();
+    const w = spawnWatched(argv, { ready: /listening on/, timeoutMs: (CAPTURE_LIMIT_S + 5) * 1000, ...(signal ? { signal } : {}) });
+    if (!(await w.ready)) {
+      const r = await w.stop();
+      await again();
+      return r.spawnError ?? (r.stderr.trim() || 'tcpdump did not start');
+    }
+    try {
+      await again();
+    } finally {
+      await w.stop();
+    }
+    try {
+      await copyFile(join(tmp.host, 'capture.pcap'), file);
+    } catch (e) {
+      return `tcpdump left no capture: ${(e as Error).message}`;
+    }
+    return undefined;
   } finally {
-    await w.stop();
+    await rm(tmp.host, { recursive: true, force: true });
   }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 // Build → check → (keep or tear down): the flow shared by `run` and `up`, with signals, state and rollback.
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { checkPhase } from '../checks/phase.js';
 import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
@@ -185,11 +186,12 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
       throw new BuildError(`could not create the sandbox's cgroups (${limits.dirs.join(', ')}): ${(e as Error).message}`);
     }
     try {
-      const sb = await startSandbox(opts.keep ? 'up' : 'run', undefined, limits);
+      const sb = await startSandbox(opts.keep ? 'up' : 'run', runDir(instance), undefined, limits);
       record.sandbox = { supervisor: sb.supervisor, limits };
       await updateRecord(record);
     } catch (e) {
       removeLimits(limits);
+      await rm(runDir(instance), { recursive: true, force: true });
       await removeRecord(instance);
       dispose();
       throw e;

@@ -5,8 +5,9 @@
 //            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
 //            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
@@ -138,14 +139,33 @@ export function useRuntime(rt: Runtime): void {
 }
 
 /**
- * The supervisor's script (fixed text, no lab data): drop the copies of the host's named namespaces, put a private
- * tmpfs on /run/netns, say ready, then hold the namespaces: until netlab closes stdin (`run`: netlab's death ends
- * the lab) or for ever (`up`: until `down` kills it).
+ * The supervisor's script (fixed text, no lab data; $1 = run | up, $2 = the instance's work directory, an absolute
+ * path that exists): make every mount of its copy of the host's file system read-only (each mount point of
+ * /proc/self/mountinfo remounted `bind,ro`; the kernel has no recursive remount that util-linux 2.38 exposes), then
+ * open the few writable places again: the work directory (bound onto itself read-write: netlab writes job files there
+ * from the host and the lab's processes write logs, leases and captures, both see the same files), /proc/sys/net
+ * (each process sees its own network namespace's settings there: a node's sysctls), a private tmpfs on /tmp and a
+ * private tmpfs on /run/netns (after dropping the copies of the host's named namespaces). Then say ready and hold
+ * the namespaces: until netlab closes stdin (`run`: netlab's death ends the lab) or for ever (`up`: until `down`).
+ * Any mount that fails stops it before `ready`: a sandbox is never started half read-only.
  */
 const SUPERVISOR_SCRIPT = [
-  'umount -R -l /run/netns 2>/dev/null',
+  'set -e',
+  'work=$2',
+  'case $work in /*) ;; *) echo "netlab-supervisor: bad work directory" >&2; exit 1 ;; esac',
+  '[ -d "$work" ]',
+  'umount -R -l /run/netns 2>/dev/null || true',
   'mkdir -p /run/netns',
-  'mount -t tmpfs -o mode=0755,size=1m netlab-sandbox /run/netns || exit 1',
+  // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
+  // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
+  'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
+  'mount --bind -- "$work" "$work"',
+  'mount -o remount,bind,rw -- "$work"',
+  'mount --bind /proc/sys/net /proc/sys/net',
+  'mount -o remount,bind,rw /proc/sys/net',
+  'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
+  'mount -t tmpfs -o mode=0755,size=1m netlab-sandbox /run/netns',
+  'set +e',
   'echo ready',
   'if [ "$1" = up ]; then exec sleep infinity; else exec cat >/dev/null; fi',
 ].join('\n');
@@ -157,11 +177,15 @@ export interface Sandbox extends SandboxRef {
 
 /**
  * Starts an instance's supervisor in new mount, pid, net, ipc and uts namespaces. `up`: it outlives netlab;
- * `run`: it ends when netlab does, however netlab ends (its stdin is a pipe from netlab).
+ * `run`: it ends when netlab does, however netlab ends (its stdin is a pipe from netlab). `workDir`: the instance's
+ * work directory (created here), the one place of the host's file system the lab's processes can write.
  */
-export async function startSandbox(mode: 'run' | 'up', timeoutMs = 10_000, limits?: LimitsRef): Promise<Sandbox> {
+export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutMs = 10_000, limits?: LimitsRef): Promise<Sandbox> {
+  workDir = resolve(workDir);
+  if (/[\0\n]/.test(workDir)) throw new BuildError(`could not start the sandbox: bad work directory ${JSON.stringify(workDir)}`);
+  mkdirSync(workDir, { recursive: true, mode: 0o755 });
   // The limits' wrapper joins the cgroups and then execs unshare: the supervisor is inside them from its first instruction.
-  const argv = [...limitArgv(limits), 'unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode];
+  const argv = [...limitArgv(limits), 'unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode, workDir];
   const child = execa(argv[0] as string, argv.slice(1), {
     reject: false,
     detached: true,

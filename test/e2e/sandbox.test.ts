@@ -145,7 +145,8 @@ describeRoot('--sandbox (real namespaces)', () => {
   it('kill -9 of netlab and of the supervisor during up --sandbox --check ends every process of the lab; cleanup then only removes the record', async () => {
     const id = 'e2e-sbx-kill';
     const marker = `2000.${process.pid}`;
-    const started = join(dir, 'started');
+    // The work directory is the one place of the host a boxed check can write to.
+    const started = `/run/netlab/${id}/started`;
     const lab = join(dir, 'slow.yaml');
     writeFileSync(
       lab,
@@ -153,7 +154,7 @@ describeRoot('--sandbox (real namespaces)', () => {
         `checks:\n  - { kind: cmd, name: slow, node: a, shell: 'setsid sleep ${marker} </dev/null >/dev/null 2>&1 & touch ${started}; exec sleep ${marker}', timeout: 60s }\n`,
     );
     const child = spawnNetlab(['up', lab, '-i', id, '--sandbox', '--check', '-q']);
-    await waitFor(() => existsSync(started), { watch: dir, timeoutMs: 30_000 });
+    await waitFor(() => existsSync(started), { watch: `/run/netlab/${id}`, timeoutMs: 30_000 });
     const sup = record(id)?.sandbox?.supervisor;
     expect(sup).toBeDefined();
     const mnt = readlinkSync(`/proc/${sup!.pid}/ns/mnt`);
@@ -178,11 +179,11 @@ describeRoot('--sandbox (real namespaces)', () => {
   it('kill -9 of netlab alone during run --sandbox ends the lab too (the supervisor holds a pipe from netlab)', async () => {
     const id = 'e2e-sbx-kill-run';
     const marker = `3000.${process.pid}`;
-    const started = join(dir, 'started-run');
+    const started = `/run/netlab/${id}/started`;
     const lab = join(dir, 'slow-run.yaml');
     writeFileSync(lab, `name: slow-run\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, name: slow, node: a, shell: 'touch ${started}; exec sleep ${marker}', timeout: 60s }\n`);
     const child = spawnNetlab(['run', lab, '-i', id, '--sandbox', '-q']);
-    await waitFor(() => existsSync(started), { watch: dir, timeoutMs: 30_000 });
+    await waitFor(() => existsSync(started), { watch: `/run/netlab/${id}`, timeoutMs: 30_000 });
     const sup = record(id)?.sandbox?.supervisor;
     expect(sup).toBeDefined();
     const mnt = readlinkSync(`/proc/${sup!.pid}/ns/mnt`);

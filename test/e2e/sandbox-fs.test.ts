@@ -1,0 +1,84 @@
+// --sandbox file system (runner/runtime.ts, the supervisor's script): inside the sandbox the host's file system is
+// read-only except the instance's work directory (/run/netlab/<instance>, shared with netlab on the host) and a
+// private /tmp; a node's own net.* sysctls and /dev/net/tun still work.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/model.js';
+import { ROOT, describeRoot, netlab, tempDir } from './helpers.js';
+
+function results(stdout: string) {
+  return (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
+}
+
+describeRoot('--sandbox: read-only host file system', () => {
+  const dir = tempDir('netlab-sandbox-fs-');
+
+  it('a boxed check cannot write outside the work directory; the work directory, /tmp, net sysctls and /dev/net/tun work', async () => {
+    const id = 'e2e-sbx-fs';
+    const tag = `netlab-rofs-${process.pid}`;
+    // Paths a hostile check might write to, on the host: none may appear.
+    const outside = [`/etc/${tag}`, `/root/${tag}`, join(ROOT, tag), join(dir, tag), `/run/${tag}`, `/var/tmp/${tag}`];
+    const work = `/run/netlab/${id}`;
+    const lab = join(dir, 'fs.yaml');
+    const cmd = (name: string, shell: string) => `  - { kind: cmd, name: ${name}, node: a, shell: ${JSON.stringify(shell)} }`;
+    writeFileSync(
+      lab,
+      [
+        'name: fs',
+        'nodes:',
+        '  a: {}',
+        'checks:',
+        ...outside.map((p, i) => cmd(`outside-${i}`, `touch ${p}`)),
+        // Writing back the value already there: harmless on the host even if it got through.
+        cmd('host-sysctl', 'v=$(cat /proc/sys/vm/swappiness) && echo $v > /proc/sys/vm/swappiness'),
+        cmd('remount-dir', `mkdir ${join(ROOT, tag)}`),
+        cmd('work-dir', `echo from-the-lab > ${work}/${tag} && cat ${work}/${tag}`),
+        cmd('tmp', `echo private > /tmp/${tag} && cat /tmp/${tag} && ! test -e ${dir}`),
+        cmd('node-sysctl', 'sysctl -w net.ipv4.ip_forward=1 && test "$(cat /proc/sys/net/ipv4/ip_forward)" = 1'),
+        cmd('tun', 'exec 3<>/dev/net/tun && echo opened'),
+      ].join('\n') + '\n',
+    );
+    const up = await netlab(['up', lab, '-i', id, '--sandbox', '--check', '-f', 'json', '-q']);
+    try {
+      expect(up.exitCode, up.stdout + up.stderr).toBe(1);
+      const got = results(up.stdout);
+      const byName = Object.fromEntries(got.map((r) => [r.name, r]));
+      for (const i of outside.keys()) {
+        expect(byName[`outside-${i}`]?.got, `touch ${outside[i]}`).toBe('fail');
+        expect(byName[`outside-${i}`]?.evidence?.stderr).toMatch(/Read-only file system|No such file or directory/);
+      }
+      expect(byName['outside-0']?.evidence?.stderr).toContain('Read-only file system');
+      expect(byName['host-sysctl']?.got).toBe('fail');
+      expect(byName['remount-dir']?.got).toBe('fail');
+      for (const ok of ['work-dir', 'tmp', 'node-sysctl', 'tun']) expect(byName[ok]?.got, `${ok}: ${byName[ok]?.evidence?.stderr}`).toBe('pass');
+      // The lab's file is in the host's work directory; nothing it tried outside is on the host.
+      expect(readFileSync(`${work}/${tag}`, 'utf8')).toBe('from-the-lab\n');
+      expect(outside.filter((p) => existsSync(p))).toEqual([]);
+      expect(existsSync(`/tmp/${tag}`)).toBe(false);
+    } finally {
+      const down = await netlab(['down', id]);
+      expect(down.exitCode, down.stderr).toBe(0);
+    }
+    expect(existsSync(work)).toBe(false);
+  });
+
+  it('--evidence --pcap of a boxed run: the capture lands in the evidence folder', async () => {
+    const ev = join(dir, 'evidence');
+    const lab = join(dir, 'miss.yaml');
+    writeFileSync(
+      lab,
+      'name: miss\nnodes:\n  a: {}\n  b: {}\nlinks:\n  - endpoints: [{ at: "a:eth0", address: 192.0.2.1/24 }, { at: "b:eth0", address: 192.0.2.2/24 }]\n' +
+        'checks:\n  - { kind: ping, name: unreachable, from: a, to: 198.51.100.7 }\n',
+    );
+    const r = await netlab(['run', lab, '-i', 'e2e-sbx-fs-pcap', '--sandbox', '--evidence', ev, '--pcap', '-f', 'json', '-q']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(results(r.stdout).map((x) => x.got)).toEqual(['fail']);
+    const pcaps = readdirSync(ev, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('capture.pcap'));
+    expect(pcaps.length, readdirSync(ev, { recursive: true, encoding: 'utf8' }).join(' ')).toBe(1);
+    // A pcap file: the magic number, then at least the header.
+    const head = readFileSync(join(ev, pcaps[0] as string));
+    expect(head.length).toBeGreaterThanOrEqual(24);
+    expect(head.readUInt32LE(0)).toBe(0xa1b2c3d4);
+  });
+});
