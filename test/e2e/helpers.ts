@@ -63,6 +63,20 @@ export function netnsDir(instance: string, stateDir = process.env.NETLAB_STATE_D
 }
 
 /**
+ * The lab process behind a pid netlab recorded: the pid itself (plain), or — boxed, where netlab records the
+ * `nsenter -t SUPERVISOR` that waits for it and whose end kills it — that nsenter's one child.
+ */
+export function labPid(pid: number): number {
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] !== 'nsenter') return pid;
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length === 1 ? Number(kids[0]) : pid;
+  } catch {
+    return pid;
+  }
+}
+
+/**
  * argv run where the instance's lab processes run: as is for a plain instance; for a boxed one that lives, inside its
  * sandbox (`nsenter -t SUPERVISOR`), where its /run/netns is — e.g. to delete one of its namespaces behind its back.
  */
