@@ -8,6 +8,7 @@ import { printable } from '../printable.js';
 import { teardown } from '../runner/executor.js';
 import { preflight, preflightLab, rootForwards } from '../runner/preflight.js';
 import { runTasks } from '../runner/progress.js';
+import { PLAIN, useRuntime } from '../runner/runtime.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
@@ -164,6 +165,9 @@ export const resetCommand: Command<{ instance: string; quiet: boolean }> = {
     const rec = await idleInstance(a.instance, 'reset');
     const t = await teardown(rec);
     await removeRecord(rec.instance);
+    // A boxed instance's sandbox ended with the teardown: what runs from here (preflight's probes) must not try to
+    // enter it. execute boxes the new build in a sandbox of its own, as `up --sandbox` does.
+    useRuntime(PLAIN);
     process.stderr.write(`reset: ${rec.instance}: deleted ${t.namespaces.length} namespaces; building the start again\n`);
     const last = rec.model.stages.length - 1;
     const outcome = await execute(rec.model, {

@@ -106,6 +106,9 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       if (opts.ownSys && first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') {
         inner = ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
       }
+      // The node's namespace is entered by a second nsenter inside the sandbox, never by the outer one through
+      // /proc/SUPERVISOR/root/run/netns/NS: that path is resolved on the host, and the lab (root in its sandbox) can
+      // put a symlink there (`ln -sf /proc/1/ns/net …`) that the host resolves to the host's own namespace.
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
       return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
     },
@@ -243,6 +246,9 @@ export async function stopSandbox(sb: SandboxRef): Promise<void> {
   } catch {
     return;
   }
-  // SIGKILL cannot be ignored: this takes a few ms; the bound is only a guard.
-  for (let i = 0; i < 250 && procStart(pid) === start; i++) await new Promise((r) => setTimeout(r, 20));
+  // SIGKILL cannot be ignored: this takes a few ms, so look again after 1 ms, doubling up to 20 ms (a fixed 20 ms
+  // step cost every run and down 20 ms for nothing); the bound of about 5 s is only a guard.
+  for (let waited = 0, step = 1; waited < 5000 && procStart(pid) === start; waited += step, step = Math.min(step * 2, 20)) {
+    await new Promise((r) => setTimeout(r, step));
+  }
 }

@@ -1,6 +1,6 @@
 // Every built-in lab (labs/*.yaml) builds for real and gives every check its expected result — the must-fail
 // ones for their stated reason — twice at once (two instances side by side must not see each other), and leaves
-// nothing behind. A lab added to the catalog is tested by being there.
+// nothing behind. A lab added to the catalog is tested by being there. NETLAB_E2E_SANDBOX=1 runs it boxed (helpers.ts).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -9,9 +9,6 @@ import type { RunReport } from '../../src/report/model.js';
 import { describeRoot, instanceNamespaces, netlab, ROOT } from './helpers.js';
 
 const LABS = readdirSync(join(ROOT, 'labs')).filter((f) => f.endsWith('.yaml')).sort();
-
-/** NETLAB_E2E_SANDBOX=1 runs the catalog boxed (`--sandbox`): the same reports are expected. */
-const SANDBOX = process.env.NETLAB_E2E_SANDBOX === '1' ? ['--sandbox'] : [];
 
 /** Check kinds that send traffic from a node to a target address. */
 const TARGETED = new Set(['ping', 'tcp', 'udp', 'http', 'nat-source', 'mtu', 'path']);
@@ -40,7 +37,7 @@ describeRoot('the built-in labs (real namespaces)', () => {
     const name = file.replace(/\.yaml$/, '');
     it(`${name}: every check as expected in two instances at once, must-fail checks paired, nothing left behind`, async () => {
       const instances = ['a', 'b'].map((s) => `e2e-cat${s}-${name}`.slice(0, 40));
-      const runs = await Promise.all(instances.map((i) => netlab(['run', join(ROOT, 'labs', file), '-i', i, '-f', 'json', '-q', ...SANDBOX])));
+      const runs = await Promise.all(instances.map((i) => netlab(['run', join(ROOT, 'labs', file), '-i', i, '-f', 'json', '-q'])));
       for (const [k, r] of runs.entries()) {
         expect(instanceNamespaces(instances[k]!)).toEqual([]);
         expect(r.exitCode, r.stdout + r.stderr).toBe(0);

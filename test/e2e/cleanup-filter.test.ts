@@ -18,13 +18,17 @@ const other = `e2e-cf${tag}x`;
 const record = (id: string) => `/run/netlab/${id}.json`;
 const unrecorded = `${prefix}u`;
 
-/** pids whose command line mentions the instance's run directory (the service server's --log file is in it). */
-function processesOf(id: string): number[] {
+/**
+ * pids whose command line mentions the instance's run directory (the service server's --log file is in it).
+ * `lab`: only the lab's own processes, not the `nsenter -t SUPERVISOR` that waits for one of a boxed lab.
+ */
+function processesOf(id: string, which: 'all' | 'lab' = 'all'): number[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`/run/netlab/${id}/`);
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return argv.includes(`/run/netlab/${id}/`) && (which === 'all' || argv.split('\0')[0] !== 'nsenter');
       } catch {
         return false;
       }
@@ -92,8 +96,7 @@ describeRoot('cleanup restricted to some instances (real namespaces)', () => {
       const lab = join(dir, 'svc.yaml');
       writeFileSync(lab, 'name: svc\nnodes:\n  a:\n    services: [{ kind: http, port: 80 }]\n');
       expect((await netlab(['up', lab, '-i', unrecorded, '-q'])).exitCode).toBe(0);
-      const pids = processesOf(unrecorded);
-      expect(pids).toHaveLength(1);
+      expect(processesOf(unrecorded, 'lab')).toHaveLength(1);
       // What a kill -9 between starting the server and writing its pid into the record leaves behind.
       const rec = JSON.parse(readFileSync(record(unrecorded), 'utf8')) as { processes: unknown[] };
       expect(rec.processes).toHaveLength(1);

@@ -1,5 +1,5 @@
 // Shared by e2e tests: run the built CLI, see namespaces, generate labs. Tests that build labs need root.
-import { existsSync, readdirSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -11,23 +11,96 @@ export const isRoot = process.getuid?.() === 0;
 /** describe() for tests that build real namespaces: skipped (and said so) when not root. */
 export const describeRoot = isRoot ? describe : describe.skip;
 
+/**
+ * NETLAB_E2E_SANDBOX=1: every `run` and `up` the tests start goes boxed (`--sandbox`), so the whole suite shows the
+ * sandbox keeps every promise plain mode makes. The one place that decides it: netlab() and spawnNetlab() add it.
+ */
+export const SANDBOX = process.env.NETLAB_E2E_SANDBOX === '1';
+
+/**
+ * args as the CLI gets them: with `--sandbox` after `run`/`up` when the suite runs boxed (and it is not there yet).
+ * `plain`: a test that compares with plain mode on purpose keeps its run plain either way.
+ */
+export function cliArgs(args: readonly string[], opts: { plain?: boolean } = {}): string[] {
+  const boxed = SANDBOX && !opts.plain && (args[0] === 'run' || args[0] === 'up') && !args.includes('--sandbox');
+  return boxed ? [...args, '--sandbox'] : [...args];
+}
+
 /** Runs the built CLI; never throws on a non-zero exit. */
-export function netlab(args: string[], opts: { env?: Record<string, string> } = {}) {
-  return execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1', ...opts.env }, cwd: ROOT });
+export function netlab(args: string[], opts: { env?: Record<string, string>; plain?: boolean } = {}) {
+  return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1', ...opts.env }, cwd: ROOT });
 }
 
 /** Starts the CLI without waiting (for signal tests). */
-export function spawnNetlab(args: string[]) {
-  return execa('node', [CLI, ...args], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT });
+export function spawnNetlab(args: string[], opts: { plain?: boolean } = {}) {
+  return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT });
 }
 
-/** Namespaces of one instance currently present. */
-export function instanceNamespaces(instance: string): string[] {
+/** Start time of a process (field 22 of /proc/PID/stat), or undefined when it is gone. */
+function procStart(pid: number): string | undefined {
   try {
-    return readdirSync('/run/netns').filter((n) => n.startsWith(`netlab-${instance}-`));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/**
+ * Where the lab's processes of an instance see /run/netns: the host's, or — a boxed instance while its supervisor
+ * lives (the state record names it) — the sandbox's private one, seen through /proc/SUPERVISOR/root.
+ */
+export function netnsDir(instance: string, stateDir = process.env.NETLAB_STATE_DIR ?? '/run/netlab'): string {
+  try {
+    const rec = JSON.parse(readFileSync(join(stateDir, `${instance}.json`), 'utf8')) as { sandbox?: { supervisor?: { pid: number; start: string } } };
+    const sup = rec.sandbox?.supervisor;
+    if (sup && procStart(sup.pid) === sup.start) return `/proc/${sup.pid}/root/run/netns`;
+  } catch {
+    /* no record (or half written): the host's view */
+  }
+  return '/run/netns';
+}
+
+/**
+ * The lab process behind a pid netlab recorded: the pid itself (plain), or — boxed, where netlab records the
+ * `nsenter -t SUPERVISOR` that waits for it and whose end kills it — that nsenter's one child.
+ */
+export function labPid(pid: number): number {
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] !== 'nsenter') return pid;
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length === 1 ? Number(kids[0]) : pid;
+  } catch {
+    return pid;
+  }
+}
+
+/**
+ * argv run where the instance's lab processes run: as is for a plain instance; for a boxed one that lives, inside its
+ * sandbox (`nsenter -t SUPERVISOR`), where its /run/netns is — e.g. to delete one of its namespaces behind its back.
+ */
+export function inLab(instance: string, argv: readonly string[]): string[] {
+  const dir = netnsDir(instance);
+  const sup = /^\/proc\/(\d+)\/root\/run\/netns$/.exec(dir)?.[1];
+  return sup ? ['nsenter', '-t', sup, '--mount', '--pid', '--net', '--ipc', '--uts', '--', ...argv] : [...argv];
+}
+
+/**
+ * Namespaces of one instance currently present: in the host's /run/netns (plain) and, for a boxed instance that
+ * lives, in its sandbox's (netnsDir). After the instance ended both are empty: that is what the tests assert.
+ */
+export function instanceNamespaces(instance: string, stateDir?: string): string[] {
+  const prefix = `netlab-${instance}-`;
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir).filter((n) => n.startsWith(prefix));
+    } catch {
+      return [];
+    }
+  };
+  const boxed = netnsDir(instance, stateDir);
+  return [...new Set([...list('/run/netns'), ...(boxed === '/run/netns' ? [] : list(boxed))])];
 }
 
 /**

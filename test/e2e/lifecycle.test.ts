@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeRoot, inLab, instanceNamespaces, netlab, SANDBOX, tempDir } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
@@ -45,7 +45,8 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     const up = await netlab(['up', 'veth-routing', '-i', 'e2e-gone', '-q']);
     expect(up.exitCode, up.stderr).toBe(0);
     try {
-      await execa('ip', ['netns', 'del', 'netlab-e2e-gone-ns1']);
+      const [cmd, ...args] = inLab('e2e-gone', ['ip', 'netns', 'del', 'netlab-e2e-gone-ns1']);
+      await execa(cmd as string, args);
       const check = await netlab(['check', 'e2e-gone', '-f', 'json']);
       expect(check.exitCode).toBe(3);
       const results = (JSON.parse(check.stdout) as RunReport).stages.flatMap((s) => s.results);
@@ -61,7 +62,9 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     const run = await netlab(['run', join(dir, 'no-tool.yaml'), '-i', 'e2e-no-tool', '-f', 'json', '-q']);
     expect(run.exitCode).toBe(3);
     const [only] = (JSON.parse(run.stdout) as RunReport).stages.flatMap((s) => s.results);
-    expect([only?.got, only?.detail]).toEqual(['error', 'nsenter: failed to execute no-such-tool-here: No such file or directory (is it installed? netlab doctor)']);
+    // Boxed, a cmd check starts with `ip netns exec` (the node's own /sys), and that is what fails to execute it.
+    const why = SANDBOX ? 'exec of "no-such-tool-here" failed' : 'nsenter: failed to execute no-such-tool-here';
+    expect([only?.got, only?.detail]).toEqual(['error', `${why}: No such file or directory (is it installed? netlab doctor)`]);
   });
 
   it('rolls back everything when the build fails part-way, exit 3', async () => {
@@ -84,6 +87,7 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     await execa('ip', ['netns', 'add', 'netlab-e2e-foreign-ns1']);
     try {
       const r = await netlab(['run', 'veth-routing', '-i', 'e2e-foreign']);
+      // Boxed too: netlab claims the names against the host's /run/netns before it starts the sandbox.
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain('netlab-e2e-foreign-ns1 already exists');
       expect(instanceNamespaces('e2e-foreign')).toEqual(['netlab-e2e-foreign-ns1']);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeRoot, inLab, instanceNamespaces, netlab, tempDir } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
@@ -17,13 +17,16 @@ interface AddrJson {
   addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
 }
 
-async function inNs(ns: string, argv: string[]): Promise<string> {
-  return (await execa('nsenter', [`--net=/run/netns/${ns}`, '--', ...argv])).stdout;
+/** Runs argv in namespace `ns` of `instance` (inside its sandbox when it is boxed, NETLAB_E2E_SANDBOX=1). */
+async function inNs(instance: string, ns: string, argv: string[]): Promise<string> {
+  const [cmd, ...args] = inLab(instance, ['nsenter', `--net=/run/netns/${ns}`, '--', ...argv]);
+  return (await execa(cmd as string, args)).stdout;
 }
 
 /** The observable network state of one namespace, without kernel-assigned ids, MACs or counters. */
 async function snapshot(ns: string) {
-  const addrs = (JSON.parse(await inNs(ns, ['ip', '-j', 'addr'])) as AddrJson[])
+  const instance = /^netlab-(.+)-[^-]+$/.exec(ns)?.[1] ?? '';
+  const addrs = (JSON.parse(await inNs(instance, ns, ['ip', '-j', 'addr'])) as AddrJson[])
     .map((l) => ({
       ifname: l.ifname,
       flags: [...l.flags].sort(),
@@ -33,10 +36,10 @@ async function snapshot(ns: string) {
       addrs: l.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen} ${a.scope}`),
     }))
     .sort((a, b) => a.ifname.localeCompare(b.ifname));
-  const routes = (JSON.parse(await inNs(ns, ['ip', '-j', 'route'])) as Record<string, unknown>[]).map((r) =>
+  const routes = (JSON.parse(await inNs(instance, ns, ['ip', '-j', 'route'])) as Record<string, unknown>[]).map((r) =>
     [r.dst, r.gateway, r.dev, r.protocol, r.scope, r.prefsrc].filter(Boolean).join(' '),
   );
-  const forward = (await inNs(ns, ['sysctl', '-n', 'net.ipv4.ip_forward'])).trim();
+  const forward = (await inNs(instance, ns, ['sysctl', '-n', 'net.ipv4.ip_forward'])).trim();
   return { addrs, routes: routes.sort(), forward };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, netlab, ROOT, spawnNetlab, tempDir, waitFor } from './helpers.js';
+import { describeRoot, instanceNamespaces, labPid, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor } from './helpers.js';
 
 const TUN_VPN = join(ROOT, 'labs/tun-vpn.yaml');
 const record = (id: string) => JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { stage: number; processes: { pid: number; start: string; node: string; what: string }[] };
@@ -24,9 +24,9 @@ describeRoot('tunnels and captures (real namespaces)', () => {
       expect(rec.processes.map((p) => `${p.node} ${p.what}`)).toEqual(['gwa tunnel tun0', 'gwb tunnel tun0']);
       for (const p of rec.processes) {
         expect(procStart(p.pid)).toBe(p.start);
-        expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('socat');
+        expect(readFileSync(`/proc/${labPid(p.pid)}/cmdline`, 'utf8').split('\0')[0]).toBe('socat');
         // It lives in its node's namespace, not the root namespace.
-        expect(readlinkSync(`/proc/${p.pid}/ns/net`)).toBe(`net:[${statSync(`/run/netns/netlab-${id}-${p.node}`).ino}]`);
+        expect(readlinkSync(`/proc/${labPid(p.pid)}/ns/net`)).toBe(`net:[${statSync(`${netnsDir(id)}/netlab-${id}-${p.node}`).ino}]`);
       }
       const link = await netlab(['exec', id, 'gwa', '--', 'ip', 'link', 'show', 'dev', 'tun0']);
       expect(link.stdout).toMatch(/<[^>]*LOWER_UP[^>]*>/);

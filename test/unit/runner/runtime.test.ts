@@ -20,7 +20,10 @@ describe('runtime', () => {
     expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--mount', '--pid', '--net', '--ipc', '--uts', `--wd=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
     expect(rt.argv(['tcpdump'], { parentDeath: 'INT' })).toContain('--pdeathsig=INT');
     const inNode = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ls', '/sys/class/net'];
+    // The node's namespace is opened inside the sandbox, never through /proc/PID/root on the host (a symlink the
+    // lab puts in its /run/netns would resolve to the host's namespace there).
     expect(rt.argv(inNode).slice(-5)).toEqual(inNode);
+    expect(rt.argv(inNode).some((a) => a.includes('/root/'))).toBe(false);
     expect(rt.argv(inNode, { ownSys: true }).slice(13)).toEqual(['ip', 'netns', 'exec', 'netlab-x-a', 'ls', '/sys/class/net']);
     expect(rt.hostPath('/run/netns/netlab-x-a')).toBe(`/proc/${pid}/root/run/netns/netlab-x-a`);
     expect(runtimeOf({ sandbox: me }).kind).toBe('sandbox');
