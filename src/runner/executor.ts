@@ -12,7 +12,7 @@ import { runOk, run } from './exec.js';
 import { requestLease, startDhcpServer, startDnsServer, startServices, startTunnel, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { currentRuntime, runtimeOf, stopSandbox, withRuntime } from './runtime.js';
+import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
@@ -173,7 +173,9 @@ function processesIn(namespaces: readonly string[]): ProcRef[] {
   const inodes = new Set<number>();
   for (const ns of namespaces) {
     try {
-      inodes.add(statSync(currentRuntime().hostPath(nsPath(ns))).ino);
+      // Plain instances only (a sandbox ends with its supervisor): never a path through a sandbox's root, where a
+      // symlink the lab made would resolve on the host (e.g. to the host's own network namespace).
+      inodes.add(statSync(nsPath(ns)).ino);
     } catch {
       /* gone meanwhile */
     }
