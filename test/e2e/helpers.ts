@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe } from 'vitest';
+import { procStart } from '../../src/runner/state.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -36,16 +37,6 @@ export function spawnNetlab(args: string[], opts: { plain?: boolean } = {}) {
   return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT });
 }
 
-/** Start time of a process (field 22 of /proc/PID/stat), or undefined when it is gone. */
-function procStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Where the lab's processes of an instance see /run/netns: the host's, or — a boxed instance while its supervisor
@@ -172,4 +163,18 @@ export function starLab(n: number, name = `star-${n}`): string {
   const file = join(tempDir('netlab-test-'), `${name}.yaml`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/** Processes whose command line contains `marker` (a number only a test's lab uses). */
+export function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
 }

@@ -5,26 +5,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, netlab, tempDir, waitFor } from './helpers.js';
+import { describeRoot, netlab, tempDir, waitFor, processesWith } from './helpers.js';
 
 interface Rec {
   sandbox?: { supervisor: { pid: number }; limits?: { kind: string; dirs: string[]; maxPids: number; maxMemory: number } };
 }
 const record = (id: string) => JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as Rec;
 
-/** Processes whose command line contains `marker` (a number only a test's lab uses). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
-    } catch {
-      /* exited */
-    }
-  }
-  return out;
-}
 
 /** "key value" lines of a cgroup file (pids.events, memory.events, memory.stat). */
 function counters(file: string): Record<string, number> {

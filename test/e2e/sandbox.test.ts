@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor, processesWith } from './helpers.js';
 
 const stateFile = (id: string) => `/run/netlab/${id}.json`;
 
@@ -36,19 +36,6 @@ function processesIn(mnt: string): number[] {
   return out;
 }
 
-/** Processes whose command line contains `marker` (a number only a test's lab uses). */
-function processesWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) out.push(Number(name));
-    } catch {
-      /* exited */
-    }
-  }
-  return out;
-}
 
 /** The host's own interfaces (as /sys/class/net in the root namespace lists them), without lo. */
 const hostLinks = readdirSync('/sys/class/net').filter((n) => n !== 'lo');
