@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe } from 'vitest';
+import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -177,4 +178,9 @@ export function processesWith(marker: string): number[] {
     }
   }
   return out;
+}
+
+/** Every check result of a `-f json` report, across its stages. */
+export function results(stdout: string) {
+  return (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
 }

@@ -4,12 +4,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { RunReport } from '../../src/report/model.js';
-import { ROOT, describeRoot, netlab, tempDir } from './helpers.js';
+import { ROOT, describeRoot, netlab, tempDir, results } from './helpers.js';
 
-function results(stdout: string) {
-  return (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
-}
 
 describeRoot('--sandbox: read-only host file system', () => {
   const dir = tempDir('netlab-sandbox-fs-');

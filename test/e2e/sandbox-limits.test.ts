@@ -4,8 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, netlab, tempDir, waitFor, processesWith } from './helpers.js';
+import { describeRoot, netlab, tempDir, waitFor, processesWith, results } from './helpers.js';
 
 interface Rec {
   sandbox?: { supervisor: { pid: number }; limits?: { kind: string; dirs: string[]; maxPids: number; maxMemory: number } };
@@ -18,9 +17,6 @@ function counters(file: string): Record<string, number> {
   return Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((l) => { const [k, v] = l.split(' '); return [k, Number(v)]; }));
 }
 
-function results(stdout: string) {
-  return (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
-}
 
 describeRoot('--sandbox limits (real cgroups)', () => {
   const dir = tempDir('netlab-limits-');

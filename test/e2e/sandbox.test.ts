@@ -5,8 +5,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor, processesWith } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor, processesWith, results } from './helpers.js';
 
 const stateFile = (id: string) => `/run/netlab/${id}.json`;
 
@@ -40,9 +39,6 @@ function processesIn(mnt: string): number[] {
 /** The host's own interfaces (as /sys/class/net in the root namespace lists them), without lo. */
 const hostLinks = readdirSync('/sys/class/net').filter((n) => n !== 'lo');
 
-function results(stdout: string) {
-  return (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
-}
 
 describeRoot('--sandbox (real namespaces)', () => {
   const dir = tempDir('netlab-sandbox-');
