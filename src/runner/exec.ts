@@ -1,4 +1,5 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
+import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { currentRuntime, type ParentDeath } from './runtime.js';
@@ -121,7 +122,11 @@ export interface Detached {
  * and a Ctrl-C in the terminal does not reach it; netlab stops it by pid on teardown. stderr goes to `logFile`.
  */
 export function spawnDetached(lab: readonly string[], opts: { logFile: string; stdout?: boolean }): Detached {
-  const argv = currentRuntime().argv(lab);
+  const rt = currentRuntime();
+  const argv = rt.argv(lab);
+  // The log is the lab's: a process may open it by name too (dnsmasq's --log-facility), as the box's root.
+  writeFileSync(opts.logFile, '', { flag: 'a' });
+  rt.own(opts.logFile);
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);

@@ -6,6 +6,7 @@ import { batchText, fanOutArgv, fanOutInput, inNamespace, ipBatchArgv, jobText, 
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { currentRuntime } from './runtime.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
@@ -117,6 +118,7 @@ export class Executor {
     if (base !== undefined) await mkdir(base, { recursive: true });
     const dir = await mkdtemp(base !== undefined ? join(base, 'jobs-') : join(tmpdir(), 'netlab-jobs-'));
     try {
+      currentRuntime().own(dir);
       for (const tool of TOOLS) {
         const byNs = new Map<string, Op[]>();
         for (const o of ops) if (toolOf(o) === tool) byNs.set(o.ns, [...(byNs.get(o.ns) ?? []), o]);

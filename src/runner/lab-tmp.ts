@@ -15,5 +15,6 @@ export async function labTempDir(prefix: string): Promise<{ host: string; lab: s
   }
   const root = rt.hostPath('');
   const host = await mkdtemp(rt.hostPath(`/tmp/${prefix}`));
+  rt.own(host);
   return { host, lab: host.slice(root.length) };
 }

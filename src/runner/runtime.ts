@@ -5,7 +5,7 @@
 //            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
 //            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +25,10 @@ export interface SandboxRef {
   supervisor: ProcRef;
   /** Its resource limits (limits.ts): every process of the sandbox, the supervisor first, starts inside them. */
   limits?: LimitsRef;
+  /** The instance's work directory (the box's one writable place of the host's file system, and its processes' cwd). */
+  work?: string;
+  /** Started by an unprivileged user: entering it takes two steps (see sandboxRuntime). */
+  unprivileged?: true;
 }
 
 /** Signal a lab process gets when netlab's wrapper of it (nsenter) dies: KILL, or INT for helpers stopped with SIGINT. */
@@ -43,6 +47,8 @@ export interface Runtime {
   listNamespaces(): Promise<string[]>;
   /** The pid whose /proc entries show what a process netlab started sees (nsenter's child in the sandbox). */
   labPid(pid: number): number;
+  /** Hands a file or directory netlab made for the lab's processes (job files, logs, captures) to them: the box's root owns it. */
+  own(path: string): void;
 }
 
 /** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
@@ -71,6 +77,7 @@ export const PLAIN: Runtime = {
   hostPath: (path) => path,
   listNamespaces: () => namesIn('/run/netns'),
   labPid: (pid) => pid,
+  own: () => {},
 };
 
 /** The one child of a process (nsenter forks once to enter a pid namespace), or undefined. */
@@ -83,8 +90,26 @@ function onlyChild(pid: number): number | undefined {
   }
 }
 
-/** The namespaces nsenter enters: everything the supervisor has of its own (not the user namespace). */
-const ENTER = ['--mount', '--pid', '--net', '--ipc', '--uts'];
+/** The namespaces of the supervisor that nsenter enters. */
+const ENTER = ['--user', '--mount', '--pid', '--net', '--ipc', '--uts'];
+
+/**
+ * The argv prefix that puts a process into the box of supervisor `pid`. As root one nsenter enters them all (the
+ * pid namespace, which belongs to the host's user namespace, before the box's user namespace). Unprivileged, the pid
+ * namespace belongs to stage 1's user namespace (the supervisor keeps it open as fd 3): a first nsenter enters that
+ * and the pid namespace (and forks), a second the box's own user, mount, net, ipc and uts namespaces.
+ */
+function enterArgv(sb: SandboxRef): string[] {
+  const pid = String(sb.supervisor.pid);
+  const wd = `--wd=${sb.work ?? '/'}`;
+  if (!sb.unprivileged) return ['nsenter', '-t', pid, ...ENTER, wd, '--'];
+  return ['nsenter', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '-t', pid, ...ENTER.filter((e) => e !== '--pid'), wd, '--'];
+}
+
+/** argv with netlab's own files (dist/, libexec/) at the path the box sees them at (BOX_PKG). */
+function inBoxPaths(argv: readonly string[]): string[] {
+  return argv.map((a) => (a.startsWith(`${PKG}/`) ? `${BOX_PKG}${a.slice(PKG.length)}` : a));
+}
 
 /** The runtime of an instance boxed in the sandbox whose supervisor is `sup`. */
 export function sandboxRuntime(sb: SandboxRef): Runtime {
@@ -110,11 +135,15 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       // /proc/SUPERVISOR/root/run/netns/NS: that path is resolved on the host, and the lab (root in its sandbox) can
       // put a symlink there (`ln -sf /proc/1/ns/net …`) that the host resolves to the host's own namespace.
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
-      return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
+      return [...limitArgv(sb.limits), ...enterArgv(sb), 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inBoxPaths(inner)];
     },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
     labPid: (p) => onlyChild(p) ?? p,
+    // As root the box's root is BOX_UID; unprivileged it is the user, who made the directory.
+    own: (path) => {
+      if (!sb.unprivileged) chownSync(path, BOX_UID, BOX_UID);
+    },
   };
 }
 
@@ -142,32 +171,73 @@ export function useRuntime(rt: Runtime): void {
 }
 
 /**
- * The supervisor's script (fixed text, no lab data; $1 = run | up, $2 = the instance's work directory, an absolute
- * path that exists): make every mount of its copy of the host's file system read-only (each mount point of
- * /proc/self/mountinfo remounted `bind,ro`; the kernel has no recursive remount that util-linux 2.38 exposes), then
- * open the few writable places again: the work directory (bound onto itself read-write: netlab writes job files there
- * from the host and the lab's processes write logs, leases and captures, both see the same files), /proc/sys/net
- * (each process sees its own network namespace's settings there: a node's sysctls), a private tmpfs on /tmp and a
- * private tmpfs on /run/netns (after dropping the copies of the host's named namespaces). Then say ready and hold
- * the namespaces: until netlab closes stdin (`run`: netlab's death ends the lab) or for ever (`up`: until `down`).
+ * The host uid of the sandbox's root when netlab runs as root: an otherwise unused id (no passwd entry, no process of
+ * the machine has it), so root inside the box owns nothing outside it. Where netlab runs unprivileged, the box's
+ * root is the user who runs it (the only mapping an unprivileged user may make).
+ */
+export const BOX_UID = 2_147_000_000;
+
+/** Where a boxed process finds netlab's own files (dist/, libexec/): the package, bound read-only into the box. */
+export const BOX_PKG = '/run/netlab-pkg';
+/** netlab's package directory on the host (dist/.. or src/..). */
+const PKG = resolve(import.meta.dirname, '../..');
+
+/**
+ * Stage 1 of the supervisor (fixed text, no lab data). It runs as pid 1 of the sandbox's new pid namespace (its own
+ * /proc), in a new mount namespace, and as root: the host's (netlab as root) or a user namespace's whose root is the
+ * user (unprivileged). $1 = run | up, $2 = the instance's work directory (absolute, exists), $3 = netlab's package
+ * directory, $4 = root | user, $5 = stage 2's script.
+ *   - every mount of its copy of the host's file system read-only (each mount point of /proc/self/mountinfo remounted
+ *     `bind,ro`: util-linux 2.38 has no recursive remount), but /proc, which is already the box's own;
+ *   - a private tmpfs on /tmp and on /run (the host's sockets and runtime files stay out of reach; /run/netns is
+ *     there, empty), the work directory bound back read-write at its own path (through the directory it had entered
+ *     before the overmounts: /proc/self/cwd, unresolved by mount -c), netlab's package read-only at BOX_PKG, and
+ *     (as root) a /dev/net/tun the box's root may open;
+ *   - then stage 2 in a new user namespace (as root: under BOX_UID, keeping CAP_SYS_ADMIN only to create it where
+ *     unprivileged user namespaces are restricted; its maps written by stage 1) with its own mount, net, ipc and uts
+ *     namespaces. Every mount made
+ *     here reaches stage 2 locked: its root, the lab's root, can neither remount one read-write nor unmount one to
+ *     uncover what is below, and it has no capability over the pid namespace (no other /proc), over the host or over
+ *     stage 1. Unprivileged, fd 3 keeps stage 1's user namespace open for netlab to enter the pid namespace by.
  * Any mount that fails stops it before `ready`: a sandbox is never started half read-only.
  */
-const SUPERVISOR_SCRIPT = [
+const STAGE1 = [
   'set -e',
-  'work=$2',
-  'case $work in /*) ;; *) echo "netlab-supervisor: bad work directory" >&2; exit 1 ;; esac',
-  '[ -d "$work" ]',
-  'umount -R -l /run/netns 2>/dev/null || true',
-  'mkdir -p /run/netns',
+  'mode=$1 work=$2 pkg=$3 who=$4 stage2=$5',
+  'case $work$pkg in /*/*) ;; *) echo "netlab-supervisor: bad directories" >&2; exit 1 ;; esac',
+  'cd "$work"',
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
-  'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
-  'mount --bind -- "$work" "$work"',
-  'mount -o remount,bind,rw -- "$work"',
-  'mount --bind /proc/sys/net /proc/sys/net',
-  'mount -o remount,bind,rw /proc/sys/net',
+  'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); case $p in /proc|/proc/*) continue ;; esac; mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
   'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
-  'mount -t tmpfs -o mode=0755,size=1m netlab-sandbox /run/netns',
+  'mount -t tmpfs -o mode=0755,size=4m netlab-run /run',
+  `mkdir -p /run/netns ${BOX_PKG} "$work"`,
+  'mount -c --bind /proc/self/cwd "$work"',
+  'mount -o remount,bind,rw "$work"',
+  `mount --bind "$pkg" ${BOX_PKG}`,
+  `mount -o remount,bind,ro ${BOX_PKG}`,
+  // The box's root (BOX_UID) opens /dev/net/tun (tap and tun devices, made in the box's own namespaces) even where the
+  // host's node is root's alone (0600): a node of its own, bound over it. Unprivileged, the host's node decides.
+  'if [ "$who" = root ] && [ -c /dev/net/tun ]; then mknod -m 666 /run/netlab-tun c 10 200; mount --bind /run/netlab-tun /dev/net/tun; fi',
+  'cd "$work"',
+  'if [ "$who" = user ]; then exec 3</proc/self/ns/user; exec unshare --user --map-root-user --mount --net --ipc --uts --propagation private -- sh -c "$stage2" netlab-supervisor "$mode"; fi',
+  // As root, a helper writes stage 2's maps (0 → BOX_UID) itself, with setgroups left allowed (unshare's own
+  // --map-root-user must deny it: tcpdump and dnsmasq call setgroups). Stage 2 tells it through a FIFO that its user
+  // namespace exists and waits on another until mapped; its exec of stage 2's script then gives root its capabilities.
+  'a=/run/netlab-map-a b=/run/netlab-map-b',
+  `mkfifo -m 600 $a $b && chown ${BOX_UID}:${BOX_UID} $a $b`,
+  `( read -r _ <$a && echo '0 ${BOX_UID} 1' >/proc/1/uid_map && echo '0 ${BOX_UID} 1' >/proc/1/gid_map && echo mapped >$b; rm -f $a $b ) &`,
+  `exec setpriv --reuid=${BOX_UID} --regid=${BOX_UID} --clear-groups --inh-caps=+sys_admin --ambient-caps=+sys_admin -- unshare --user --mount --net --ipc --uts --propagation private -- sh -c 'echo >"$1" && read -r m <"$2" && [ "$m" = mapped ] && exec sh -c "$3" netlab-supervisor "$4"' netlab-map $a $b "$stage2" "$mode"`,
+].join('\n');
+
+/**
+ * Stage 2, the supervisor proper (pid 1 of the box, root of its user namespace): its own tmpfs on /run/netns (where
+ * the lab's `ip netns add` binds its namespaces), then say ready and hold the namespaces: until netlab closes stdin
+ * (`run`: netlab's death ends the lab) or for ever (`up`: until `down`).
+ */
+const STAGE2 = [
+  'set -e',
+  'mount -t tmpfs -o mode=0755,size=1m netlab-netns /run/netns',
   'set +e',
   'echo ready',
   'if [ "$1" = up ]; then exec sleep infinity; else exec cat >/dev/null; fi',
@@ -187,8 +257,27 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
   workDir = resolve(workDir);
   if (/[\0\n]/.test(workDir)) throw new BuildError(`could not start the sandbox: bad work directory ${JSON.stringify(workDir)}`);
   mkdirSync(workDir, { recursive: true, mode: 0o755 });
+  const unprivileged = process.getuid?.() !== 0;
+  // As root, the box's root is BOX_UID: the one place it writes is its own.
+  if (!unprivileged) chownSync(workDir, BOX_UID, BOX_UID);
   // The limits' wrapper joins the cgroups and then execs unshare: the supervisor is inside them from its first instruction.
-  const argv = [...limitArgv(limits), 'unshare', ...ENTER, '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SUPERVISOR_SCRIPT, 'netlab-supervisor', mode, workDir];
+  const stage1 = ['--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private'];
+  const argv = [
+    ...limitArgv(limits),
+    'unshare',
+    ...(unprivileged ? ['--user', '--map-root-user'] : []),
+    ...stage1,
+    '--',
+    'sh',
+    '-c',
+    STAGE1,
+    'netlab-supervisor',
+    mode,
+    workDir,
+    PKG,
+    unprivileged ? 'user' : 'root',
+    STAGE2,
+  ];
   const child = execa(argv[0] as string, argv.slice(1), {
     reject: false,
     detached: true,
@@ -234,7 +323,7 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   const supervisor = { pid: inner, start };
-  return { supervisor, ...(limits ? { limits } : {}), stop: () => stopSandbox({ supervisor }) };
+  return { supervisor, ...(limits ? { limits } : {}), work: workDir, ...(unprivileged ? { unprivileged: true as const } : {}), stop: () => stopSandbox({ supervisor }) };
 }
 
 /** Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it). */

@@ -1,7 +1,10 @@
 // The runtime seam: plain changes nothing; the sandbox enters the supervisor before every argv, never a dead one.
 import { describe, expect, it } from 'vitest';
 import { cannotRun } from '../../../src/checks/index.js';
-import { currentRuntime, PLAIN, procStart, runtimeOf, sandboxRuntime, withRuntime } from '../../../src/runner/runtime.js';
+import { join, resolve } from 'node:path';
+import { BOX_PKG, currentRuntime, PLAIN, procStart, runtimeOf, sandboxRuntime, withRuntime } from '../../../src/runner/runtime.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
 
 const me = { supervisor: { pid: process.pid, start: procStart(process.pid) ?? '' } };
 
@@ -17,16 +20,28 @@ describe('runtime', () => {
   it('sandbox: every argv enters the supervisor, its child dies with nsenter, a node command gets its own /sys', () => {
     const rt = sandboxRuntime(me);
     const pid = String(process.pid);
-    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--mount', '--pid', '--net', '--ipc', '--uts', `--wd=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
+    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--user', '--mount', '--pid', '--net', '--ipc', '--uts', '--wd=/', '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
     expect(rt.argv(['tcpdump'], { parentDeath: 'INT' })).toContain('--pdeathsig=INT');
     const inNode = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ls', '/sys/class/net'];
     // The node's namespace is opened inside the sandbox, never through /proc/PID/root on the host (a symlink the
     // lab puts in its /run/netns would resolve to the host's namespace there).
     expect(rt.argv(inNode).slice(-5)).toEqual(inNode);
     expect(rt.argv(inNode).some((a) => a.includes('/root/'))).toBe(false);
-    expect(rt.argv(inNode, { ownSys: true }).slice(13)).toEqual(['ip', 'netns', 'exec', 'netlab-x-a', 'ls', '/sys/class/net']);
+    expect(rt.argv(inNode, { ownSys: true }).slice(14)).toEqual(['ip', 'netns', 'exec', 'netlab-x-a', 'ls', '/sys/class/net']);
     expect(rt.hostPath('/run/netns/netlab-x-a')).toBe(`/proc/${pid}/root/run/netns/netlab-x-a`);
     expect(runtimeOf({ sandbox: me }).kind).toBe('sandbox');
+  });
+
+  it("sandbox: processes start in the work directory, see netlab's files where the box has them, enter in two steps unprivileged", () => {
+    const pid = String(process.pid);
+    const rt = sandboxRuntime({ ...me, work: '/run/netlab/x' });
+    const server = join(ROOT, 'dist/services/server.js');
+    const argv = rt.argv(['node', server, '--node', 'a']);
+    expect(argv).toContain('--wd=/run/netlab/x');
+    expect(argv.slice(-4)).toEqual(['node', `${BOX_PKG}/dist/services/server.js`, '--node', 'a']);
+    // An unprivileged user's box: the pid namespace belongs to stage 1's user namespace (the supervisor's fd 3).
+    const user = sandboxRuntime({ ...me, work: '/w', unprivileged: true }).argv(['true']);
+    expect(user).toEqual(['nsenter', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '-t', pid, '--user', '--mount', '--net', '--ipc', '--uts', '--wd=/w', '--', 'setpriv', '--pdeathsig=KILL', '--', 'true']);
   });
 
   it('sandbox: a supervisor that ended (or whose pid is another process now) is never entered', async () => {
