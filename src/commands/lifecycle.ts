@@ -14,7 +14,7 @@ import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
-import { PLAIN, sandboxRuntime, startSandbox, stopSandbox, withRuntime } from '../runner/runtime.js';
+import { PLAIN, sandboxRuntime, startSandbox, stopSandbox, unprivileged, withRuntime } from '../runner/runtime.js';
 import { createLimits, DEFAULT_LIMITS, plannedLimits, removeLimits, type LimitSettings } from '../runner/limits.js';
 import { makeReport, type RunReport, type StageReport } from '../report/model.js';
 
@@ -163,6 +163,8 @@ export function recordingExecutor(signal: AbortSignal, record: StateRecord): Exe
 
 /** Validated lab → real namespaces → checks → report; tears down unless `keep` and everything went well. */
 export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome> {
+  // Without root a lab can only be built in a box of the user's own.
+  if (unprivileged() && !opts.sandbox) opts = { ...opts, sandbox: true };
   // Privileges, and every tool and kernel feature what is built and checked needs: missing ones stop us here
   // (exit 3), before an id is claimed. The plan's needs do not depend on the id, so a draft id plans them.
   const draft = stagesToBuild(planLab(lab, instanceId(lab, opts), { pinForwarding: rootForwards() }), opts);
@@ -187,7 +189,8 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
     }
     try {
       const sb = await startSandbox(opts.keep ? 'up' : 'run', runDir(instance), undefined, limits);
-      record.sandbox = { supervisor: sb.supervisor, limits };
+      const { stop: _stop, ...ref } = sb;
+      record.sandbox = { ...ref, limits };
       await updateRecord(record);
     } catch (e) {
       removeLimits(limits);

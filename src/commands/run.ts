@@ -6,6 +6,7 @@ import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOpt
 import { execute } from './lifecycle.js';
 import { validInstance } from '../plan/naming.js';
 import { DEFAULT_LIMITS, DEFAULT_TIME_LIMIT_MS, parseDuration, parseSize } from '../runner/limits.js';
+import { unprivileged } from '../runner/runtime.js';
 
 interface Args extends CheckArgs {
   lab: string;
@@ -27,7 +28,7 @@ interface Args extends CheckArgs {
 /** --max-pids, --max-memory and (run) --time-limit: only with --sandbox; UsageError for a bad value. */
 export function sandboxLimits(args: Pick<Args, 'sandbox' | 'maxPids' | 'maxMemory' | 'timeLimit'>, keep: boolean) {
   const given = (['maxPids', 'maxMemory', 'timeLimit'] as const).filter((k) => args[k] !== undefined);
-  if (!args.sandbox) {
+  if (!args.sandbox && !unprivileged()) {
     if (given.length) throw new UsageError(`--${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} limits a boxed lab: it needs --sandbox`);
     return {};
   }
@@ -79,7 +80,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
     ...(args.instance !== undefined ? { instance: args.instance } : {}),
     ...(untilStage !== undefined ? { untilStage } : {}),
     ...(exercise !== undefined ? { exercise } : {}),
-    ...(args.sandbox ? { sandbox: true, ...boxed } : {}),
+    ...(args.sandbox || unprivileged() ? { sandbox: true, ...boxed } : {}),
   });
   let written = true;
   if (check) {

@@ -285,7 +285,8 @@ export function dhcpServerArgv(op: Op, files: { leases: string; log: string }): 
     `--dhcp-range=${op.start},${op.end},${op.netmask},${op.leaseSecs}`,
     ...(op.gateway === null ? ['--dhcp-option=3'] : op.gateway !== undefined ? [`--dhcp-option=option:router,${op.gateway}`] : []),
     ...(op.dns.length ? [`--dhcp-option=option:dns-server,${op.dns.join(',')}`] : []),
-    `--dhcp-leasefile=${files.leases}`, '--pid-file=', `--log-facility=${files.log}`, '--log-dhcp', '--user=root', '--group=root',
+    // --user=root keeps root; an empty --group= changes no group (a box an unprivileged user makes denies setgroups).
+    `--dhcp-leasefile=${files.leases}`, '--pid-file=', `--log-facility=${files.log}`, '--log-dhcp', '--user=root', '--group=',
   ]);
 }
 
@@ -298,7 +299,7 @@ export function dnsServerArgv(op: Op, log: string): string[] {
   return inNamespace(op.ns, [
     'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--local=/#/', `--port=${op.port}`,
     ...op.records.map((r) => `--host-record=${r.name},${r.address}`),
-    '--pid-file=', `--log-facility=${log}`, '--log-queries', '--user=root', '--group=root',
+    '--pid-file=', `--log-facility=${log}`, '--log-queries', '--user=root', '--group=',
   ]);
 }
 

@@ -8,6 +8,7 @@ import { ipWords, nftText, tcWords } from '../plan/argv.js';
 import type { LinkSpec, Op, OpKind } from '../plan/ops.js';
 import type { Plan } from '../plan/planner.js';
 import { run } from './exec.js';
+import { unprivileged } from './runtime.js';
 
 /** A program netlab spawns (resolved through PATH, like every spawn), its Debian package and how to ask its version. */
 export interface ToolInfo {
@@ -115,7 +116,7 @@ export const LAB_FEATURES = {
   'cmd-check': { what: 'cmd checks (the command itself is the lab\'s own)', tools: ['nsenter'], kernel: [] },
   pcap: { what: '--pcap captures of checks that did not hold', tools: ['tcpdump', 'timeout'], kernel: [] },
   probe: { what: 'probing kernel features (doctor; run/up of labs with devices, netem, nft or IPv6)', tools: ['unshare'], kernel: [] },
-  userns: { what: 'probing unprivileged user namespaces (doctor; needed for running without root, coming)', tools: ['setpriv', 'unshare', 'cat', 'ip'], kernel: [] },
+  userns: { what: 'probing unprivileged user namespaces (doctor; needed for running without root)', tools: ['setpriv', 'unshare', 'cat', 'ip'], kernel: [] },
   sandbox: { what: '--sandbox (a supervisor in namespaces of its own; every lab process started inside it)', tools: ['unshare', 'nsenter', 'setpriv', 'prlimit'], kernel: [] },
 } as const satisfies Record<string, FeatureNeeds>;
 export type LabFeature = keyof typeof LAB_FEATURES;
@@ -193,11 +194,22 @@ export interface NeedSite {
 export interface LabNeeds {
   tools: Map<ToolName, { sites: NeedSite[]; count: number }>;
   kernel: Map<KernelFeature, { sites: NeedSite[]; count: number }>;
+  /** The lab features themselves (what needs the tools and kernel features). */
+  features: Map<LabFeature, { sites: NeedSite[]; count: number }>;
 }
+
+/**
+ * Lab features that cannot work without root, and why: said before anything is built. (tun and tap devices need a
+ * /dev/net/tun open to users; their probe says so, see preflight.)
+ */
+export const NOT_UNPRIVILEGED: Partial<Record<LabFeature, string>> = {
+  'capture-check': 'tcpdump switches its groups as it starts, and the kernel denies setgroups in a user namespace an unprivileged user makes',
+  pcap: 'tcpdump switches its groups as it starts, and the kernel denies setgroups in a user namespace an unprivileged user makes',
+};
 
 const MAX_SITES = 3;
 
-function add<K>(map: LabNeeds['tools'] | LabNeeds['kernel'], key: K, site: NeedSite): void {
+function add<K>(map: LabNeeds['tools'] | LabNeeds['kernel'] | LabNeeds['features'], key: K, site: NeedSite): void {
   const m = map as Map<K, { sites: NeedSite[]; count: number }>;
   const e = m.get(key) ?? { sites: [], count: 0 };
   e.count++;
@@ -208,6 +220,7 @@ function add<K>(map: LabNeeds['tools'] | LabNeeds['kernel'], key: K, site: NeedS
 /** Records a lab feature's tools and kernel features against a site. */
 function need(needs: LabNeeds, site: NeedSite): void {
   const f: FeatureNeeds = LAB_FEATURES[site.feature];
+  add(needs.features, site.feature, site);
   for (const t of f.tools) add(needs.tools, t, site);
   for (const k of f.kernel) add(needs.kernel, k, site);
 }
@@ -258,7 +271,7 @@ function opSite(lab: Lab, op: Op, nodeOf: (ns: string) => string, feature: LabFe
  * capture tools; stages without checks (an `up` without --check) pass no checks.
  */
 export function labNeeds(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, opts: { pcap?: boolean; sandbox?: boolean } = {}): LabNeeds {
-  const needs: LabNeeds = { tools: new Map(), kernel: new Map() };
+  const needs: LabNeeds = { tools: new Map(), kernel: new Map(), features: new Map() };
   const byNs = new Map(plan.namespaces.map((n) => [n.ns, n.node]));
   const nodeOf = (ns: string) => byNs.get(ns) ?? ns;
   for (const stage of plan.stages) {
@@ -390,8 +403,8 @@ export function commandProbeResult(feature: KernelFeature, probe: string, r: { e
   return { feature, status: 'missing', reason: toolReason(r.stderr), probe };
 }
 
-/** argv that runs `argv` in a new, unnamed network namespace that dies with it: nothing to clean up, the host untouched. */
-const scratch = (argv: readonly string[]) => ['unshare', '--net', '--', ...argv];
+/** argv that runs `argv` in a new, unnamed network namespace that dies with it (unprivileged: in a user namespace of its own too): nothing to clean up, the host untouched. */
+const scratch = (argv: readonly string[]) => ['unshare', ...(unprivileged() ? ['--user', '--map-root-user'] : []), '--net', '--', ...argv];
 
 /**
  * Tries each kernel feature for real in throwaway network namespaces (`unshare --net`: unnamed, gone when the
@@ -437,7 +450,7 @@ export function kernelHint(f: KernelFeature, loadable = modulesLoadable()): stri
   return k.note ? `${base}; ${k.note}` : base;
 }
 
-// ---- unprivileged user namespaces (running without root: coming) -------------------------------------------------
+// ---- unprivileged user namespaces (running without root) -------------------------------------------------
 
 /** A setting that can forbid unprivileged user namespaces: its sysctl name, its file, when it blocks, and the fix. */
 interface UsernsSetting {

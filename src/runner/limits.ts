@@ -6,7 +6,7 @@
 //               each, under netlab's own cgroup there (so a limit that already holds netlab holds the lab too).
 //   rlimit      neither: `prlimit --nproc --as` on every process netlab starts in the box (weak; docs/trust.md).
 // netlab only ever creates, writes and removes `netlab-<instance>` cgroups; it never changes any other cgroup.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { validInstance } from '../plan/naming.js';
@@ -111,8 +111,18 @@ const read = (p: string) => {
   }
 };
 
+/** Whether this process may make a cgroup in `dir` (root may; an unprivileged user where it was delegated to them). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Where netlab would put an instance's cgroups on this machine (no change made), or rlimit. */
-export function plannedLimits(instance: string, s: LimitSettings, mountinfo = read('/proc/self/mountinfo'), own = read('/proc/self/cgroup')): LimitsRef {
+export function plannedLimits(instance: string, s: LimitSettings, mountinfo = read('/proc/self/mountinfo'), own = read('/proc/self/cgroup'), canWrite = writable): LimitsRef {
   const name = `netlab-${validInstance(instance)}`;
   const mounts = parseMountinfo(mountinfo);
   const paths = parseProcCgroup(own);
@@ -122,12 +132,12 @@ export function plannedLimits(instance: string, s: LimitSettings, mountinfo = re
   if (v2 && v2path !== undefined) {
     const parent = dirOf(v2, v2path);
     const delegated = read(join(parent, 'cgroup.subtree_control')).split(/\s+/);
-    if (delegated.includes('pids') && delegated.includes('memory')) return { kind: 'cgroup-v2', dirs: [join(parent, name)], ...base };
+    if (delegated.includes('pids') && delegated.includes('memory') && canWrite(parent)) return { kind: 'cgroup-v2', dirs: [join(parent, name)], ...base };
   }
   const { pids, memory } = mounts.v1;
   const pp = paths.get('pids');
   const mp = paths.get('memory');
-  if (pids && memory && pp !== undefined && mp !== undefined) {
+  if (pids && memory && pp !== undefined && mp !== undefined && canWrite(dirOf(pids, pp)) && canWrite(dirOf(memory, mp))) {
     return { kind: 'cgroup-v1', dirs: [join(dirOf(pids, pp), name), join(dirOf(memory, mp), name)], ...base };
   }
   return { kind: 'rlimit', dirs: [], ...base };

@@ -7,9 +7,10 @@ import { dotted, LabSource } from '../lab/source.js';
 import type { Lab } from '../lab/types.js';
 import type { Plan } from '../plan/planner.js';
 import {
-  KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, probeKernel, probeTools, PROVEN_BY_BUILD, TOOL_INFO,
+  KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, NOT_UNPRIVILEGED, probeKernel, probeTools, probeUserns, PROVEN_BY_BUILD, TOOL_INFO,
   type KernelFeature, type LabFeature, type LabNeeds, type NeedSite, type ProbeResult, type ToolName,
 } from './features.js';
+import { unprivileged } from './runtime.js';
 
 export interface Tool {
   cmd: ToolName;
@@ -81,13 +82,28 @@ export function aptLine(tools: readonly Pick<Tool, 'pkg'>[]): string {
   return `apt-get install -y ${[...new Set(tools.map((t) => t.pkg))].join(' ')}`;
 }
 
+/** Privileges to act on an instance: root's, or — an unprivileged user — none (their instances are boxed: their own). */
 function requirePrivileges(): void {
+  if (unprivileged()) return;
   const caps = capabilities();
   if (!caps.netAdmin || !caps.sysAdmin) {
     throw new EnvironmentError('building labs needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)', {
       hint: 'run as root (sudo netlab ...), or in a privileged container; `netlab doctor` shows what is missing',
     });
   }
+}
+
+/**
+ * Without root, a lab is built in a box of the user's own: that needs unprivileged user namespaces. Tried for real
+ * (as doctor does); when the kernel refuses, the error names the setting that blocks them and how to allow them.
+ */
+async function requireUserns(signal?: AbortSignal): Promise<void> {
+  const u = await probeUserns(signal ? { signal } : {});
+  if (u.status === 'allowed') return;
+  const fixes = u.blockedBy.map((b) => `${b.setting} = ${b.value} forbids them; as root: ${b.fix.join('; ')}`);
+  throw new EnvironmentError(`building a lab without root needs unprivileged user namespaces, and ${u.status === 'blocked' ? 'this machine refuses them' : 'they could not be tried'}: ${u.reason ?? ''}`, {
+    hint: [...fixes, 'or run netlab as root (sudo netlab ...); `netlab doctor` says what blocks them'].join('\n'),
+  });
 }
 
 /** Throws EnvironmentError (exit 3) unless this process has the privileges and the tools every lab needs. */
@@ -121,14 +137,34 @@ export function missingLines(
   };
   const out: string[] = [];
   for (const r of kernel) {
+    if (tunClosed(r)) {
+      out.push(`  tun and tap devices cannot work without root here: /dev/net/tun is not open to users (${r.reason ?? 'permission denied'})`, ...sites(needs.kernel.get(r.feature)));
+      out.push('      hint: as root, `chmod 0666 /dev/net/tun` (what udev makes it on Debian and Ubuntu), or run the lab as root with --sandbox');
+      continue;
+    }
     out.push(`  kernel feature ${r.feature} (${KERNEL_INFO[r.feature].config}) is missing: ${r.reason ?? 'failed'}`, ...sites(needs.kernel.get(r.feature)));
     out.push(`      hint: ${kernelHint(r.feature, loadable)}`);
+  }
+  for (const [f, why] of blockedUnprivileged(needs)) {
+    out.push(`  ${LAB_FEATURES[f].what} cannot work without root: ${why}`, ...sites(needs.features.get(f)));
+    out.push('      hint: run the lab as root (sudo netlab run LAB --sandbox boxes it all the same)');
   }
   for (const t of tools) {
     out.push(`  tool ${t} is not on PATH (package ${TOOL_INFO[t].pkg})`, ...sites(needs.tools.get(t)));
     out.push(`      hint: apt-get install -y ${TOOL_INFO[t].pkg}`);
   }
   return out;
+}
+
+/** The tun probe refused by /dev/net/tun's mode, not by the kernel: an unprivileged user where the node is root's alone. */
+function tunClosed(r: ProbeResult): boolean {
+  return unprivileged() && r.feature === 'tun' && /permission denied/i.test(r.reason ?? '');
+}
+
+/** The lab's features that cannot work without root (none as root), with the reason. */
+export function blockedUnprivileged(needs: Pick<LabNeeds, 'features'>, user = unprivileged()): [LabFeature, string][] {
+  if (!user) return [];
+  return [...needs.features.keys()].flatMap((f) => (NOT_UNPRIVILEGED[f] !== undefined ? [[f, NOT_UNPRIVILEGED[f]] as [LabFeature, string]] : []));
 }
 
 export interface PreflightOptions {
@@ -147,6 +183,7 @@ export interface PreflightOptions {
  */
 export async function preflightLab(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, opts: PreflightOptions = {}): Promise<void> {
   requirePrivileges();
+  if (unprivileged()) await requireUserns(opts.signal);
   const needs = labNeeds(lab, plan, opts);
   const probe = [...needs.kernel.keys()].filter((k) => !PROVEN_BY_BUILD.has(k));
   if (probe.length) needs.tools.set('unshare', { sites: [{ feature: 'probe', element: `probing kernel features ${probe.join(', ')}` }], count: 1 });
@@ -154,7 +191,8 @@ export async function preflightLab(lab: Lab, plan: Pick<Plan, 'namespaces' | 'st
   // A feature whose probe tool is missing (unshare, or ip/tc/nft itself) is not probed: the missing tool is reported.
   const results = await probeKernel(probe.filter((k) => probeTools(k).every((t) => !tools.includes(t))), opts.signal);
   const kernel = results.filter((r) => r.status === 'missing');
-  if (!tools.length && !kernel.length) return;
+  const blocked = blockedUnprivileged(needs);
+  if (!tools.length && !kernel.length && !blocked.length) return;
   let src: LabSource | undefined;
   try {
     src = new LabSource(lab.file, readFileSync(lab.file, 'utf8'));
@@ -162,6 +200,7 @@ export async function preflightLab(lab: Lab, plan: Pick<Plan, 'namespaces' | 'st
     src = undefined;
   }
   const what = [
+    ...(blocked.length ? [`root for ${blocked.map(([f]) => LAB_FEATURES[f].what).join(', ')}`] : []),
     ...(kernel.length ? [`${kernel.length === 1 ? 'a kernel feature' : `${kernel.length} kernel features`} (${kernel.map((r) => r.feature).join(', ')})`] : []),
     ...(tools.length ? [`${tools.length === 1 ? 'a tool' : `${tools.length} tools`} (${tools.join(', ')})`] : []),
   ].join(' and ');

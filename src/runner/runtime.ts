@@ -51,6 +51,14 @@ export interface Runtime {
   own(path: string): void;
 }
 
+/**
+ * Whether netlab runs without root. Such a user's labs are always boxed (the sandbox is what lets them build one:
+ * namespaces owned by a user namespace of their own), and their state lives under their own directory.
+ */
+export function unprivileged(): boolean {
+  return process.getuid?.() !== 0;
+}
+
 /** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
 export function procStart(pid: number): string | undefined {
   try {
@@ -103,7 +111,9 @@ function enterArgv(sb: SandboxRef): string[] {
   const pid = String(sb.supervisor.pid);
   const wd = `--wd=${sb.work ?? '/'}`;
   if (!sb.unprivileged) return ['nsenter', '-t', pid, ...ENTER, wd, '--'];
-  return ['nsenter', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '-t', pid, ...ENTER.filter((e) => e !== '--pid'), wd, '--'];
+  // The user is root in both user namespaces already (each maps 0 to them) and may not call setgroups there: keep the credentials.
+  const keep = '--preserve-credentials';
+  return ['nsenter', keep, `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', keep, '-t', pid, ...ENTER.filter((e) => e !== '--pid'), wd, '--'];
 }
 
 /** argv with netlab's own files (dist/, libexec/) at the path the box sees them at (BOX_PKG). */
@@ -257,15 +267,15 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
   workDir = resolve(workDir);
   if (/[\0\n]/.test(workDir)) throw new BuildError(`could not start the sandbox: bad work directory ${JSON.stringify(workDir)}`);
   mkdirSync(workDir, { recursive: true, mode: 0o755 });
-  const unprivileged = process.getuid?.() !== 0;
+  const user = unprivileged();
   // As root, the box's root is BOX_UID: the one place it writes is its own.
-  if (!unprivileged) chownSync(workDir, BOX_UID, BOX_UID);
+  if (!user) chownSync(workDir, BOX_UID, BOX_UID);
   // The limits' wrapper joins the cgroups and then execs unshare: the supervisor is inside them from its first instruction.
   const stage1 = ['--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private'];
   const argv = [
     ...limitArgv(limits),
     'unshare',
-    ...(unprivileged ? ['--user', '--map-root-user'] : []),
+    ...(user ? ['--user', '--map-root-user'] : []),
     ...stage1,
     '--',
     'sh',
@@ -275,7 +285,7 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
     mode,
     workDir,
     PKG,
-    unprivileged ? 'user' : 'root',
+    user ? 'user' : 'root',
     STAGE2,
   ];
   const child = execa(argv[0] as string, argv.slice(1), {
@@ -323,7 +333,7 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   const supervisor = { pid: inner, start };
-  return { supervisor, ...(limits ? { limits } : {}), work: workDir, ...(unprivileged ? { unprivileged: true as const } : {}), stop: () => stopSandbox({ supervisor }) };
+  return { supervisor, ...(limits ? { limits } : {}), work: workDir, ...(user ? { unprivileged: true as const } : {}), stop: () => stopSandbox({ supervisor }) };
 }
 
 /** Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it). */

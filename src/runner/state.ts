@@ -1,10 +1,11 @@
-// State records of running instances under /run/netlab: what each created, who owns it. cleanup/down read them.
+// State records of running instances under /run/netlab (an unprivileged user's: under their own runtime directory): what each created, who owns it. cleanup/down read them.
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Lab } from '../lab/types.js';
-import { currentRuntime, procStart, type ProcRef, type SandboxRef } from './runtime.js';
+import { currentRuntime, procStart, unprivileged, type ProcRef, type SandboxRef } from './runtime.js';
 
 export { procStart, type ProcRef };
 
@@ -52,9 +53,16 @@ export interface StateRecord {
   sandbox?: SandboxRef;
 }
 
-/** Directory of state records (NETLAB_STATE_DIR overrides, e.g. for tests). */
+/**
+ * Directory of state records (NETLAB_STATE_DIR overrides, e.g. for tests): /run/netlab as root; an unprivileged
+ * user's own $XDG_RUNTIME_DIR/netlab, else ~/.local/state/netlab (their instances are theirs alone).
+ */
 export function stateDir(): string {
-  return process.env.NETLAB_STATE_DIR ?? '/run/netlab';
+  if (process.env.NETLAB_STATE_DIR) return process.env.NETLAB_STATE_DIR;
+  if (!unprivileged()) return '/run/netlab';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'netlab');
+  return join(homedir(), '.local', 'state', 'netlab');
 }
 
 /** Per-instance directory for service logs, client logs and DHCP leases; removed on teardown. */

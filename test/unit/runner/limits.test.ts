@@ -43,11 +43,17 @@ describe('parseProcCgroup', () => {
 describe('plannedLimits', () => {
   const s = { maxPids: 64, maxMemory: 1 << 26 };
   it('v1: one netlab-<instance> cgroup per controller, under netlab\'s own cgroup there', () => {
-    expect(plannedLimits('lab1', s, HYBRID, HYBRID_SELF)).toEqual({
+    expect(plannedLimits('lab1', s, HYBRID, HYBRID_SELF, () => true)).toEqual({
       kind: 'cgroup-v1',
       dirs: ['/sys/fs/cgroup/pids/netlab-lab1', '/sys/fs/cgroup/memory/process_api/abc/netlab-lab1'],
       ...s,
     });
+  });
+  it('rlimits where the cgroups are there but not this user\'s to write (netlab without root, v1 or v2 not delegated)', () => {
+    const seen: string[] = [];
+    const no = (dir: string) => (seen.push(dir), false);
+    expect(plannedLimits('lab1', s, HYBRID, HYBRID_SELF, no)).toEqual({ kind: 'rlimit', dirs: [], ...s });
+    expect(seen).toEqual(['/sys/fs/cgroup/pids/']);
   });
   it('rlimits where neither v1 controllers nor a delegated v2 are there', () => {
     expect(plannedLimits('lab1', s, '1 0 0:1 / / rw - ext4 /dev/sda rw\n', '0::/\n')).toEqual({ kind: 'rlimit', dirs: [], ...s });

@@ -41,7 +41,7 @@ describe('runtime', () => {
     expect(argv.slice(-4)).toEqual(['node', `${BOX_PKG}/dist/services/server.js`, '--node', 'a']);
     // An unprivileged user's box: the pid namespace belongs to stage 1's user namespace (the supervisor's fd 3).
     const user = sandboxRuntime({ ...me, work: '/w', unprivileged: true }).argv(['true']);
-    expect(user).toEqual(['nsenter', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '-t', pid, '--user', '--mount', '--net', '--ipc', '--uts', '--wd=/w', '--', 'setpriv', '--pdeathsig=KILL', '--', 'true']);
+    expect(user).toEqual(['nsenter', '--preserve-credentials', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '--preserve-credentials', '-t', pid, '--user', '--mount', '--net', '--ipc', '--uts', '--wd=/w', '--', 'setpriv', '--pdeathsig=KILL', '--', 'true']);
   });
 
   it('sandbox: a supervisor that ended (or whose pid is another process now) is never entered', async () => {
