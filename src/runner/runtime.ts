@@ -162,12 +162,17 @@ const SUPERVISOR_SCRIPT = [
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
   'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
+  // The writable places are nodev: a device node the lab makes there (mknod … b 254 0: the host's disk) cannot be opened.
   'mount --bind -- "$work" "$work"',
-  'mount -o remount,bind,rw -- "$work"',
+  'mount -o remount,bind,rw,nodev,nosuid -- "$work"',
   'mount --bind /proc/sys/net /proc/sys/net',
   'mount -o remount,bind,rw /proc/sys/net',
-  'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
-  'mount -t tmpfs -o mode=0755,size=1m netlab-sandbox /run/netns',
+  'mount -t tmpfs -o mode=1777,size=64m,nodev,nosuid netlab-tmp /tmp',
+  'mount -t tmpfs -o mode=0755,size=1m,nodev,nosuid,noexec netlab-sandbox /run/netns',
+  // No /sys at all: `ip netns exec` (a node's own /sys for checks and exec) mounts a fresh sysfs read-write when it can
+  // unmount the /sys it finds, and read-only only when it cannot (a plain directory of the read-only root): a
+  // read-write sysfs reaches the host's kernel settings (/sys/kernel, /sys/module, /sys/power, /sys/block…).
+  'umount -R -l /sys',
   'set +e',
   'echo ready',
   'if [ "$1" = up ]; then exec sleep infinity; else exec cat >/dev/null; fi',
