@@ -7,7 +7,7 @@
 // (O_NOFOLLOW), never blocks on opening (O_NONBLOCK), uses only regular files, and reads at most a bounded tail.
 // Only the last path component is the lab's: these files sit directly in a directory netlab made and the lab cannot
 // replace (the run directory, or a fresh mkdtemp directory whose own name netlab never opens again but to remove it).
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { BuildError } from '../errors.js';
 
 const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
@@ -91,6 +91,9 @@ export function copyLabFile(src: string, dst: string, maxBytes: number): void {
       if (total > maxBytes) throw new BuildError(`${src} is over the ${maxBytes} bytes netlab copies`);
       for (let off = 0; off < n; ) off += writeSync(out, buf, off, n - off);
     }
+  } catch (e) {
+    if (out !== undefined) rmSync(dst, { force: true });
+    throw e;
   } finally {
     if (out !== undefined) closeSync(out);
     closeSync(fd);
