@@ -146,12 +146,14 @@ export function spawnDetached(lab: readonly string[], opts: { logFile: string; s
       cleanup: false,
       stdin: 'ignore',
       stdout: opts.stdout ? 'pipe' : 'ignore',
-      // The very file checked above, whatever its name has become meanwhile.
-      stderr: { file: `/proc/self/fd/${log}`, append: true },
+      // The fd itself (the very file checked above): a single integer goes straight to child_process.spawn, so the
+      // process writes its log directly (execa's types allow only 3-9 here, its runtime any fd; `{ file }` would
+      // open the name again, asynchronously, through a symlink).
+      stderr: log as unknown as 3,
       buffer: false,
     });
   } finally {
-    // execa opened its own fd of the file (synchronously, when spawning).
+    // The child has its own copy once spawned (execa spawns synchronously).
     closeSync(log);
   }
   const exited = child.then((r) => r.exitCode);
