@@ -1,6 +1,7 @@
 // What a teacher looks at when a check fails: the source's addresses and neighbours, the routes along the path to the
 // target and back, and the nftables rules that dropped its packets — plus findings in words ("ns2 has no route back …").
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyLabFile } from '../runner/lab-files.js';
 import { join } from 'node:path';
 import { addressKey } from '../lab/ip.js';
 import { inNamespace } from '../plan/argv.js';
@@ -198,6 +199,9 @@ export async function writeEvidence(folder: string, r: CheckResult, ev: FailureE
   for (const [node, text] of Object.entries(ev.nft)) await writeFile(join(folder, `nft-${node}.txt`), text + '\n');
 }
 
+/** The largest capture netlab copies into an evidence folder (a sandbox's /tmp holds 64 MiB). */
+const MAX_CAPTURE_BYTES = 128 * 1024 ** 2;
+
 /** How long a capture may live at most, even if netlab dies meanwhile (`timeout` ends tcpdump by itself). */
 const CAPTURE_LIMIT_S = 20;
 
@@ -223,7 +227,8 @@ export async function capture(c: PlannedCheck, file: string, again: () => Promis
       await w.stop();
     }
     try {
-      await copyFile(join(tmp.host, 'capture.pcap'), file);
+      // Where the lab can write (a sandbox's /tmp): never through a symlink it put there, never more than a capture.
+      copyLabFile(join(tmp.host, 'capture.pcap'), file, MAX_CAPTURE_BYTES);
     } catch (e) {
       return `tcpdump left no capture: ${(e as Error).message}`;
     }

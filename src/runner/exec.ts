@@ -1,7 +1,8 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
-import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { closeSync } from 'node:fs';
+import { openLabLog } from './lab-files.js';
 import { currentRuntime, type ParentDeath } from './runtime.js';
 
 export interface RunResult {
@@ -34,6 +35,13 @@ export function setTrace(on: boolean): void {
 const ENV = { LANG: 'C', LC_ALL: 'C' };
 
 /**
+ * The most output netlab keeps of one process, per stream (characters). A lab's command can print without end
+ * (`yes`, `cat /dev/zero`), and netlab (outside the lab's memory limit, 16 checks at a time, keeping every result for
+ * the report) would hold it all: past this the process is stopped and its result says so.
+ */
+export const MAX_OUTPUT = 4 * 1024 * 1024;
+
+/**
  * Starts argv with netlab's defaults: no shell, LANG=C, no rejection, a hard kill 1 s after a timeout or cancel.
  * The instance's runtime (runtime.ts) decides where it runs: as is (plain), or inside the sandbox.
  */
@@ -54,6 +62,7 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     forceKillAfterDelay: 1000,
     stripFinalNewline: false,
+    maxBuffer: MAX_OUTPUT,
   });
 }
 
@@ -64,7 +73,7 @@ function resultOf(argv: readonly string[], r: Awaited<ReturnType<typeof start>>,
     argv: [...argv],
     exitCode: r.exitCode,
     stdout: String(r.stdout ?? ''),
-    stderr: String(r.stderr ?? ''),
+    stderr: String(r.stderr ?? '') + (r.isMaxBuffer ? `\nnetlab: stopped: its output went over ${MAX_OUTPUT} characters\n` : ''),
     durationMs: performance.now() - started,
     timedOut: r.timedOut,
     ...(spawnError !== undefined ? { spawnError } : {}),
@@ -124,22 +133,32 @@ export interface Detached {
 export function spawnDetached(lab: readonly string[], opts: { logFile: string; stdout?: boolean }): Detached {
   const rt = currentRuntime();
   const argv = rt.argv(lab);
-  // The log is the lab's: a process may open it by name too (dnsmasq's --log-facility), as the box's root.
-  writeFileSync(opts.logFile, '', { flag: 'a' });
-  rt.own(opts.logFile);
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) process.stderr.write(`+ ${argv.join(' ')} &\n`);
-  const child = execa(file, args, {
-    reject: false,
-    env: ENV,
-    detached: true,
-    cleanup: false,
-    stdin: 'ignore',
-    stdout: opts.stdout ? 'pipe' : 'ignore',
-    stderr: { file: opts.logFile, append: true },
-    buffer: false,
-  });
+  // The log is in the instance's run directory, which the lab can write: opened here, never through a symlink.
+  const log = openLabLog(opts.logFile);
+  let child;
+  try {
+    // The log is the lab's: a process may open it by name too (dnsmasq's --log-facility), as the box's root.
+    rt.own(`/proc/self/fd/${log}`);
+    child = execa(file, args, {
+      reject: false,
+      env: ENV,
+      detached: true,
+      cleanup: false,
+      stdin: 'ignore',
+      stdout: opts.stdout ? 'pipe' : 'ignore',
+      // The fd itself (the very file checked above): a single integer goes straight to child_process.spawn, so the
+      // process writes its log directly (execa's types allow only 3-9 here, its runtime any fd; `{ file }` would
+      // open the name again, asynchronously, through a symlink).
+      stderr: log as unknown as 3,
+      buffer: false,
+    });
+  } finally {
+    // The child has its own copy once spawned (execa spawns synchronously).
+    closeSync(log);
+  }
   const exited = child.then((r) => r.exitCode);
   if (child.pid === undefined) throw new Error(`could not start ${file}`);
   return {

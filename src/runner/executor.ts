@@ -5,14 +5,15 @@ import { BuildError } from '../errors.js';
 import { batchText, fanOutArgv, fanOutInput, inNamespace, ipBatchArgv, jobText, placement, toolOf, TOOLS, type Tool } from '../plan/argv.js';
 import { inverse, type Op } from '../plan/ops.js';
 import { nsPath } from '../plan/naming.js';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { currentRuntime } from './runtime.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOk, run } from './exec.js';
 import { requestLease, startDhcpServer, startDnsServer, startServices, startTunnel, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { writeNewLabFile } from './lab-files.js';
 import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
@@ -117,20 +118,29 @@ export class Executor {
     const base = this.procs?.runDir;
     if (base !== undefined) await mkdir(base, { recursive: true });
     const dir = await mkdtemp(base !== undefined ? join(base, 'jobs-') : join(tmpdir(), 'netlab-jobs-'));
+    // The run directory is the lab's to write (in a sandbox, root in there): it may rename `dir` and put a symlink to
+    // a host directory in its place before the job files are written. They are written through an fd of the
+    // directory netlab made (/proc/self/fd/N is that directory whatever its name has become), each a new file
+    // (O_EXCL: not through a symlink the lab put there), so nothing is ever written outside it.
+    let dirFd: number | undefined;
     try {
-      currentRuntime().own(dir);
+      dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      const made = `/proc/self/fd/${dirFd}`;
+      // The box's root reads the job files (as root, BOX_UID: not the owner of a directory netlab made).
+      currentRuntime().own(made);
       for (const tool of TOOLS) {
         const byNs = new Map<string, Op[]>();
         for (const o of ops) if (toolOf(o) === tool) byNs.set(o.ns, [...(byNs.get(o.ns) ?? []), o]);
         if (!byNs.size) continue;
         const jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
-        await Promise.all(jobs.map((j) => writeFile(j.file, jobText(tool, j.ops))));
+        for (const j of jobs) writeNewLabFile(join(made, `${j.ns}.${j.tool}`), jobText(tool, j.ops));
         for (const j of jobs) this.applied.push(...j.ops);
         const r = await run(fanOutArgv(NS_CONCURRENCY), { input: fanOutInput(jobs), timeoutMs: 120_000, ...(this.signal ? { signal: this.signal } : {}) });
         this.signal?.throwIfAborted();
         if (r.exitCode !== 0) throw jobFailure(jobs, r.stderr || r.spawnError || `exit ${r.exitCode}`);
       }
     } finally {
+      if (dirFd !== undefined) closeSync(dirFd);
       await rm(dir, { recursive: true, force: true });
     }
   }

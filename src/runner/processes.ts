@@ -1,6 +1,7 @@
 // Lab processes: services, DNS and DHCP servers started inside a namespace and waited for until ready; DHCP client runs.
 import { createInterface } from 'node:readline';
-import { mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, watch } from 'node:fs';
+import { openLabLog, readLabTail } from './lab-files.js';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import { parseCidr } from '../lab/ip.js';
@@ -40,12 +41,7 @@ export async function startServices(op: Extract<Op, { kind: 'service-start' }>, 
       });
     });
     if (!ready) {
-      let log = '';
-      try {
-        log = readFileSync(files.log, 'utf8').trim().split('\n').slice(-3).join(' | ');
-      } catch {
-        /* no log */
-      }
+      const log = readLabTail(files.log).trim().split('\n').slice(-3).join(' | ');
       try {
         process.kill(proc.pid, 'SIGKILL');
       } catch {
@@ -78,12 +74,9 @@ async function waitBound(pid: number, proto: 'udp' | 'tcp', port: number, timeou
 
 /** The last lines of a dnsmasq log, as `: line | line` for an error message ('' when there is none). */
 function lastLines(file: string): string {
-  try {
-    const text = readFileSync(file, 'utf8').trim().split('\n').slice(-2).join(' | ');
-    return text ? `: ${text}` : '';
-  } catch {
-    return '';
-  }
+  // The run directory is the lab's to write: never through a symlink, a FIFO or a device, and only the tail.
+  const text = readLabTail(file).trim().split('\n').slice(-2).join(' | ');
+  return text ? `: ${text}` : '';
 }
 
 /** Kills a server that did not start. */
@@ -150,11 +143,7 @@ export function waitForLogLine(file: string, line: RegExp, exited: Promise<unkno
       resolve(v);
     };
     const look = () => {
-      try {
-        if (line.test(readFileSync(file, 'utf8'))) finish(true);
-      } catch {
-        /* not there yet */
-      }
+      if (line.test(readLabTail(file))) finish(true);
     };
     const watcher = watch(file, look);
     const timer = setTimeout(() => finish(false), timeoutMs);
@@ -178,7 +167,7 @@ export async function startTunnel(op: Extract<Op, { kind: 'tunnel-start' }>, run
   mkdirSync(runDir, { recursive: true });
   const log = tunnelLog(runDir, op.node, op.device);
   // The log exists before socat starts, so the watch has a file to watch.
-  writeFileSync(log, '', { flag: 'a' });
+  closeSync(openLabLog(log));
   const proc = spawnDetached(tunnelArgv(op), { logFile: log });
   const ready = await waitForLogLine(log, TUNNEL_READY, proc.exited, timeoutMs);
   proc.release();

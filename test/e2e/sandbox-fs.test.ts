@@ -59,6 +59,77 @@ describeRoot('--sandbox: read-only host file system', () => {
     expect(existsSync(work)).toBe(false);
   });
 
+  it("netlab on the host follows nothing a boxed lab plants in its run directory: a symlink or a FIFO under a log's name is an error", async () => {
+    const tag = `netlab-planted-${process.pid}`;
+    // Host paths the planted symlinks point at (the box's /tmp is its own: only netlab on the host would reach these).
+    const victims = ['services', 'dns'].map((k) => `/tmp/${tag}-${k}`);
+    const lab = (name: string, id: string, plant: string) => {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(
+        file,
+        [
+          `name: ${name}`,
+          'nodes:',
+          '  a: {}',
+          'checks:',
+          `  - { kind: cmd, name: plant, node: a, shell: ${JSON.stringify(plant.replaceAll('$W', `/run/netlab/${id}`))} }`,
+          'steps:',
+          '  - name: serve',
+          '    nodes:',
+          '      a: { services: [{ kind: http, port: 80 }, { kind: dns, port: 53, records: { www.lab.test: 192.0.2.1 } }] }',
+          '    checks:',
+          '      - { kind: cmd, name: after, node: a, argv: ["true"] }',
+        ].join('\n') + '\n',
+      );
+      return file;
+    };
+    const [links, fifo] = await Promise.all([
+      netlab(['run', lab('plant-links', 'e2e-sbx-plant', `ln -s ${victims[0]} $W/a.services.log && ln -s ${victims[1]} $W/a.dns53.dnsmasq.log`), '-i', 'e2e-sbx-plant', '--sandbox', '-f', 'json', '-q']),
+      // A FIFO: netlab would block for ever opening it (no reader), its timers dead with it.
+      netlab(['run', lab('plant-fifo', 'e2e-sbx-fifo', 'mkfifo $W/a.services.log'), '-i', 'e2e-sbx-fifo', '--sandbox', '-f', 'json', '-q']),
+    ]);
+    expect(links.exitCode, links.stderr).toBe(3);
+    expect(links.stderr).toContain('is a symlink');
+    expect(victims.filter((v) => existsSync(v))).toEqual([]);
+    expect(fifo.exitCode, fifo.stderr).toBe(3);
+    expect(fifo.stderr).toContain('not a regular file');
+    for (const id of ['e2e-sbx-plant', 'e2e-sbx-fifo']) expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+  });
+
+  it('a boxed check sees a read-only /sys, cannot open a device node it makes, and a check printing without end is stopped', async () => {
+    const id = 'e2e-sbx-sysfs';
+    const lab = join(dir, 'sysfs.yaml');
+    const cmd = (name: string, shell: string) => `  - { kind: cmd, name: ${name}, node: a, shell: ${JSON.stringify(shell)} }`;
+    writeFileSync(
+      lab,
+      [
+        'name: sysfs',
+        'nodes:',
+        '  a: {}',
+        'checks:',
+        // `ip netns exec` mounts the node's sysfs read-write whenever it can unmount the /sys it finds: the host's
+        // kernel settings (/sys/kernel, /sys/module, /sys/power…) were writable. test -w asks without writing.
+        cmd('sys-writable', 'test -w /sys/kernel'),
+        cmd('sys-node', 'ls /sys/class/net | sort | tr "\\n" ,'),
+        // /dev/null's numbers: harmless even if the open got through.
+        cmd('mknod', `mknod /run/netlab/${id}/null c 1 3 && echo x > /run/netlab/${id}/null`),
+        cmd('endless', 'yes'),
+      ].join('\n') + '\n',
+    );
+    const r = await netlab(['run', lab, '-i', id, '--sandbox', '-f', 'json', '-q']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const byName = Object.fromEntries(results(r.stdout).map((x) => [x.name, x]));
+    expect(byName['sys-writable']?.got).toBe('fail');
+    expect(byName['sys-node']?.got).toBe('pass');
+    expect(byName['sys-node']?.evidence?.stdout).toBe('lo,');
+    expect(byName['mknod']?.got).toBe('fail');
+    // nodev on the work directory (the open is refused), or no CAP_MKNOD at all (a user namespace).
+    expect(byName['mknod']?.evidence?.stderr).toMatch(/Permission denied|Operation not permitted/);
+    expect(byName['endless']?.got).toBe('fail');
+    expect(byName['endless']?.evidence?.stderr).toContain('its output went over');
+    expect(r.stdout.length).toBeLessThan(16 * 1024 ** 2);
+  });
+
   it('--evidence --pcap of a boxed run: the capture lands in the evidence folder', async () => {
     const ev = join(dir, 'evidence');
     const lab = join(dir, 'miss.yaml');
