@@ -48,6 +48,7 @@ const EPILOGUE = `Exit codes: 0 every check as expected, 1 a check failed, 2 inv
 
 Namespaces are named netlab-<instance>-<node>; state records live in /run/netlab. With --sandbox (run, up) the
 lab lives in a supervisor's own namespaces: for lab files you did not write (docs/trust.md says what it protects).
+Without root every lab is boxed so, in a user namespace of your own; state lives in $XDG_RUNTIME_DIR/netlab.
 Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_COLOR. A closed stdout
 (\`netlab plan LAB | head\`) is not an error: the rest is dropped and the exit code is the command's own.
 Lab files are held to size limits (run, up, show, graph, plan, validate: --max-nodes and friends raise them).
