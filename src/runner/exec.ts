@@ -55,7 +55,7 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
   }
   return execa(file, args, {
     reject: false,
-    env: ENV,
+    env: { ...ENV, ...currentRuntime().env },
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
@@ -108,11 +108,12 @@ export async function runOk(argv: readonly string[], opts: RunOptions = {}): Pro
 
 /** Runs argv with the terminal attached (for `netlab exec`); resolves to its exit code. */
 export async function runInteractive(lab: readonly string[], env: Record<string, string> = {}): Promise<number> {
-  const argv = currentRuntime().argv(lab, { ownSys: true });
+  const rt = currentRuntime();
+  const argv = rt.argv(lab, { ownSys: true });
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) process.stderr.write(`+ ${argv.join(' ')}\n`);
-  const r = await execa(file, args, { reject: false, stdio: 'inherit', env });
+  const r = await execa(file, args, { reject: false, stdio: 'inherit', env: { ...rt.env, ...env } });
   return r.exitCode ?? (r.signal ? 128 : 1);
 }
 
@@ -144,7 +145,7 @@ export function spawnDetached(lab: readonly string[], opts: { logFile: string; s
     rt.own(`/proc/self/fd/${log}`);
     child = execa(file, args, {
       reject: false,
-      env: ENV,
+      env: { ...ENV, ...rt.env },
       detached: true,
       cleanup: false,
       stdin: 'ignore',

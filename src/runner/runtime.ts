@@ -5,9 +5,9 @@
 //            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
 //            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
@@ -49,6 +49,8 @@ export interface Runtime {
   labPid(pid: number): number;
   /** Hands a file or directory netlab made for the lab's processes (job files, logs, captures) to them: the box's root owns it. */
   own(path: string): void;
+  /** Environment the lab's processes get on top of netlab's. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**
@@ -86,6 +88,7 @@ export const PLAIN: Runtime = {
   listNamespaces: () => namesIn('/run/netns'),
   labPid: (pid) => pid,
   own: () => {},
+  env: {},
 };
 
 /** The one child of a process (nsenter forks once to enter a pid namespace), or undefined. */
@@ -114,6 +117,25 @@ function enterArgv(sb: SandboxRef): string[] {
   // The user is root in both user namespaces already (each maps 0 to them) and may not call setgroups there: keep the credentials.
   const keep = '--preserve-credentials';
   return ['nsenter', keep, `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', keep, '-t', pid, ...ENTER.filter((e) => e !== '--pid'), wd, '--'];
+}
+
+/**
+ * PATH for the box's root as root (BOX_UID): the directories of netlab's PATH that any user may search (each one and
+ * its parents executable by others). One under /root would make a missing command "Permission denied" instead of
+ * "No such file or directory".
+ */
+function boxPath(path = process.env.PATH ?? ''): string {
+  const searchable = (dir: string): boolean => {
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      try {
+        if ((statSync(d).mode & 0o001) === 0) return false;
+      } catch {
+        return false;
+      }
+      if (d === '/') return true;
+    }
+  };
+  return path.split(':').filter((d) => d.startsWith('/') && searchable(d)).join(':') || '/usr/sbin:/usr/bin:/sbin:/bin';
 }
 
 /** argv with netlab's own files (dist/, libexec/) at the path the box sees them at (BOX_PKG). */
@@ -154,6 +176,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
     own: (path) => {
       if (!sb.unprivileged) chownSync(path, BOX_UID, BOX_UID);
     },
+    env: sb.unprivileged ? {} : { PATH: boxPath() },
   };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeRoot, instanceNamespaces, netlab, SANDBOX, tempDir } from './helpers.js';
 
 const dir = tempDir('netlab-evidence-');
 
@@ -93,7 +93,8 @@ describeRoot('evidence, retries, settle and --only-failed (real namespaces)', ()
   });
 
   it('retries and within run a check again until it holds, and report the attempts', async () => {
-    const counter = (n: string) => join(dir, `count-${n}`);
+    // Boxed, the box's own /tmp (the host's temp folder is out of its sight): it lives as long as the run.
+    const counter = (n: string) => join(SANDBOX ? '/tmp' : dir, `count-${n}`);
     // Holds from the third run on: the count file goes 1, 2, 3.
     const third = (n: string) => `n=$(( $(cat ${counter(n)} 2>/dev/null || echo 0) + 1 )); echo $n > ${counter(n)}; [ $n -ge 3 ]`;
     const file = labFile(

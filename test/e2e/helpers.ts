@@ -55,6 +55,17 @@ export function netnsDir(instance: string, stateDir = process.env.NETLAB_STATE_D
 }
 
 /**
+ * A file a check of instance `id` may write and the test can see. Plain: `name` in the test's `dir`. Boxed (the suite
+ * runs with --sandbox): in the instance's work directory, the one place of the host's file system the box may write
+ * (the box's /tmp is its own). `watch`: a directory that exists before the run, for waitFor.
+ */
+export function checkFile(id: string, dir: string, name: string): { path: string; watch: string } {
+  if (!SANDBOX) return { path: join(dir, name), watch: dir };
+  const state = process.env.NETLAB_STATE_DIR ?? '/run/netlab';
+  return { path: join(state, id, name), watch: state };
+}
+
+/**
  * The lab process behind a pid netlab recorded: the pid itself (plain), or — boxed, where netlab records the
  * `nsenter -t SUPERVISOR` that waits for it and whose end kills it — that nsenter's one child.
  */

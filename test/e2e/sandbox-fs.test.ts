@@ -29,6 +29,8 @@ describeRoot('--sandbox: read-only host file system', () => {
         // Writing back the value already there: harmless on the host even if it got through.
         cmd('host-sysctl', 'v=$(cat /proc/sys/vm/swappiness) && echo $v > /proc/sys/vm/swappiness'),
         cmd('remount-dir', `mkdir ${join(ROOT, tag)}`),
+        // Root in the box cannot undo the read-only mounts: they are locked (remount and unmount refused).
+        cmd('remount-rw', `mount -o remount,rw / ; umount -l /etc ; touch /etc/${tag}`),
         cmd('work-dir', `echo from-the-lab > ${work}/${tag} && cat ${work}/${tag}`),
         cmd('tmp', `echo private > /tmp/${tag} && cat /tmp/${tag} && ! test -e ${dir}`),
         cmd('node-sysctl', 'sysctl -w net.ipv4.ip_forward=1 && test "$(cat /proc/sys/net/ipv4/ip_forward)" = 1'),
@@ -42,11 +44,14 @@ describeRoot('--sandbox: read-only host file system', () => {
       const byName = Object.fromEntries(got.map((r) => [r.name, r]));
       for (const i of outside.keys()) {
         expect(byName[`outside-${i}`]?.got, `touch ${outside[i]}`).toBe('fail');
-        expect(byName[`outside-${i}`]?.evidence?.stderr).toMatch(/Read-only file system|No such file or directory/);
+        // Read-only, or (as root the box's root is an unprivileged uid) not this user's to write: /root.
+        expect(byName[`outside-${i}`]?.evidence?.stderr).toMatch(/Read-only file system|No such file or directory|Permission denied/);
       }
       expect(byName['outside-0']?.evidence?.stderr).toContain('Read-only file system');
       expect(byName['host-sysctl']?.got).toBe('fail');
       expect(byName['remount-dir']?.got).toBe('fail');
+      expect(byName['remount-rw']?.got).toBe('fail');
+      expect(byName['remount-rw']?.evidence?.stderr).toMatch(/permission denied|not permitted/i);
       for (const ok of ['work-dir', 'tmp', 'node-sysctl', 'tun']) expect(byName[ok]?.got, `${ok}: ${byName[ok]?.evidence?.stderr}`).toBe('pass');
       // The lab's file is in the host's work directory; nothing it tried outside is on the host.
       expect(readFileSync(`${work}/${tag}`, 'utf8')).toBe('from-the-lab\n');

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, spawnNetlab, starLab, tempDir, waitFor } from './helpers.js';
+import { checkFile, describeRoot, instanceNamespaces, spawnNetlab, starLab, tempDir, waitFor } from './helpers.js';
 
 const stateFile = (id: string) => `/run/netlab/${id}.json`;
 const stage = (id: string): number => {
@@ -42,7 +42,7 @@ describeRoot('signals and crashes (real namespaces)', () => {
   ] as const)('%s during the checks tears down (exit %i) and reports what ran', async (sig, code) => {
     const id = `e2e-check-${sig.toLowerCase()}`;
     // Step "slow" runs a check that says it started (a file the test watches for), then sleeps 40 s.
-    const started = join(dir, `started-${id}`);
+    const { path: started, watch } = checkFile(id, dir, `started-${id}`);
     const lab = join(dir, `slow-${id}.yaml`);
     writeFileSync(
       lab,
@@ -51,7 +51,7 @@ describeRoot('signals and crashes (real namespaces)', () => {
         `steps:\n  - name: slow\n    checks:\n      - { kind: cmd, name: slow sleep, node: a, shell: 'touch ${started}; exec sleep ${SLOW_CHECK_S}', timeout: ${SLOW_CHECK_S + 10}s }\n`,
     );
     const child = spawnNetlab(['run', lab, '-i', id]);
-    await waitFor(() => existsSync(started), { watch: dir, timeoutMs: 45_000 });
+    await waitFor(() => existsSync(started), { watch, timeoutMs: 45_000 });
     expect(stage(id)).toBe(1);
     const killedAt = Date.now();
     child.kill(sig);
