@@ -8,20 +8,20 @@ import {
   KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel, probeUserns,
   type KernelFeature, type LabFeature, type ToolName, type UsernsResult,
 } from '../runner/features.js';
-import { aptLine, capabilities, featuresNeeding, featuresNeedingKernel, TOOLS, which } from '../runner/preflight.js';
+import { aptLine, blockedUnprivileged, capabilities, featuresNeeding, featuresNeedingKernel, TOOLS, TUN_CLOSED_HINT, tunClosed, which } from '../runner/preflight.js';
 import { green, red, useColor, yellow } from '../report/color.js';
 import { printJson, type Command } from './common.js';
 
 /** What each built-in lab needs (tools and kernel features), from its plan through the one table. */
-async function builtinNeeds(): Promise<{ lab: string; tools: ToolName[]; kernel: KernelFeature[]; error?: string }[]> {
+async function builtinNeeds(): Promise<{ lab: string; tools: ToolName[]; kernel: KernelFeature[]; rootOnly: LabFeature[]; error?: string }[]> {
   return Promise.all(
     builtinLabs().map(async (name) => {
       try {
         const lab = await loadLab(name);
         const needs = labNeeds(lab, planLab(lab, 'doctor'));
-        return { lab: name, tools: [...needs.tools.keys()], kernel: [...needs.kernel.keys()] };
+        return { lab: name, tools: [...needs.tools.keys()], kernel: [...needs.kernel.keys()], rootOnly: blockedUnprivileged(needs).map(([f]) => f) };
       } catch (e) {
-        return { lab: name, tools: [], kernel: [], error: (e as Error).message };
+        return { lab: name, tools: [], kernel: [], rootOnly: [], error: (e as Error).message };
       }
     }),
   );
@@ -39,9 +39,9 @@ function userns(root: boolean): Promise<UsernsResult & { allowed: boolean }> {
   return r.then((u) => ({ allowed: u.status === 'allowed', ...u }));
 }
 
-/** The doctor lines of the user-namespace probe: never changes the exit code (running without root is not built yet). */
+/** The doctor lines of the user-namespace probe (as root they never change the exit code; without root they decide it). */
 function usernsLines(u: UsernsResult, c: boolean): string[] {
-  const why = 'needed for running without root (coming)';
+  const why = 'needed for running without root (every lab boxed in a user namespace of its own)';
   const as = u.probedAs !== null ? ` (probed as uid ${u.probedAs})` : '';
   if (u.status === 'allowed') return [`${green(c, '✔')} unprivileged user namespaces: allowed${as} — ${why}`];
   if (u.status === 'unknown') return [`${yellow(c, '?')} unprivileged user namespaces: ${u.reason ?? 'not probed'} — ${why}`];
@@ -60,8 +60,12 @@ export const doctorCommand: Command<{ json: boolean }> = {
       const [maj = 0, min = 0] = node.split('.').map(Number);
       return maj > 20 || (maj === 20 && min >= 19);
     })();
-    const canProbe = privileged && !!which('unshare');
-    const [labs, tools, probes, uns] = await Promise.all([
+    // Without root, labs are built boxed in user namespaces: what can run depends on whether those are allowed.
+    const uns = await userns(caps.root);
+    const user = !privileged && !caps.root;
+    const canBuild = privileged || (user && uns.allowed);
+    const canProbe = canBuild && !!which('unshare');
+    const [labs, tools, probes] = await Promise.all([
       builtinNeeds(),
       Promise.all(
         TOOLS.map(async (t) => {
@@ -77,7 +81,6 @@ export const doctorCommand: Command<{ json: boolean }> = {
         }),
       ),
       canProbe ? probeKernel(KERNEL_FEATURES) : Promise.resolve(undefined),
-      userns(caps.root),
     ]);
     const loadable = modulesLoadable();
     const labsNeedingTool = (t: ToolName) => labs.filter((l) => l.tools.includes(t)).map((l) => l.lab);
@@ -88,8 +91,8 @@ export const doctorCommand: Command<{ json: boolean }> = {
       return {
         feature: f,
         status,
-        ...(r?.reason !== undefined ? { reason: r.reason } : !r ? { reason: privileged ? 'not probed: unshare (util-linux) is missing' : 'not probed: needs root' } : {}),
-        ...(status !== 'ok' ? { hint: kernelHint(f, loadable) } : {}),
+        ...(r?.reason !== undefined ? { reason: r.reason } : !r ? { reason: canBuild ? 'not probed: unshare (util-linux) is missing' : 'not probed: needs root or unprivileged user namespaces' } : {}),
+        ...(status !== 'ok' ? { hint: r && tunClosed(r) ? TUN_CLOSED_HINT : kernelHint(f, loadable) } : {}),
         config: KERNEL_INFO[f].config,
         probe: r?.probe ?? '',
         neededBy: featuresNeedingKernel(f),
@@ -99,12 +102,16 @@ export const doctorCommand: Command<{ json: boolean }> = {
     const toolRows = tools.map((t) => ({ cmd: t.cmd, pkg: t.pkg, path: t.path, version: t.version, required: t.required, neededBy: featuresNeeding(t.cmd), builtinLabs: labsNeedingTool(t.cmd) }));
     const missingTools = toolRows.filter((t) => !t.path);
     const labRows = labs.map((l) => {
-      const missing = [...l.tools.filter((t) => !which(t)), ...l.kernel.filter((k) => kernel.find((r) => r.feature === k)?.status === 'missing')];
-      return { lab: l.lab, ok: !l.error && !missing.length && privileged && nodeOk, missing, ...(l.error ? { error: l.error } : {}) };
+      const missing = [
+        ...l.tools.filter((t) => !which(t)),
+        ...l.kernel.filter((k) => kernel.find((r) => r.feature === k)?.status === 'missing'),
+        ...(user ? l.rootOnly.map((f) => `root (${LAB_FEATURES[f].what})`) : []),
+      ];
+      return { lab: l.lab, ok: !l.error && !missing.length && canBuild && nodeOk, missing, ...(l.error ? { error: l.error } : {}) };
     });
-    const ok = privileged && nodeOk && labRows.every((l) => l.ok);
+    const ok = canBuild && nodeOk && labRows.every((l) => l.ok);
     if (a.json) {
-      printJson({ ok, privileged, root: caps.root, node, nodeOk, userns: uns, modulesLoadable: loadable, tools: toolRows, kernel, install: missingTools.length ? aptLine(missingTools) : null, labs: labRows });
+      printJson({ ok, privileged, root: caps.root, boxedWithoutRoot: user && uns.allowed, node, nodeOk, userns: uns, modulesLoadable: loadable, tools: toolRows, kernel, install: missingTools.length ? aptLine(missingTools) : null, labs: labRows });
       return ok ? 0 : 3;
     }
     const c = useColor(process.stdout);
@@ -113,7 +120,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
     // Columns: a long version line (curl's) is cut so the "needed by" column stays aligned.
     const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
     const lines = [
-      `${mark(privileged, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN) to build labs'}`,
+      `${mark(canBuild, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : uns.allowed ? 'not root: every lab runs boxed, in user namespaces of your own' : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN), or unprivileged user namespaces, to build labs'}`,
       `${mark(nodeOk, true)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,
       ...usernsLines(uns, c),
       '',

@@ -139,7 +139,7 @@ export function missingLines(
   for (const r of kernel) {
     if (tunClosed(r)) {
       out.push(`  tun and tap devices cannot work without root here: /dev/net/tun is not open to users (${r.reason ?? 'permission denied'})`, ...sites(needs.kernel.get(r.feature)));
-      out.push('      hint: as root, `chmod 0666 /dev/net/tun` (what udev makes it on Debian and Ubuntu), or run the lab as root with --sandbox');
+      out.push(`      hint: ${TUN_CLOSED_HINT}`);
       continue;
     }
     out.push(`  kernel feature ${r.feature} (${KERNEL_INFO[r.feature].config}) is missing: ${r.reason ?? 'failed'}`, ...sites(needs.kernel.get(r.feature)));
@@ -156,9 +156,12 @@ export function missingLines(
   return out;
 }
 
+/** What to do when /dev/net/tun is root's alone and netlab runs without root. */
+export const TUN_CLOSED_HINT = 'as root, `chmod 0666 /dev/net/tun` (what udev makes it on Debian and Ubuntu), or run the lab as root with --sandbox';
+
 /** The tun probe refused by /dev/net/tun's mode, not by the kernel: an unprivileged user where the node is root's alone. */
-function tunClosed(r: ProbeResult): boolean {
-  return unprivileged() && r.feature === 'tun' && /permission denied/i.test(r.reason ?? '');
+export function tunClosed(r: ProbeResult): boolean {
+  return unprivileged() && (r.feature === 'tun' || r.feature === 'tap') && /permission denied/i.test(r.reason ?? '');
 }
 
 /** The lab's features that cannot work without root (none as root), with the reason. */
