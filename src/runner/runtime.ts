@@ -5,7 +5,7 @@
 //            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
 //            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -83,6 +83,21 @@ function onlyChild(pid: number): number | undefined {
   }
 }
 
+/**
+ * The working directory of a process netlab starts in the sandbox: netlab's own, resolved inside the box (where the
+ * host's file system is read-only), or / when the box has no such directory (netlab runs in a /tmp directory: the
+ * box's /tmp is its own). Never `nsenter --wd`: that opens the directory on the host, before entering, and a boxed
+ * process whose cwd is the host's directory writes through it to the host (the read-only mounts are the box's).
+ */
+function boxCwd(root: string): string {
+  const cwd = process.cwd();
+  try {
+    return statSync(`${root}${cwd}`).isDirectory() ? cwd : '/';
+  } catch {
+    return '/';
+  }
+}
+
 /** The namespaces nsenter enters: everything the supervisor has of its own (not the user namespace). */
 const ENTER = ['--mount', '--pid', '--net', '--ipc', '--uts'];
 
@@ -110,7 +125,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       // /proc/SUPERVISOR/root/run/netns/NS: that path is resolved on the host, and the lab (root in its sandbox) can
       // put a symlink there (`ln -sf /proc/1/ns/net …`) that the host resolves to the host's own namespace.
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
-      return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wd=${process.cwd()}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
+      return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wdns=${boxCwd(root)}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
     },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
