@@ -17,7 +17,7 @@ describe('runtime', () => {
   it('sandbox: every argv enters the supervisor, its child dies with nsenter, a node command gets its own /sys', () => {
     const rt = sandboxRuntime(me);
     const pid = String(process.pid);
-    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--mount', '--pid', '--net', '--ipc', '--uts', `--wd=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
+    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--mount', '--pid', '--net', '--ipc', '--uts', `--wdns=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
     expect(rt.argv(['tcpdump'], { parentDeath: 'INT' })).toContain('--pdeathsig=INT');
     const inNode = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ls', '/sys/class/net'];
     // The node's namespace is opened inside the sandbox, never through /proc/PID/root on the host (a symlink the
