@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { Launcher, launcherCode, type LaunchOptions, type Launched } from './launcher.js';
 import { limitArgv, type LimitsRef } from './limits.js';
 
 /** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
@@ -43,6 +44,11 @@ export interface Runtime {
   listNamespaces(): Promise<string[]>;
   /** The pid whose /proc entries show what a process netlab started sees (nsenter's child in the sandbox). */
   labPid(pid: number): number;
+  /**
+   * Starts a process that netlab waits for (exec.ts's run and spawnWatched) through the sandbox's launcher
+   * (launcher.ts), already inside the box; absent in plain mode, where exec.ts starts `argv(…)` itself.
+   */
+  launch?(argv: readonly string[], opts: LaunchOptions & { ownSys?: boolean }): Launched;
 }
 
 /** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
@@ -107,7 +113,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
   const root = `/proc/${pid}/root`;
   /** Never enter a pid that is no longer the supervisor (it ended; the pid may be another process's by now). */
   const live = () => procStart(pid) === start;
-  return {
+  const rt: Runtime = {
     kind: 'sandbox',
     argv: (argv, opts = {}) => {
       if (!live()) {
@@ -127,10 +133,37 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
       return [...limitArgv(sb.limits), 'nsenter', '-t', String(pid), ...ENTER, `--wdns=${boxCwd(root)}`, '--', 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inner];
     },
+    // The same check as argv's (the launcher is started through argv, which also throws when the sandbox is gone).
+    launch: (argv, opts) => {
+      if (!live()) rt.argv(argv);
+      return launcherOf(sb, rt).start(boxedArgv(argv, opts), opts);
+    },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
     labPid: (p) => onlyChild(p) ?? p,
   };
+  return rt;
+}
+
+/** What runs inside the box for `argv`: a node's `nsenter --net=/run/netns/NS -- cmd…` becomes `ip netns exec NS cmd…` when it should see the node's /sys. */
+function boxedArgv(argv: readonly string[], opts: { ownSys?: boolean }): string[] {
+  const [first, net, sep, ...rest] = argv;
+  if (opts.ownSys && first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') {
+    return ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
+  }
+  return [...argv];
+}
+
+/** One launcher per sandbox and netlab process, started on first use through the runtime's own wrapper (`rt.argv`). */
+const launchers = new Map<string, Launcher>();
+function launcherOf(sb: SandboxRef, rt: Runtime): Launcher {
+  const key = `${sb.supervisor.pid}:${sb.supervisor.start}`;
+  let l = launchers.get(key);
+  if (!l) {
+    l = new Launcher(() => rt.argv([process.execPath, '-e', launcherCode()]));
+    launchers.set(key, l);
+  }
+  return l;
 }
 
 /** The runtime a state record says its instance uses. */
