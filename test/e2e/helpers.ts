@@ -96,6 +96,14 @@ export function instanceNamespaces(instance: string, stateDir?: string): string[
 }
 
 /**
+ * A file a lab's check can create and the test can see: in `dir` (plain), or — boxed, where the check's /tmp is the
+ * sandbox's own — in the instance's work directory, the one place both see.
+ */
+export function markerFile(dir: string, instance: string, name: string): string {
+  return SANDBOX ? join(process.env.NETLAB_STATE_DIR ?? '/run/netlab', instance, name) : join(dir, name);
+}
+
+/**
  * A temp directory removed after the tests of the file (or describe block) that made it, and when the worker exits
  * (so a skipped suite leaves nothing either).
  */

@@ -121,7 +121,7 @@ describeRoot('--sandbox limits (real cgroups)', () => {
   });
 
   it('--max-pids without --sandbox is a usage error (exit 2), nothing created', async () => {
-    const r = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--max-pids', '64']);
+    const r = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--max-pids', '64'], { plain: true });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/needs --sandbox/);
     const bad = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--sandbox', '--max-memory', 'lots']);

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, spawnNetlab, starLab, tempDir, waitFor } from './helpers.js';
+import { describeRoot, instanceNamespaces, markerFile, spawnNetlab, starLab, tempDir, waitFor } from './helpers.js';
 
 const stateFile = (id: string) => `/run/netlab/${id}.json`;
 const stage = (id: string): number => {
@@ -42,7 +42,7 @@ describeRoot('signals and crashes (real namespaces)', () => {
   ] as const)('%s during the checks tears down (exit %i) and reports what ran', async (sig, code) => {
     const id = `e2e-check-${sig.toLowerCase()}`;
     // Step "slow" runs a check that says it started (a file the test watches for), then sleeps 40 s.
-    const started = join(dir, `started-${id}`);
+    const started = markerFile(dir, id, `started-${id}`);
     const lab = join(dir, `slow-${id}.yaml`);
     writeFileSync(
       lab,

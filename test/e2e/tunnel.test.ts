@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, labPid, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor } from './helpers.js';
+import { describeRoot, instanceNamespaces, labPid, markerFile, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor } from './helpers.js';
 
 const TUN_VPN = join(ROOT, 'labs/tun-vpn.yaml');
 const record = (id: string) => JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { stage: number; processes: { pid: number; start: string; node: string; what: string }[] };
@@ -87,7 +87,7 @@ describeRoot('tunnels and captures (real namespaces)', () => {
 
   it('SIGINT while checks run stops the tunnels and removes everything (exit 130)', async () => {
     const id = 'e2e-tun-sig';
-    const started = join(dir, 'started');
+    const started = markerFile(dir, id, 'started');
     const lab = join(dir, 'tun-slow.yaml');
     writeFileSync(
       lab,
