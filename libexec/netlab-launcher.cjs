@@ -7,6 +7,7 @@
 //   {"op":"spawn","id":N,"argv":[file,...args],"input":"…"?}   start argv (never through a shell); stdin gets input
 //   {"op":"kill","id":N,"signal":"SIGTERM"}                     signal the process started as N
 // launcher → netlab (stdout):
+//   {"ready":true}                                               once, at start: it reads requests from now on
 //   {"id":N,"o":"<base64>"} / {"id":N,"e":"<base64>"}           a chunk of its stdout / stderr
 //   {"id":N,"exit":code|null,"signal":name|null,"error":{code,message}?}   it ended (after its last output)
 // When netlab closes stdin (it exited or died), every process still running is killed and the launcher exits.
@@ -74,6 +75,7 @@ process.stdin.on('data', (chunk) => {
     else if (m && m.op === 'kill') kill(m);
   }
 });
+send({ ready: true });
 process.stdin.on('end', () => {
   for (const { child, death } of kids.values()) {
     try {

@@ -57,19 +57,20 @@ interface Finished {
  */
 function start(lab: readonly string[], opts: RunOptions, background = false, parentDeath?: ParentDeath): Started {
   const rt = currentRuntime();
-  if (rt.launch) {
-    if (!lab.length) throw new Error('empty argv');
+  if (!lab.length) throw new Error('empty argv');
+  const launched = rt.launch?.(lab, {
+    ...(opts.ownSys ? { ownSys: true } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    death: parentDeath === 'INT' ? 'SIGINT' : 'SIGKILL',
+  });
+  if (launched) {
     if (trace) {
-      process.stderr.write(`+ [sandbox] ${lab.join(' ')}${background ? ' &' : ''}\n`);
+      process.stderr.write(`+ [sandbox launcher] ${lab.join(' ')}${background ? ' &' : ''}\n`);
       if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
     }
-    return rt.launch(lab, {
-      ...(opts.ownSys ? { ownSys: true } : {}),
-      ...(opts.input !== undefined ? { input: opts.input } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      death: parentDeath === 'INT' ? 'SIGINT' : 'SIGKILL',
-    });
+    return launched;
   }
   const argv = rt.argv(lab, { ...(opts.ownSys ? { ownSys: true } : {}), ...(parentDeath ? { parentDeath } : {}) });
   const [file, ...args] = argv;

@@ -72,6 +72,7 @@ export class Launcher {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stderrTail = '';
+  private ready = false;
 
   /** `argv`: how to start `node -e CODE` inside the box (the runtime's wrapper around it). */
   constructor(private readonly argv: () => string[]) {}
@@ -82,6 +83,7 @@ export class Launcher {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C', LC_ALL: 'C' } });
     this.child = child;
     this.stderrTail = '';
+    this.ready = false;
     let buf = '';
     let dropping = false;
     child.stdout?.setEncoding('utf8');
@@ -102,7 +104,10 @@ export class Launcher {
     child.stderr?.on('data', (c: string) => (this.stderrTail = (this.stderrTail + c).slice(-2000)));
     child.stdin?.on('error', () => {});
     const lost = () => {
-      if (this.child === child) this.child = undefined;
+      if (this.child === child) {
+        this.child = undefined;
+        this.ready = false;
+      }
       const why = this.stderrTail.trim();
       for (const p of this.pending.values()) p.finish({ lost: `the sandbox's launcher ended${why ? `: ${why}` : ''}` });
       this.pending.clear();
@@ -131,6 +136,10 @@ export class Launcher {
       return;
     }
     if (typeof m !== 'object' || m === null) return;
+    if ((m as { ready?: unknown }).ready === true) {
+      this.ready = true;
+      return;
+    }
     const msg = m as { id?: unknown; o?: unknown; e?: unknown; exit?: unknown; signal?: unknown; error?: { code?: unknown; message?: unknown } };
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return;
@@ -147,6 +156,21 @@ export class Launcher {
       p.finish({ exit: msg.exit, signal: msg.signal, ...(typeof msg.error === 'object' && msg.error ? { error: msg.error } : {}) });
       this.idle();
     }
+  }
+
+  /** Whether the launcher runs and reads requests. */
+  isReady(): boolean {
+    return this.ready && this.child !== undefined;
+  }
+
+  /**
+   * Starts argv like start() once the launcher runs; until then (Node takes ~0.1 s to start) it only starts the
+   * launcher and returns undefined, so the caller can start that process its own way meanwhile.
+   */
+  startIfReady(argv: readonly string[], opts: LaunchOptions = {}): Launched | undefined {
+    if (this.isReady()) return this.start(argv, opts);
+    this.ensure();
+    return undefined;
   }
 
   /** Closes the launcher's stdin: it kills what still runs and exits (as when netlab exits). */

@@ -46,9 +46,10 @@ export interface Runtime {
   labPid(pid: number): number;
   /**
    * Starts a process that netlab waits for (exec.ts's run and spawnWatched) through the sandbox's launcher
-   * (launcher.ts), already inside the box; absent in plain mode, where exec.ts starts `argv(…)` itself.
+   * (launcher.ts), already inside the box. Undefined while the launcher is still starting (it is started then), and
+   * absent in plain mode: exec.ts then starts `argv(…)` itself.
    */
-  launch?(argv: readonly string[], opts: LaunchOptions & { ownSys?: boolean }): Launched;
+  launch?(argv: readonly string[], opts: LaunchOptions & { ownSys?: boolean }): Launched | undefined;
 }
 
 /** Start time of a process from /proc (field 22), or undefined when it does not exist or has exited (zombie). */
@@ -136,7 +137,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
     // The same check as argv's (the launcher is started through argv, which also throws when the sandbox is gone).
     launch: (argv, opts) => {
       if (!live()) rt.argv(argv);
-      return launcherOf(sb, rt).start(boxedArgv(argv, opts), opts);
+      return launcherOf(sb, rt).startIfReady(boxedArgv(argv, opts), opts);
     },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),

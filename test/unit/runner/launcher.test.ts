@@ -60,6 +60,15 @@ describe('launcher', () => {
     rs.forEach((r, i) => expect([r.stdout, r.stderr, r.exitCode]).toEqual([`${i}\n`, `e${i}\n`, 0]));
   });
 
+  it('startIfReady starts the launcher and says undefined until it runs, then launches', async () => {
+    const l = new Launcher(node(launcherCode()));
+    expect(l.startIfReady(['true'])).toBeUndefined();
+    await waitFor(() => l.isReady(), { timeoutMs: 10_000 });
+    const p = l.startIfReady(['echo', 'now']);
+    expect(await p).toMatchObject({ exitCode: 0, stdout: 'now\n' });
+    l.close();
+  });
+
   it('when netlab goes away, what the launcher started dies with it', async () => {
     // A netlab stand-in: starts `sleep` through a launcher, prints the sleep's pid, then is killed with SIGKILL.
     const script = `
