@@ -210,7 +210,8 @@ const SUPERVISOR_SCRIPT = [
   'mkdir -p /run/netns',
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
-  'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
+  // Only a point with an escape is decoded: $(…) forks, and the loop runs once per mount (dozens), at every start.
+  'while read -r _ _ _ _ point _; do case $point in *\\\\*) p=$(printf %b "$point") ;; *) p=$point ;; esac; mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
   'mount --bind -- "$work" "$work"',
   'mount -o remount,bind,rw -- "$work"',
   'mount --bind /proc/sys/net /proc/sys/net',
