@@ -1,4 +1,5 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
+import type { EventEmitter } from 'node:events';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
 import { closeSync } from 'node:fs';
@@ -34,6 +35,24 @@ export function setTrace(on: boolean): void {
 
 const ENV = { LANG: 'C', LC_ALL: 'C' };
 
+/** What exec.ts uses of a started process: execa's ResultPromise, or the sandbox launcher's look-alike (launcher.ts). */
+interface Started extends Promise<Finished> {
+  stdout?: EventEmitter | null;
+  stderr?: EventEmitter | null;
+  kill(signal?: NodeJS.Signals): unknown;
+}
+interface Finished {
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  stdout?: unknown;
+  stderr?: unknown;
+  timedOut: boolean;
+  isCanceled: boolean;
+  isMaxBuffer?: boolean;
+  failed: boolean;
+  shortMessage?: string | undefined;
+}
+
 /**
  * The most output netlab keeps of one process, per stream (characters). A lab's command can print without end
  * (`yes`, `cat /dev/zero`), and netlab (outside the lab's memory limit, 16 checks at a time, keeping every result for
@@ -43,10 +62,27 @@ export const MAX_OUTPUT = 4 * 1024 * 1024;
 
 /**
  * Starts argv with netlab's defaults: no shell, LANG=C, no rejection, a hard kill 1 s after a timeout or cancel.
- * The instance's runtime (runtime.ts) decides where it runs: as is (plain), or inside the sandbox.
+ * The instance's runtime (runtime.ts) decides where it runs: as is (plain), or inside the sandbox (through its
+ * launcher, which starts it already in the box).
  */
-function start(lab: readonly string[], opts: RunOptions, background = false, parentDeath?: ParentDeath) {
-  const argv = currentRuntime().argv(lab, { ...(opts.ownSys ? { ownSys: true } : {}), ...(parentDeath ? { parentDeath } : {}) });
+function start(lab: readonly string[], opts: RunOptions, background = false, parentDeath?: ParentDeath): Started {
+  const rt = currentRuntime();
+  if (!lab.length) throw new Error('empty argv');
+  const launched = rt.launch?.(lab, {
+    ...(opts.ownSys ? { ownSys: true } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    death: parentDeath === 'INT' ? 'SIGINT' : 'SIGKILL',
+  });
+  if (launched) {
+    if (trace) {
+      process.stderr.write(`+ [sandbox launcher] ${lab.join(' ')}${background ? ' &' : ''}\n`);
+      if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
+    }
+    return launched;
+  }
+  const argv = rt.argv(lab, { ...(opts.ownSys ? { ownSys: true } : {}), ...(parentDeath ? { parentDeath } : {}) });
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   if (trace) {
@@ -67,7 +103,7 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
 }
 
 /** What a finished process gave, as a RunResult. */
-function resultOf(argv: readonly string[], r: Awaited<ReturnType<typeof start>>, started: number): RunResult {
+function resultOf(argv: readonly string[], r: Finished, started: number): RunResult {
   const spawnError = r.failed && r.exitCode === undefined && !r.timedOut && !r.isCanceled && !r.signal ? r.shortMessage : undefined;
   return {
     argv: [...argv],

@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BuildError } from '../errors.js';
+import { Launcher, launcherCode, type LaunchOptions, type Launched } from './launcher.js';
 import { limitArgv, type LimitsRef } from './limits.js';
 
 /** A process identified robustly: pid plus its start time, so a reused pid is never mistaken for ours. */
@@ -47,6 +48,12 @@ export interface Runtime {
   listNamespaces(): Promise<string[]>;
   /** The pid whose /proc entries show what a process netlab started sees (nsenter's child in the sandbox). */
   labPid(pid: number): number;
+  /**
+   * Starts a process that netlab waits for (exec.ts's run and spawnWatched) through the sandbox's launcher
+   * (launcher.ts), already inside the box. Undefined while the launcher is still starting (it is started then), and
+   * absent in plain mode: exec.ts then starts `argv(…)` itself.
+   */
+  launch?(argv: readonly string[], opts: LaunchOptions & { ownSys?: boolean }): Launched | undefined;
   /** Hands a file or directory netlab made for the lab's processes (job files, logs, captures) to them: the box's root owns it. */
   own(path: string): void;
   /** Environment the lab's processes get on top of netlab's. */
@@ -101,6 +108,21 @@ function onlyChild(pid: number): number | undefined {
   }
 }
 
+/**
+ * The working directory of a process netlab starts in the sandbox: netlab's own, resolved inside the box (where the
+ * host's file system is read-only), or / when the box has no such directory (netlab runs in a /tmp directory: the
+ * box's /tmp is its own). Never `nsenter --wd`: that opens the directory on the host, before entering, and a boxed
+ * process whose cwd is the host's directory writes through it to the host (the read-only mounts are the box's).
+ */
+function boxCwd(root: string): string {
+  const cwd = process.cwd();
+  try {
+    return statSync(`${root}${cwd}`).isDirectory() ? cwd : '/';
+  } catch {
+    return '/';
+  }
+}
+
 /** The namespaces of the supervisor that nsenter enters. */
 const ENTER = ['--user', '--mount', '--pid', '--net', '--ipc', '--uts'];
 
@@ -112,7 +134,8 @@ const ENTER = ['--user', '--mount', '--pid', '--net', '--ipc', '--uts'];
  */
 function enterArgv(sb: SandboxRef): string[] {
   const pid = String(sb.supervisor.pid);
-  const wd = `--wd=${sb.work ?? '/'}`;
+  // The work directory as the box sees it (it is there at the same path), never `--wd` (see boxCwd).
+  const wd = `--wdns=${sb.work ?? boxCwd(`/proc/${pid}/root`)}`;
   if (!sb.unprivileged) return ['nsenter', '-t', pid, ...ENTER, wd, '--'];
   // The user is root in both user namespaces already (each maps 0 to them) and may not call setgroups there: keep the credentials.
   const keep = '--preserve-credentials';
@@ -149,7 +172,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
   const root = `/proc/${pid}/root`;
   /** Never enter a pid that is no longer the supervisor (it ended; the pid may be another process's by now). */
   const live = () => procStart(pid) === start;
-  return {
+  const rt: Runtime = {
     kind: 'sandbox',
     argv: (argv, opts = {}) => {
       if (!live()) {
@@ -169,6 +192,11 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
       return [...limitArgv(sb.limits), ...enterArgv(sb), 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inBoxPaths(inner)];
     },
+    // The same check as argv's (the launcher is started through argv, which also throws when the sandbox is gone).
+    launch: (argv, opts) => {
+      if (!live()) rt.argv(argv);
+      return launcherOf(sb, rt).startIfReady(inBoxPaths(boxedArgv(argv, opts)), opts);
+    },
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
     labPid: (p) => onlyChild(p) ?? p,
@@ -178,6 +206,28 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
     },
     env: sb.unprivileged ? {} : { PATH: boxPath() },
   };
+  return rt;
+}
+
+/** What runs inside the box for `argv`: a node's `nsenter --net=/run/netns/NS -- cmd…` becomes `ip netns exec NS cmd…` when it should see the node's /sys. */
+function boxedArgv(argv: readonly string[], opts: { ownSys?: boolean }): string[] {
+  const [first, net, sep, ...rest] = argv;
+  if (opts.ownSys && first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') {
+    return ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
+  }
+  return [...argv];
+}
+
+/** One launcher per sandbox and netlab process, started on first use through the runtime's own wrapper (`rt.argv`). */
+const launchers = new Map<string, Launcher>();
+function launcherOf(sb: SandboxRef, rt: Runtime): Launcher {
+  const key = `${sb.supervisor.pid}:${sb.supervisor.start}`;
+  let l = launchers.get(key);
+  if (!l) {
+    l = new Launcher(() => rt.argv([process.execPath, '-e', launcherCode()]), rt.env);
+    launchers.set(key, l);
+  }
+  return l;
 }
 
 /** The runtime a state record says its instance uses. */
@@ -241,7 +291,8 @@ const STAGE1 = [
   'cd "$work"',
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
-  'while read -r _ _ _ _ point _; do p=$(printf %b "$point"); case $p in /proc|/proc/*) continue ;; esac; mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
+  // Only a point with an escape is decoded: $(…) forks, and the loop runs once per mount (dozens), at every start.
+  'while read -r _ _ _ _ point _; do case $point in *\\\\*) p=$(printf %b "$point") ;; *) p=$point ;; esac; case $p in /proc|/proc/*) continue ;; esac; mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
   'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
   'mount -t tmpfs -o mode=0755,size=4m netlab-run /run',
   `mkdir -p /run/netns ${BOX_PKG} "$work"`,

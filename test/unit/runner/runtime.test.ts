@@ -20,7 +20,7 @@ describe('runtime', () => {
   it('sandbox: every argv enters the supervisor, its child dies with nsenter, a node command gets its own /sys', () => {
     const rt = sandboxRuntime(me);
     const pid = String(process.pid);
-    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--user', '--mount', '--pid', '--net', '--ipc', '--uts', '--wd=/', '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
+    expect(rt.argv(['ip', '-batch', '-'])).toEqual(['nsenter', '-t', pid, '--user', '--mount', '--pid', '--net', '--ipc', '--uts', `--wdns=${process.cwd()}`, '--', 'setpriv', '--pdeathsig=KILL', '--', 'ip', '-batch', '-']);
     expect(rt.argv(['tcpdump'], { parentDeath: 'INT' })).toContain('--pdeathsig=INT');
     const inNode = ['nsenter', '--net=/run/netns/netlab-x-a', '--', 'ls', '/sys/class/net'];
     // The node's namespace is opened inside the sandbox, never through /proc/PID/root on the host (a symlink the
@@ -37,11 +37,11 @@ describe('runtime', () => {
     const rt = sandboxRuntime({ ...me, work: '/run/netlab/x' });
     const server = join(ROOT, 'dist/services/server.js');
     const argv = rt.argv(['node', server, '--node', 'a']);
-    expect(argv).toContain('--wd=/run/netlab/x');
+    expect(argv).toContain('--wdns=/run/netlab/x');
     expect(argv.slice(-4)).toEqual(['node', `${BOX_PKG}/dist/services/server.js`, '--node', 'a']);
     // An unprivileged user's box: the pid namespace belongs to stage 1's user namespace (the supervisor's fd 3).
     const user = sandboxRuntime({ ...me, work: '/w', unprivileged: true }).argv(['true']);
-    expect(user).toEqual(['nsenter', '--preserve-credentials', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '--preserve-credentials', '-t', pid, '--user', '--mount', '--net', '--ipc', '--uts', '--wd=/w', '--', 'setpriv', '--pdeathsig=KILL', '--', 'true']);
+    expect(user).toEqual(['nsenter', '--preserve-credentials', `--user=/proc/${pid}/fd/3`, `--pid=/proc/${pid}/ns/pid`, '--', 'nsenter', '--preserve-credentials', '-t', pid, '--user', '--mount', '--net', '--ipc', '--uts', '--wdns=/w', '--', 'setpriv', '--pdeathsig=KILL', '--', 'true']);
   });
 
   it('sandbox: a supervisor that ended (or whose pid is another process now) is never entered', async () => {
