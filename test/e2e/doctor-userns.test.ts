@@ -27,7 +27,7 @@ describeRoot('doctor: unprivileged user namespaces', () => {
     expect(out.userns.probedAs).toBe(65534);
     const text = await netlab(['doctor']);
     expect(text.exitCode).toBe(r.exitCode);
-    if (independent) expect(text.stdout).toMatch(/^✔ unprivileged user namespaces: allowed \(probed as uid 65534\) — needed for running without root \(coming\)$/m);
+    if (independent) expect(text.stdout).toMatch(/^✔ unprivileged user namespaces: allowed \(probed as uid 65534\) — needed for running without root \(every lab boxed in a user namespace of its own\)$/m);
   });
 
   it('as uid 65534: probed directly as itself', async () => {
