@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { TOOL_INFO, KERNEL_FEATURES, type ToolName } from '../../src/runner/features.js';
 import { which } from '../../src/runner/preflight.js';
-import { CLI, describeRoot, instanceNamespaces, isRoot, netlab, ROOT } from './helpers.js';
+import { CLI, canBuildLabs, describeLab, instanceNamespaces, isRoot, netlab, ROOT, STATE } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-preflight-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,11 +17,14 @@ function labFile(name: string, yaml: string): string {
   return file;
 }
 
+/** netlab's scratch namespace: a user's own user namespace too, without root (runner/features.ts). */
+const SCRATCH = [...(isRoot ? [] : ['--user', '--map-root-user']), '--net', '--'];
+
 /** Whether the kernel accepts this, tried independently of netlab: its own unnamed namespace, gone when it exits. */
 async function kernelAccepts(argv: string[]): Promise<boolean> {
-  return (await execa('unshare', ['--net', '--', ...argv], { reject: false })).exitCode === 0;
+  return (await execa('unshare', [...SCRATCH, ...argv], { reject: false })).exitCode === 0;
 }
-const independent = isRoot
+const independent = canBuildLabs
   ? {
       dummy: await kernelAccepts(['ip', 'link', 'add', 'd0', 'type', 'dummy']),
       netem: await kernelAccepts(['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']),
@@ -36,16 +39,16 @@ const traced = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith
 /** The trace shows that nothing was built: no namespace added, no state written, only the scratch-namespace probes ran. */
 function nothingBuilt(stderr: string, instance: string): void {
   const cmds = traced(stderr);
-  expect(cmds.filter((c) => !c.startsWith('+ unshare --net -- '))).toEqual([]);
+  expect(cmds.filter((c) => !c.startsWith(`+ unshare ${SCRATCH.join(' ')} `))).toEqual([]);
   expect(stderr).not.toContain('netns add');
   expect(instanceNamespaces(instance)).toEqual([]);
-  expect(existsSync(`/run/netlab/${instance}.json`)).toBe(false);
+  expect(existsSync(`${STATE}/${instance}.json`)).toBe(false);
 }
 
 /** A lab with a dummy device (this kernel has none). */
 const DUMMY = join(ROOT, 'test/fixtures/labs/dummy.yaml');
 
-describeRoot('preflight and doctor (real kernel)', () => {
+describeLab('preflight and doctor (real kernel)', () => {
   it.skipIf(independent.dummy)('a lab with a dummy device, on a kernel without dummy: exit 3 before any namespace, naming the device and the fix', async () => {
     const file = DUMMY;
     for (const verb of ['run', 'up']) {

@@ -4,10 +4,10 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { ROOT, describeRoot, netlab, tempDir, results } from './helpers.js';
+import { ROOT, describeLab, itRootOnly, netlab, tempDir, results, STATE, UNPRIVILEGED } from './helpers.js';
 
 
-describeRoot('--sandbox: read-only host file system', () => {
+describeLab('--sandbox: read-only host file system', () => {
   const dir = tempDir('netlab-sandbox-fs-');
 
   it('a boxed check cannot write outside the work directory; the work directory, /tmp, net sysctls and /dev/net/tun work', async () => {
@@ -15,7 +15,7 @@ describeRoot('--sandbox: read-only host file system', () => {
     const tag = `netlab-rofs-${process.pid}`;
     // Paths a hostile check might write to, on the host: none may appear.
     const outside = [`/etc/${tag}`, `/root/${tag}`, join(ROOT, tag), join(dir, tag), `/run/${tag}`, `/var/tmp/${tag}`];
-    const work = `/run/netlab/${id}`;
+    const work = `${STATE}/${id}`;
     const lab = join(dir, 'fs.yaml');
     const cmd = (name: string, shell: string) => `  - { kind: cmd, name: ${name}, node: a, shell: ${JSON.stringify(shell)} }`;
     writeFileSync(
@@ -42,7 +42,8 @@ describeRoot('--sandbox: read-only host file system', () => {
       const byName = Object.fromEntries(got.map((r) => [r.name, r]));
       for (const i of outside.keys()) {
         expect(byName[`outside-${i}`]?.got, `touch ${outside[i]}`).toBe('fail');
-        expect(byName[`outside-${i}`]?.evidence?.stderr).toMatch(/Read-only file system|No such file or directory/);
+        // Unprivileged, the host's own permissions come first where the user had none to begin with (/root).
+        expect(byName[`outside-${i}`]?.evidence?.stderr).toMatch(UNPRIVILEGED ? /Read-only file system|No such file or directory|Permission denied/ : /Read-only file system|No such file or directory/);
       }
       expect(byName['outside-0']?.evidence?.stderr).toContain('Read-only file system');
       expect(byName['host-sysctl']?.got).toBe('fail');
@@ -72,7 +73,7 @@ describeRoot('--sandbox: read-only host file system', () => {
           'nodes:',
           '  a: {}',
           'checks:',
-          `  - { kind: cmd, name: plant, node: a, shell: ${JSON.stringify(plant.replaceAll('$W', `/run/netlab/${id}`))} }`,
+          `  - { kind: cmd, name: plant, node: a, shell: ${JSON.stringify(plant.replaceAll('$W', `${STATE}/${id}`))} }`,
           'steps:',
           '  - name: serve',
           '    nodes:',
@@ -93,7 +94,7 @@ describeRoot('--sandbox: read-only host file system', () => {
     expect(victims.filter((v) => existsSync(v))).toEqual([]);
     expect(fifo.exitCode, fifo.stderr).toBe(3);
     expect(fifo.stderr).toContain('not a regular file');
-    for (const id of ['e2e-sbx-plant', 'e2e-sbx-fifo']) expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+    for (const id of ['e2e-sbx-plant', 'e2e-sbx-fifo']) expect(existsSync(`${STATE}/${id}`)).toBe(false);
   });
 
   it('a boxed check sees a read-only /sys, cannot open a device node it makes, and a check printing without end is stopped', async () => {
@@ -112,7 +113,7 @@ describeRoot('--sandbox: read-only host file system', () => {
         cmd('sys-writable', 'test -w /sys/kernel'),
         cmd('sys-node', 'ls /sys/class/net | sort | tr "\\n" ,'),
         // /dev/null's numbers: harmless even if the open got through.
-        cmd('mknod', `mknod /run/netlab/${id}/null c 1 3 && echo x > /run/netlab/${id}/null`),
+        cmd('mknod', `mknod ${STATE}/${id}/null c 1 3 && echo x > ${STATE}/${id}/null`),
         cmd('endless', 'yes'),
       ].join('\n') + '\n',
     );
@@ -130,7 +131,7 @@ describeRoot('--sandbox: read-only host file system', () => {
     expect(r.stdout.length).toBeLessThan(16 * 1024 ** 2);
   });
 
-  it('--evidence --pcap of a boxed run: the capture lands in the evidence folder', async () => {
+  itRootOnly('--pcap: tcpdump calls setgroups, which an unprivileged box denies (refused before building)')('--evidence --pcap of a boxed run: the capture lands in the evidence folder', async () => {
     const ev = join(dir, 'evidence');
     const lab = join(dir, 'miss.yaml');
     writeFileSync(

@@ -3,11 +3,11 @@
 // which would pull the rug from under tests running in parallel.
 import { existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, netlab, spawnNetlab, starLab, waitFor } from '../helpers.js';
+import { describeLab, instanceNamespaces, netlab, spawnNetlab, starLab, waitFor, STATE } from '../helpers.js';
 
-const stateFile = (id: string) => `/run/netlab/${id}.json`;
+const stateFile = (id: string) => `${STATE}/${id}.json`;
 
-describeRoot('crash recovery (real namespaces)', () => {
+describeLab('crash recovery (real namespaces)', () => {
   const star = starLab(60, 'killstar');
 
   it('kill -9 during the build leaves a state record that `netlab cleanup` uses', async () => {
