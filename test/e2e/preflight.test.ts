@@ -61,7 +61,7 @@ describeLab('preflight and doctor (real kernel)', () => {
       expect(r.stderr).toContain(`needed by ${file}:10:5  devices[0]  dummy device d0 in node r`);
       expect(r.stderr).toMatch(/hint: (load the module: modprobe dummy|this kernel cannot load modules: it needs CONFIG_DUMMY=y)/);
       // The one probe that ran: netlab's ip words for a dummy device, in a throwaway namespace.
-      expect(traced(r.stderr)).toEqual(['+ unshare --net -- ip -force -batch -']);
+      expect(traced(r.stderr)).toEqual([`+ unshare ${SCRATCH.join(' ')} ip -force -batch -`]);
       expect(r.stderr).toContain('  | link add name nlp-dummy type dummy');
       nothingBuilt(r.stderr, 'e2e-pf-dummy');
     }
