@@ -289,6 +289,8 @@ const STAGE1 = [
   'mode=$1 work=$2 pkg=$3 who=$4 stage2=$5',
   'case $work$pkg in /*/*) ;; *) echo "netlab-supervisor: bad directories" >&2; exit 1 ;; esac',
   'cd "$work"',
+  // netlab's package may sit under /tmp or /run, which the tmpfs below hide: held open here, bound from the fd.
+  'exec 4<"$pkg"',
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
   // Only a point with an escape is decoded: $(…) forks, and the loop runs once per mount (dozens), at every start.
@@ -298,7 +300,8 @@ const STAGE1 = [
   `mkdir -p /run/netns ${BOX_PKG} "$work"`,
   'mount -c --bind /proc/self/cwd "$work"',
   'mount -o remount,bind,rw "$work"',
-  `mount --bind "$pkg" ${BOX_PKG}`,
+  `mount -c --bind /proc/self/fd/4 ${BOX_PKG}`,
+  'exec 4<&-',
   `mount -o remount,bind,ro ${BOX_PKG}`,
   // The box's root (BOX_UID) opens /dev/net/tun (tap and tun devices, made in the box's own namespaces) even where the
   // host's node is root's alone (0600): a node of its own, bound over it. Unprivileged, the host's node decides.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeLab, instanceNamespaces, itRootOnly, netlab, STATE } from './helpers.js';
 
 const tag = randomBytes(3).toString('hex');
 const prefix = `e2e-cf${tag}-`;
@@ -15,7 +15,7 @@ const b = `${prefix}b`;
 const stray = `${prefix}s`;
 /** Not selected by the prefix (no dash after the tag), though it starts with the same letters. */
 const other = `e2e-cf${tag}x`;
-const record = (id: string) => `/run/netlab/${id}.json`;
+const record = (id: string) => `${STATE}/${id}.json`;
 const unrecorded = `${prefix}u`;
 
 /**
@@ -28,7 +28,7 @@ function processesOf(id: string, which: 'all' | 'lab' = 'all'): number[] {
     .filter((p) => {
       try {
         const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return argv.includes(`/run/netlab/${id}/`) && (which === 'all' || argv.split('\0')[0] !== 'nsenter');
+        return argv.includes(`${STATE}/${id}/`) && (which === 'all' || argv.split('\0')[0] !== 'nsenter');
       } catch {
         return false;
       }
@@ -36,14 +36,14 @@ function processesOf(id: string, which: 'all' | 'lab' = 'all'): number[] {
     .map(Number);
 }
 
-describeRoot('cleanup restricted to some instances (real namespaces)', () => {
+describeLab('cleanup restricted to some instances (real namespaces)', () => {
   afterAll(async () => {
     await netlab(['cleanup', a, b, stray, other, unrecorded]);
     // Should this file's last test fail, the server it started must not outlive the suite.
     for (const pid of processesOf(unrecorded)) process.kill(pid, 'SIGKILL');
   });
 
-  it('removes only the instances named, or those with the prefix, and leaves the others', async () => {
+  itRootOnly("a `netlab plan` script builds plain named namespaces in the host's /run/netns")('removes only the instances named, or those with the prefix, and leaves the others', async () => {
     for (const id of [a, b, other]) expect((await netlab(['up', 'veth-routing', '-i', id, '-q'])).exitCode).toBe(0);
     // A stray namespace of the prefix: built by a `netlab plan` script, so no state record owns it.
     const plan = await netlab(['plan', 'veth-routing', '-i', stray]);

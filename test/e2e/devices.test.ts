@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { probeKernel, type KernelFeature } from '../../src/runner/features.js';
-import { describeRoot, instanceNamespaces, isRoot, netlab, ROOT, tempDir } from './helpers.js';
+import { canBuildLabs, describeLab, instanceNamespaces, itRootOnly, netlab, ROOT, tempDir } from './helpers.js';
 
 const dir = tempDir('netlab-devices-');
 function labFile(name: string, yaml: string): string {
@@ -20,11 +20,11 @@ function labFile(name: string, yaml: string): string {
  * anything is built, with the preflight's line.
  */
 const KINDS = ['dummy', 'ipvlan', 'vlan', 'netem'] as const satisfies readonly KernelFeature[];
-const probed = isRoot ? await probeKernel(KINDS) : [];
+const probed = canBuildLabs ? await probeKernel(KINDS) : [];
 const support = Object.fromEntries(KINDS.map((k) => [k, probed.find((r) => r.feature === k)?.status === 'ok'])) as Record<(typeof KINDS)[number], boolean>;
 
 const missing = KINDS.filter((k) => !support[k]);
-if (isRoot && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their labs are checked to be refused before building\n`);
+if (canBuildLabs && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their labs are checked to be refused before building\n`);
 
 /** On a kernel without `feature`: `run` exits 3 before building, naming the feature; nothing is left. */
 async function refused(file: string, id: string, feature: KernelFeature): Promise<void> {
@@ -73,7 +73,7 @@ checks:
   - { kind: ping, from: ns2, to: host, expect: fail }
 `;
 
-describeRoot('devices (real namespaces)', () => {
+describeLab('devices (real namespaces)', () => {
   it('macvlan bridge mode: children reach each other, not their parent', async () => {
     await run(labFile('mvb', MACVLAN('bridge')), 'e2e-mvb');
   });
@@ -104,7 +104,7 @@ checks:
     });
   });
 
-  it('tap and tun: created, up, but no carrier until a program opens them; MTU and MAC as set', async () => {
+  itRootOnly('tun/tap: /dev/net/tun is 0600 (root only) on this machine')('tap and tun: created, up, but no carrier until a program opens them; MTU and MAC as set', async () => {
     const file = labFile('tap', `
 name: taptun
 nodes:

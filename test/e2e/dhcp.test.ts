@@ -3,16 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { inSubnet, parseCidr } from '../../src/lab/ip.js';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, STATE } from './helpers.js';
 
 const LAB = 'test/fixtures/labs/dhcp.yaml';
 
-describeRoot('DHCP (real namespaces)', () => {
+describeLab('DHCP (real namespaces)', () => {
   it('VMs lease addresses in range with the configured gateway (or none), and checks reach them by name', async () => {
     const id = 'e2e-dhcp';
     const up = await netlab(['up', LAB, '-i', id, '-q']);
     expect(up.exitCode, up.stderr).toBe(0);
-    const rec = JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as {
+    const rec = JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as {
       processes: { pid: number; what: string }[];
       leases: { node: string; address: string; router?: string }[];
     };
@@ -30,7 +30,7 @@ describeRoot('DHCP (real namespaces)', () => {
       const routes = async (node: string) => JSON.parse((await netlab(['exec', id, node, '--', 'ip', '-j', 'route'])).stdout) as { dst: string; gateway?: string }[];
       expect(await routes('vm1')).toContainEqual(expect.objectContaining({ dst: 'default', gateway: '192.168.122.1' }));
       expect((await routes('vm3')).some((r) => r.dst === 'default')).toBe(false);
-      const leases = readFileSync(`/run/netlab/${id}/host.virbr0.leases`, 'utf8');
+      const leases = readFileSync(`${STATE}/${id}/host.virbr0.leases`, 'utf8');
       expect(leases).toContain(lease('vm1').address);
 
       const check = await netlab(['check', id, '-f', 'json']);
@@ -41,7 +41,7 @@ describeRoot('DHCP (real namespaces)', () => {
       expect((await netlab(['down', id])).exitCode).toBe(0);
     }
     expect(instanceNamespaces(id)).toEqual([]);
-    expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+    expect(existsSync(`${STATE}/${id}`)).toBe(false);
     for (const p of rec.processes) expect(procStart(p.pid), `dnsmasq pid ${p.pid}`).toBeUndefined();
   });
 });

@@ -4,16 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, STATE } from './helpers.js';
 
 const LAB = 'test/fixtures/labs/dns.yaml';
 
-describeRoot('DNS (real namespaces)', () => {
+describeLab('DNS (real namespaces)', () => {
   it('declared names resolve, others are NXDOMAIN, silence fails fast, and down stops dnsmasq', async () => {
     const id = 'e2e-dns';
     const up = await netlab(['up', LAB, '-i', id, '-q']);
     expect(up.exitCode, up.stderr).toBe(0);
-    const rec = JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { processes: { pid: number; what: string; node: string }[] };
+    const rec = JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as { processes: { pid: number; what: string; node: string }[] };
     try {
       expect(rec.processes.map((p) => `${p.node} ${p.what}`)).toEqual(['server dns-server 53']);
       const dig = (name: string, type = 'A') => netlab(['exec', id, 'client', '--', 'dig', '@10.0.2.53', '+time=2', '+tries=1', name, type]);
@@ -24,7 +24,7 @@ describeRoot('DNS (real namespaces)', () => {
       expect((await dig('gw.lab.test')).stdout).toMatch(/^gw\.lab\.test\.\s+\d+\s+IN\s+A\s+10\.0\.1\.1$/m);
       expect((await dig('v6.lab.test', 'AAAA')).stdout).toMatch(/^v6\.lab\.test\.\s+\d+\s+IN\s+AAAA\s+2001:db8::1$/m);
       for (const name of ['nope.lab.test', 'example.com']) expect((await dig(name)).stdout, name).toContain('status: NXDOMAIN');
-      const log = readFileSync(`/run/netlab/${id}/server.dns53.dnsmasq.log`, 'utf8');
+      const log = readFileSync(`${STATE}/${id}/server.dns53.dnsmasq.log`, 'utf8');
       expect(log).toContain('config example.com is NXDOMAIN');
       expect(log).not.toMatch(/forwarded/);
 
@@ -47,7 +47,7 @@ describeRoot('DNS (real namespaces)', () => {
       expect((await netlab(['down', id])).exitCode).toBe(0);
     }
     expect(instanceNamespaces(id)).toEqual([]);
-    expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+    expect(existsSync(`${STATE}/${id}`)).toBe(false);
     for (const p of rec.processes) expect(procStart(p.pid), `dnsmasq pid ${p.pid}`).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { CLI, describeRoot, netlab, ROOT } from './helpers.js';
+import { CLI, describeRootOnly, netlab, ROOT } from './helpers.js';
 
 interface Report {
   ok: boolean;
@@ -15,7 +15,7 @@ const DROP = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--
 /** Whether uid 65534 can have its own user, net and mount namespaces here, tried independently of netlab. */
 const independent = (await execa(DROP[0] as string, [...DROP.slice(1), 'unshare', '--user', '--map-root-user', '--net', '--mount', '--', 'true'], { reject: false })).exitCode === 0;
 
-describeRoot('doctor: unprivileged user namespaces', () => {
+describeRootOnly('doctor as root: it probes through setpriv as uid 65534 and writes a user namespace\'s uid_map')('doctor: unprivileged user namespaces', () => {
   it('as root: probed as uid 65534 (the kernel\'s uid map says so), the same answer as an independent try', async () => {
     const r = await netlab(['doctor', '--json']);
     const out = JSON.parse(r.stdout) as Report;

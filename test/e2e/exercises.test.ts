@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { parseLab } from '../../src/lab/load.js';
 import type { RunReport } from '../../src/report/model.js';
 import { execa } from 'execa';
-import { CLI, describeRoot, instanceNamespaces, netlab, ROOT, tempDir } from './helpers.js';
+import { CLI, describeLab, instanceNamespaces, netlab, ROOT, tempDir, STATE } from './helpers.js';
 
 const TMP = tempDir('netlab-e2e-ex-');
 
@@ -35,7 +35,7 @@ async function type(id: string, node: string, command: string): Promise<void> {
   expect(r.exitCode, `${node}: ${command}\n${r.stdout}${r.stderr}`).toBe(0);
 }
 
-describeRoot('exercises (real namespaces)', () => {
+describeLab('exercises (real namespaces)', () => {
   it('the built-in labs hold exercises', () => {
     expect(EXERCISES.map((e) => `${e.lab}/${e.step}`)).toEqual(expect.arrayContaining(['host-only/let-them-out', 'veth-routing/routes-both-ways']));
   });
@@ -48,7 +48,7 @@ describeRoot('exercises (real namespaces)', () => {
       try {
         expect(up.stdout).toContain(`Exercise (step `);
         expect(up.stdout).toContain(`netlab check ${id}`);
-        const rec = JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { stage: number; exercise?: { stage: number } };
+        const rec = JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as { stage: number; exercise?: { stage: number } };
         expect(rec.exercise?.stage).toBe(rec.stage + 1);
 
         // The start: the step's checks do not all hold, and what fails shows its hint.
@@ -88,8 +88,8 @@ describeRoot('exercises (real namespaces)', () => {
         expect(down.exitCode, down.stderr).toBe(0);
       }
       expect(instanceNamespaces(id)).toEqual([]);
-      expect(existsSync(`/run/netlab/${id}.json`)).toBe(false);
-      expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+      expect(existsSync(`${STATE}/${id}.json`)).toBe(false);
+      expect(existsSync(`${STATE}/${id}`)).toBe(false);
     });
   });
 

@@ -1,23 +1,65 @@
-// Shared by e2e tests: run the built CLI, see namespaces, generate labs. Tests that build labs need root.
+// Shared by e2e tests: run the built CLI, see namespaces, generate labs. Tests that build labs need root, or the
+// unprivileged pass (scripts/test-unprivileged: NETLAB_E2E_UNPRIVILEGED=1 as a user, where every lab is boxed).
 import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, it, type TestContext } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { procStart } from '../../src/runner/state.js';
+import { runtimeOf, type SandboxRef } from '../../src/runner/runtime.js';
+import { procStart, stateDir } from '../../src/runner/state.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
 export const isRoot = process.getuid?.() === 0;
-/** describe() for tests that build real namespaces: skipped (and said so) when not root. */
-export const describeRoot = isRoot ? describe : describe.skip;
+/**
+ * NETLAB_E2E_UNPRIVILEGED=1 (scripts/test-unprivileged), not root: the suite's unprivileged pass. netlab boxes every
+ * lab then (user namespaces), keeps its state in the user's own directory (STATE) and refuses, before building, what
+ * needs root.
+ */
+export const UNPRIVILEGED = !isRoot && process.env.NETLAB_E2E_UNPRIVILEGED === '1';
+/** Whether this process may build labs: as root, or as the unprivileged pass's user. */
+export const canBuildLabs = isRoot || UNPRIVILEGED;
+/** describe() for tests that build real namespaces: skipped (and said so) when this process cannot build labs. */
+export const describeLab = canBuildLabs ? describe : describe.skip;
+/** The old name of describeLab (it meant "root" when only root could build labs). */
+export const describeRoot = describeLab;
+
+/**
+ * describe() for tests that truly need root (plain named namespaces in the host's /run/netns, cgroups, captures…):
+ * skipped when not root, with `reason` in the skipped suite's name — every use gives its one-line reason.
+ */
+export function describeRootOnly(reason: string) {
+  return (name: string, fn: () => void) => (isRoot ? describe(name, fn) : describe.skip(`${name} [needs root: ${reason}]`, fn));
+}
+/** it() for one test that truly needs root, like describeRootOnly. */
+export function itRootOnly(reason: string) {
+  return (name: string, fn: () => unknown, timeout?: number) => (isRoot ? it(name, fn, timeout) : it.skip(`${name} [needs root: ${reason}]`, fn, timeout));
+}
+
+/**
+ * In the unprivileged pass, skips the running test (saying why) when netlab refused its lab before building because
+ * part of it cannot work without root (exit 3, "cannot work without root: <reason>": captures, tun/tap here…).
+ */
+export function skipIfNeedsRoot(ctx: TestContext, r: { exitCode?: number; stderr: string }): void {
+  if (!UNPRIVILEGED || r.exitCode !== 3) return;
+  const why = /^\s*(.*cannot work without root: .*)$/m.exec(r.stderr)?.[1];
+  if (why !== undefined) ctx.skip(`needs root: ${why}`);
+}
+
+/** Where netlab keeps state records and run directories for this user: /run/netlab as root (stateDir()). */
+export const STATE = stateDir();
+/** Path of an instance's state record, and of its run directory (logs, leases, the box's work directory). */
+export const recordFile = (instance: string) => join(STATE, `${instance}.json`);
+export const runDirOf = (instance: string) => join(STATE, instance);
 
 /**
  * NETLAB_E2E_SANDBOX=1: every `run` and `up` the tests start goes boxed (`--sandbox`), so the whole suite shows the
  * sandbox keeps every promise plain mode makes. The one place that decides it: netlab() and spawnNetlab() add it.
  */
 export const SANDBOX = process.env.NETLAB_E2E_SANDBOX === '1';
+/** Whether the labs the tests start are boxed: --sandbox runs, or the unprivileged pass (always boxed). */
+export const BOXED = SANDBOX || UNPRIVILEGED;
 
 /**
  * args as the CLI gets them: with `--sandbox` after `run`/`up` when the suite runs boxed (and it is not there yet).
@@ -43,26 +85,15 @@ export function spawnNetlab(args: string[], opts: { plain?: boolean } = {}) {
  * Where the lab's processes of an instance see /run/netns: the host's, or — a boxed instance while its supervisor
  * lives (the state record names it) — the sandbox's private one, seen through /proc/SUPERVISOR/root.
  */
-export function netnsDir(instance: string, stateDir = process.env.NETLAB_STATE_DIR ?? '/run/netlab'): string {
+export function netnsDir(instance: string, dir = STATE): string {
   try {
-    const rec = JSON.parse(readFileSync(join(stateDir, `${instance}.json`), 'utf8')) as { sandbox?: { supervisor?: { pid: number; start: string } } };
+    const rec = JSON.parse(readFileSync(join(dir, `${instance}.json`), 'utf8')) as { sandbox?: { supervisor?: { pid: number; start: string } } };
     const sup = rec.sandbox?.supervisor;
     if (sup && procStart(sup.pid) === sup.start) return `/proc/${sup.pid}/root/run/netns`;
   } catch {
     /* no record (or half written): the host's view */
   }
   return '/run/netns';
-}
-
-/**
- * A file a check of instance `id` may write and the test can see. Plain: `name` in the test's `dir`. Boxed (the suite
- * runs with --sandbox): in the instance's work directory, the one place of the host's file system the box may write
- * (the box's /tmp is its own). `watch`: a directory that exists before the run, for waitFor.
- */
-export function checkFile(id: string, dir: string, name: string): { path: string; watch: string } {
-  if (!SANDBOX) return { path: join(dir, name), watch: dir };
-  const state = process.env.NETLAB_STATE_DIR ?? '/run/netlab';
-  return { path: join(state, id, name), watch: state };
 }
 
 /**
@@ -81,19 +112,24 @@ export function labPid(pid: number): number {
 
 /**
  * argv run where the instance's lab processes run: as is for a plain instance; for a boxed one that lives, inside its
- * sandbox (`nsenter -t SUPERVISOR`), where its /run/netns is — e.g. to delete one of its namespaces behind its back.
+ * sandbox, entered as netlab enters it (runtime.ts; an unprivileged user's box takes two nsenters), where its
+ * /run/netns is — e.g. to delete one of its namespaces behind its back.
  */
 export function inLab(instance: string, argv: readonly string[]): string[] {
-  const dir = netnsDir(instance);
-  const sup = /^\/proc\/(\d+)\/root\/run\/netns$/.exec(dir)?.[1];
-  return sup ? ['nsenter', '-t', sup, '--mount', '--pid', '--net', '--ipc', '--uts', '--', ...argv] : [...argv];
+  let rec: { sandbox?: SandboxRef };
+  try {
+    rec = JSON.parse(readFileSync(recordFile(instance), 'utf8')) as { sandbox?: SandboxRef };
+  } catch {
+    return [...argv];
+  }
+  return rec.sandbox && netnsDir(instance) !== '/run/netns' ? runtimeOf(rec).argv(argv) : [...argv];
 }
 
 /**
  * Namespaces of one instance currently present: in the host's /run/netns (plain) and, for a boxed instance that
  * lives, in its sandbox's (netnsDir). After the instance ended both are empty: that is what the tests assert.
  */
-export function instanceNamespaces(instance: string, stateDir?: string): string[] {
+export function instanceNamespaces(instance: string, dir?: string): string[] {
   const prefix = `netlab-${instance}-`;
   const list = (dir: string) => {
     try {
@@ -102,7 +138,7 @@ export function instanceNamespaces(instance: string, stateDir?: string): string[
       return [];
     }
   };
-  const boxed = netnsDir(instance, stateDir);
+  const boxed = netnsDir(instance, dir);
   return [...new Set([...list('/run/netns'), ...(boxed === '/run/netns' ? [] : list(boxed))])];
 }
 

@@ -4,12 +4,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, inLab, instanceNamespaces, netlab, SANDBOX, tempDir } from './helpers.js';
+import { BOXED, describeLab, inLab, instanceNamespaces, itRootOnly, netlab, tempDir } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
 
-describeRoot('instance lifecycle (real namespaces)', () => {
+describeLab('instance lifecycle (real namespaces)', () => {
   it('up → status → exec → check → down', async () => {
     const up = await netlab(['up', 'veth-routing', '-i', 'e2e-life', '-q']);
     expect(up.exitCode, up.stderr).toBe(0);
@@ -63,7 +63,7 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     expect(run.exitCode).toBe(3);
     const [only] = (JSON.parse(run.stdout) as RunReport).stages.flatMap((s) => s.results);
     // Boxed, a cmd check starts with `ip netns exec` (the node's own /sys), and that is what fails to execute it.
-    const why = SANDBOX ? 'exec of "no-such-tool-here" failed' : 'nsenter: failed to execute no-such-tool-here';
+    const why = BOXED ? 'exec of "no-such-tool-here" failed' : 'nsenter: failed to execute no-such-tool-here';
     expect([only?.got, only?.detail]).toEqual(['error', `${why}: No such file or directory (is it installed? netlab doctor)`]);
   });
 
@@ -83,7 +83,7 @@ describeRoot('instance lifecycle (real namespaces)', () => {
     expect((await netlab(['status', '--json'])).stdout).not.toContain('e2e-upfail');
   });
 
-  it('never adopts a namespace it did not create', async () => {
+  itRootOnly("it makes a plain named namespace in the host's /run/netns (ip netns add)")('never adopts a namespace it did not create', async () => {
     await execa('ip', ['netns', 'add', 'netlab-e2e-foreign-ns1']);
     try {
       const r = await netlab(['run', 'veth-routing', '-i', 'e2e-foreign']);

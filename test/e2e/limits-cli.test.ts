@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { CLI, ROOT, describeLab, instanceNamespaces, netlab, STATE } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,7 +99,7 @@ describe('hostile lab files (no root needed)', () => {
   });
 });
 
-describeRoot('hostile lab files and outputs against run (real namespaces)', () => {
+describeLab('hostile lab files and outputs against run (real namespaces)', () => {
   it('a 20,000-node lab is exit 2 for validate and run, before any namespace or state record exists', async () => {
     const name = `huge-${suffix()}`;
     const file = huge(name);
@@ -118,7 +118,7 @@ describeRoot('hostile lab files and outputs against run (real namespaces)', () =
     expect(r.stderr).toContain('--max-nodes 20001');
     expect(r.stderr).not.toMatch(/\[STARTED\]|Build /);
     expect(instanceNamespaces(instance)).toEqual([]);
-    expect(existsSync(`/run/netlab/${instance}.json`)).toBe(false);
+    expect(existsSync(`${STATE}/${instance}.json`)).toBe(false);
   }, 180_000); // two full parses of a 1.1 MB file: seconds each on a loaded machine
 
   it('run with a closed stdout still tears down and exits with the run status', async () => {
@@ -128,7 +128,7 @@ describeRoot('hostile lab files and outputs against run (real namespaces)', () =
     expect(r.stderr).not.toMatch(STACK);
     expect(r.code, r.stderr).toBe(0);
     expect(instanceNamespaces(instance)).toEqual([]);
-    expect(existsSync(`/run/netlab/${instance}.json`)).toBe(false);
+    expect(existsSync(`${STATE}/${instance}.json`)).toBe(false);
   });
 
   it('-o into a missing directory (or onto a directory) is exit 2 before anything is built; nothing is created', async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, tempDir } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
@@ -32,7 +32,7 @@ function grid(out: string, name: string): Record<string, Record<string, string>>
   return Object.fromEntries(body.map((r) => [r[0], Object.fromEntries(head!.slice(1).map((col, i) => [col, r[i + 1]]).filter(([, v]) => v !== ''))]));
 }
 
-describeRoot('kind: matrix (real namespaces)', () => {
+describeLab('kind: matrix (real namespaces)', () => {
   it('-f json: every pair carries its matrix cell, and all hold', async () => {
     const r = await netlab(['run', LAB, '-i', 'e2e-matrix-json', '-f', 'json', '-q']);
     expect(instanceNamespaces('e2e-matrix-json')).toEqual([]);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { procStart } from '../../src/runner/state.js';
-import { describeRoot, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, tempDir, STATE } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
@@ -32,7 +32,7 @@ function labFile(variant: 'masquerade' | 'snat'): string {
 async function withLab(id: string, variant: 'masquerade' | 'snat', fn: (exec: (node: string, argv: string[]) => Promise<{ stdout: string; exitCode: number | undefined }>) => Promise<void>) {
   const up = await netlab(['up', labFile(variant), '-i', id, '-q']);
   expect(up.exitCode, up.stderr).toBe(0);
-  const pids = (JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { processes: { pid: number; what: string }[] }).processes;
+  const pids = (JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as { processes: { pid: number; what: string }[] }).processes;
   expect(pids.map((p) => p.what)).toEqual(['services', 'services']);
   try {
     await fn(async (node, argv) => {
@@ -48,7 +48,7 @@ async function withLab(id: string, variant: 'masquerade' | 'snat', fn: (exec: (n
 
 const curl = (url: string) => ['curl', '-s', '--max-time', '3', url];
 
-describeRoot('NAT, forwards, firewall and services (real namespaces)', () => {
+describeLab('NAT, forwards, firewall and services (real namespaces)', () => {
   it('masquerade: the internet server sees the NAT device\'s address, never the VM\'s', async () => {
     await withLab('e2e-masq', 'masquerade', async (exec) => {
       const r = await exec('vm', curl('http://203.0.113.10/'));

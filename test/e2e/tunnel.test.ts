@@ -6,16 +6,16 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
-import { checkFile, describeRoot, instanceNamespaces, labPid, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor } from './helpers.js';
+import { describeLab, itRootOnly, instanceNamespaces, labPid, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor, STATE } from './helpers.js';
 
 const TUN_VPN = join(ROOT, 'labs/tun-vpn.yaml');
-const record = (id: string) => JSON.parse(readFileSync(`/run/netlab/${id}.json`, 'utf8')) as { stage: number; processes: { pid: number; start: string; node: string; what: string }[] };
+const record = (id: string) => JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as { stage: number; processes: { pid: number; start: string; node: string; what: string }[] };
 const results = (stdout: string) => (JSON.parse(stdout) as RunReport).stages.flatMap((s) => s.results);
 
-describeRoot('tunnels and captures (real namespaces)', () => {
+describeLab('tunnels and captures (real namespaces)', () => {
   const dir = tempDir('netlab-tunnel-');
 
-  it('socat holds tun0 in its node, traffic flows through it, and down stops it', async () => {
+  itRootOnly('tun/tap: /dev/net/tun is 0600 (root only) on this machine')('socat holds tun0 in its node, traffic flows through it, and down stops it', async () => {
     const id = 'e2e-tun';
     const up = await netlab(['up', TUN_VPN, '-i', id, '-q']);
     expect(up.exitCode, up.stderr).toBe(0);
@@ -33,16 +33,16 @@ describeRoot('tunnels and captures (real namespaces)', () => {
       expect(link.stdout).not.toContain('NO-CARRIER');
       const ping = await netlab(['exec', id, 'pca', '--', 'ping', '-n', '-c', '2', '-W', '2', '10.2.0.10']);
       expect(ping.stdout).toMatch(/2 received/);
-      expect(readFileSync(`/run/netlab/${id}/gwa.tun0.tunnel.log`, 'utf8')).toContain('starting data transfer loop');
+      expect(readFileSync(`${STATE}/${id}/gwa.tun0.tunnel.log`, 'utf8')).toContain('starting data transfer loop');
     } finally {
       expect((await netlab(['down', id])).exitCode).toBe(0);
     }
     expect(instanceNamespaces(id)).toEqual([]);
-    expect(existsSync(`/run/netlab/${id}`)).toBe(false);
+    expect(existsSync(`${STATE}/${id}`)).toBe(false);
     for (const p of rec.processes) expect(procStart(p.pid), `socat pid ${p.pid}`).toBeUndefined();
   });
 
-  it('a capture check fails (mismatch) when ICMP crosses the underlay in clear, and a flipped must-fail capture fails the run', async () => {
+  itRootOnly('capture checks: tcpdump calls setgroups, which an unprivileged box denies')('a capture check fails (mismatch) when ICMP crosses the underlay in clear, and a flipped must-fail capture fails the run', async () => {
     const text = readFileSync(TUN_VPN, 'utf8');
     const flipped = text.replace(/\n {8}expect: fail\n {8}reason: mismatch\n/, '\n');
     expect(flipped).not.toBe(text);
@@ -76,7 +76,7 @@ describeRoot('tunnels and captures (real namespaces)', () => {
     expect((await netlab(['validate', TUN_VPN])).stderr).toContain('tcpdump compiled its 6 capture filter(s)');
   });
 
-  it('two instances of a tunnel lab run at once without interference', async () => {
+  itRootOnly('tun/tap: /dev/net/tun is 0600 (root only) on this machine')('two instances of a tunnel lab run at once without interference', async () => {
     const [a, b] = await Promise.all(['e2e-tun-a', 'e2e-tun-b'].map((id) => netlab(['run', TUN_VPN, '-i', id, '-f', 'json', '-q'])));
     for (const r of [a!, b!]) {
       expect(r.exitCode, r.stdout + r.stderr).toBe(0);
@@ -85,9 +85,9 @@ describeRoot('tunnels and captures (real namespaces)', () => {
     expect([...instanceNamespaces('e2e-tun-a'), ...instanceNamespaces('e2e-tun-b')]).toEqual([]);
   });
 
-  it('SIGINT while checks run stops the tunnels and removes everything (exit 130)', async () => {
+  itRootOnly('tun/tap: /dev/net/tun is 0600 (root only) on this machine')('SIGINT while checks run stops the tunnels and removes everything (exit 130)', async () => {
     const id = 'e2e-tun-sig';
-    const { path: started, watch } = checkFile(id, dir, 'started');
+    const started = join(dir, 'started');
     const lab = join(dir, 'tun-slow.yaml');
     writeFileSync(
       lab,
@@ -109,7 +109,7 @@ steps:
 `,
     );
     const child = spawnNetlab(['run', lab, '-i', id]);
-    await waitFor(() => existsSync(started), { watch, timeoutMs: 45_000 });
+    await waitFor(() => existsSync(started), { watch: dir, timeoutMs: 45_000 });
     const procs = record(id).processes;
     expect(procs.map((p) => `${p.node} ${p.what}`)).toEqual(['a tunnel tap0', 'b tunnel tap0']);
     for (const p of procs) expect(procStart(p.pid)).toBe(p.start);

@@ -1,9 +1,10 @@
 // The core acceptance: veth-routing builds for real, each step gives the document's result, nothing is left.
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, recordFile, STATE, UNPRIVILEGED } from './helpers.js';
 
-describeRoot('netlab run veth-routing (real namespaces)', () => {
+describeLab('netlab run veth-routing (real namespaces)', () => {
   it('reproduces the three stages of seed 004 §3.2.2 and tears down', async () => {
     const r = await netlab(['run', 'veth-routing', '-i', 'e2e-vr', '-f', 'json', '-q']);
     expect(r.stderr).toBe('');
@@ -63,9 +64,12 @@ describeRoot('netlab run veth-routing (real namespaces)', () => {
 });
 
 describe('netlab without root', () => {
-  it.skipIf(process.getuid?.() === 0)('refuses to build with exit 3 and a hint', async () => {
-    const r = await netlab(['run', 'veth-routing']);
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain('root');
+  it.skipIf(!UNPRIVILEGED)('builds the lab boxed: the same passing report, nothing in the host\'s /run/netns, state in the user\'s own directory', async () => {
+    const r = await netlab(['run', 'veth-routing', '-i', 'e2e-vr-user', '-f', 'json', '-q']);
+    expect(r.exitCode).toBe(0);
+    expect((JSON.parse(r.stdout) as { summary: { failed: number; passed: number } }).summary).toMatchObject({ failed: 0, passed: 6 });
+    expect(STATE).not.toBe('/run/netlab');
+    expect(existsSync(recordFile('e2e-vr-user'))).toBe(false);
+    expect(instanceNamespaces('e2e-vr-user')).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { CheckResult } from '../../src/checks/result.js';
 import type { RunReport } from '../../src/report/model.js';
-import { describeRoot, instanceNamespaces, netlab, ROOT } from './helpers.js';
+import { describeLab, instanceNamespaces, netlab, ROOT } from './helpers.js';
 
 /** LABS.md §13, as written there (the spec). */
 const SPEC: Record<string, Record<string, string>> = {
@@ -34,7 +34,7 @@ function observed(pairs: CheckResult[]): string {
   return `mixed: ${pairs.map((p) => `${p.name} ${p.got}`).join(', ')}`;
 }
 
-describeRoot('vm-network-modes (real namespaces)', () => {
+describeLab('vm-network-modes (real namespaces)', () => {
   it('the measured table equals LABS.md §13 cell by cell, and the lab labels its cells the same', async () => {
     const instance = 'e2e-vm-modes';
     const r = await netlab(['run', join(ROOT, 'labs/vm-network-modes.yaml'), '-i', instance, '-f', 'json', '-q']);
