@@ -9,6 +9,7 @@ import { validInstance } from '../plan/naming.js';
 import { planLab } from '../plan/planner.js';
 import { nftCheck } from '../runner/nft-check.js';
 import { pcapFilterCheck } from '../runner/pcap-filter-check.js';
+import { rootOnlyLines } from '../runner/preflight.js';
 import { planScript, teardownScript } from '../plan/script.js';
 import { printable } from '../printable.js';
 import { printJson, type Command } from './common.js';
@@ -94,6 +95,12 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
         results.push({ file, ok: true, problems: [] });
         const extras = [nft?.checked ? `nft -c accepted its ${nft.checked} ruleset(s)` : '', filters?.checked ? `tcpdump compiled its ${filters.checked} capture filter(s)` : ''].filter(Boolean);
         if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks${extras.map((e) => `; ${e}`).join('')})\n`);
+        // Without root: what `run` would refuse (it boxes the lab in a user namespace), said now, with why.
+        const rootOnly = rootOnlyLines(lab, planLab(lab, 'validate'));
+        if (rootOnly.length) {
+          (results.at(-1) as { needsRoot?: string[] }).needsRoot = rootOnly;
+          if (!a.json) process.stderr.write(rootOnly.map((l) => `    ${l}`).join('\n') + '\n');
+        }
       } catch (e) {
         if (e instanceof ValidationError) {
           results.push({ file, ok: false, problems: e.problems });

@@ -170,6 +170,41 @@ export function blockedUnprivileged(needs: Pick<LabNeeds, 'features'>, user = un
   return [...needs.features.keys()].flatMap((f) => (NOT_UNPRIVILEGED[f] !== undefined ? [[f, NOT_UNPRIVILEGED[f]] as [LabFeature, string]] : []));
 }
 
+/**
+ * What of a lab cannot work without root, for `validate` run by a user without root (empty as root): each feature,
+ * why, and the lab elements that use it (file:line:col). tun and tap count where /dev/net/tun is not this user's to open.
+ */
+export function rootOnlyLines(lab: Lab, plan: Pick<Plan, 'namespaces' | 'stages'>, user = unprivileged()): string[] {
+  if (!user) return [];
+  const needs = labNeeds(lab, plan);
+  let src: LabSource | undefined;
+  try {
+    src = new LabSource(lab.file, readFileSync(lab.file, 'utf8'));
+  } catch {
+    src = undefined;
+  }
+  const out: string[] = [];
+  for (const [f, why] of blockedUnprivileged(needs, user)) {
+    const e = needs.features.get(f);
+    out.push(`needs root: ${LAB_FEATURES[f].what}: ${why}`, ...(e?.sites ?? []).map((s) => `    ${siteLine(src, s)}`));
+  }
+  const tun = [needs.kernel.get('tun'), needs.kernel.get('tap')].filter((e) => e !== undefined);
+  if (tun.length && !tunOpen()) {
+    out.push('needs root here: tun and tap devices: /dev/net/tun is not open to this user', ...tun.flatMap((e) => e.sites).map((s) => `    ${siteLine(src, s)}`));
+  }
+  return out;
+}
+
+/** Whether this process may open /dev/net/tun for reading and writing. */
+function tunOpen(): boolean {
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface PreflightOptions {
   /** --pcap with --evidence: the capture tools are needed too. */
   pcap?: boolean;

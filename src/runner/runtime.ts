@@ -286,6 +286,9 @@ const PKG = resolve(import.meta.dirname, '../..');
  */
 const STAGE1 = [
   'set -e',
+  // The supervisor's own tools (mount, mkdir, mknod, chown, cat, sleep: util-linux and coreutils, on every Debian)
+  // are found even on a PATH that lists only the lab's tools; the lab's processes get netlab's PATH as it is.
+  'PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin',
   'mode=$1 work=$2 pkg=$3 who=$4 stage2=$5',
   'case $work$pkg in /*/*) ;; *) echo "netlab-supervisor: bad directories" >&2; exit 1 ;; esac',
   'cd "$work"',
@@ -355,7 +358,7 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
     ...(user ? ['--user', '--map-root-user'] : []),
     ...stage1,
     '--',
-    'sh',
+    '/bin/sh',
     '-c',
     STAGE1,
     'netlab-supervisor',
