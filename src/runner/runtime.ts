@@ -143,12 +143,14 @@ function enterArgv(sb: SandboxRef): string[] {
 }
 
 /**
- * PATH for the box's root as root (BOX_UID): the directories of netlab's PATH that any user may search (each one and
- * its parents executable by others). One under /root would make a missing command "Permission denied" instead of
- * "No such file or directory".
+ * PATH for the box's processes: the directories of netlab's PATH that the box sees and its root may search — not
+ * under /tmp or /run (the box has its own), and as root (BOX_UID) each one and its parents searchable by others (one
+ * under /root would turn a missing command's "No such file or directory" into "Permission denied") — then the
+ * system's own directories, where the tools of a PATH the box cannot see are found.
  */
-function boxPath(path = process.env.PATH ?? ''): string {
+export function boxPath(path = process.env.PATH ?? '', user = unprivileged()): string {
   const searchable = (dir: string): boolean => {
+    if (user) return true;
     for (let d = resolve(dir); ; d = dirname(d)) {
       try {
         if ((statSync(d).mode & 0o001) === 0) return false;
@@ -158,7 +160,9 @@ function boxPath(path = process.env.PATH ?? ''): string {
       if (d === '/') return true;
     }
   };
-  return path.split(':').filter((d) => d.startsWith('/') && searchable(d)).join(':') || '/usr/sbin:/usr/bin:/sbin:/bin';
+  const hidden = (d: string) => ['/tmp', '/run'].some((h) => d === h || d.startsWith(`${h}/`));
+  const dirs = path.split(':').filter((d) => d.startsWith('/') && !hidden(resolve(d)) && searchable(d));
+  return [...new Set([...dirs, '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'])].join(':');
 }
 
 /** argv with netlab's own files (dist/, libexec/) at the path the box sees them at (BOX_PKG). */
@@ -204,7 +208,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
     own: (path) => {
       if (!sb.unprivileged) chownSync(path, BOX_UID, BOX_UID);
     },
-    env: sb.unprivileged ? {} : { PATH: boxPath() },
+    env: { PATH: boxPath(process.env.PATH, sb.unprivileged === true) },
   };
   return rt;
 }

@@ -1,8 +1,9 @@
 // The runtime seam: plain changes nothing; the sandbox enters the supervisor before every argv, never a dead one.
 import { describe, expect, it } from 'vitest';
 import { cannotRun } from '../../../src/checks/index.js';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BOX_PKG, currentRuntime, PLAIN, procStart, runtimeOf, sandboxRuntime, withRuntime } from '../../../src/runner/runtime.js';
+import { BOX_PKG, boxPath, currentRuntime, PLAIN, procStart, runtimeOf, sandboxRuntime, withRuntime } from '../../../src/runner/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -64,5 +65,21 @@ describe('runtime', () => {
     expect(cannotRun('setpriv: failed to execute tcpdump: No such file or directory')).toBe('tcpdump is missing (package tcpdump; netlab doctor)');
     expect(cannotRun('exec of "dig" failed: No such file or directory')).toBe('dig is missing (package bind9-dnsutils; netlab doctor)');
     expect(cannotRun('Cannot open network namespace "netlab-x-a": No such file or directory')).toMatch(/^namespace netlab-x-a is gone/);
+  });
+});
+
+describe('boxPath', () => {
+  it("keeps what the box sees and may search, then the system's directories", () => {
+    // /tmp and /run are the box's own; /root is not searchable by the box's uid as root (mode 0700 on Debian).
+    expect(boxPath('/tmp/x/bin:/usr/bin:/run/user/1/bin:relative', true)).toBe('/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin:/bin');
+    // A directory only its owner may enter (as /root is): left out for the box's uid, kept for a user's own box.
+    const closed = mkdtempSync(join(ROOT, '.boxpath-'));
+    try {
+      chmodSync(closed, 0o700);
+      expect(boxPath(`${closed}/bin:/usr/local/bin`, false).split(':')[0]).toBe('/usr/local/bin');
+      expect(boxPath(`${closed}/bin:/usr/local/bin`, true).split(':')[0]).toBe(`${closed}/bin`);
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 });
