@@ -1,9 +1,11 @@
 // The one seam between netlab and the machine: where a lab's processes start and where netlab reads the namespace
 // and /proc state of a lab. Two implementations, chosen once per instance (the state record says which):
 //   plain    today's behaviour: processes start in the root namespaces, named namespaces live in /run/netns.
-//   sandbox  every process starts inside the instance's supervisor (new mount, pid, net, ipc and uts namespaces,
-//            a private tmpfs on /run/netns): `nsenter -t SUPERVISOR …` before each argv; netlab reads the lab's
-//            /run/netns through /proc/SUPERVISOR/root. When the supervisor dies, the kernel ends the whole lab.
+//   sandbox  every process starts inside the instance's box: a supervisor in new pid, mount, user, net, ipc and uts
+//            namespaces whose root is not the host's (STAGE1/STAGE2 below), with a private /run/netns. Processes
+//            netlab waits for start through the box's launcher (launcher.ts), the rest with `nsenter -t SUPERVISOR …`
+//            before their argv; netlab reads the lab's /run/netns through /proc/SUPERVISOR/root. When the supervisor
+//            dies, the kernel ends the whole lab. Without root (unprivileged()), every instance is boxed.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
