@@ -15,9 +15,16 @@
 'use strict';
 const { spawn } = require('node:child_process');
 
-const ENV = { ...process.env, LANG: 'C', LC_ALL: 'C' };
+const { NETLAB_BOX_AS: AS, ...inherited } = process.env;
+const ENV = { ...inherited, LANG: 'C', LC_ALL: 'C' };
+/**
+ * Where the box's memory limit is an rlimit (no cgroup), the launcher itself runs without the address-space cap
+ * (Node reserves more address space than it uses) and puts it on each process it starts.
+ */
+const PREFIX = AS && /^\d+$/.test(AS) ? ['prlimit', `--as=${AS}`, '--'] : [];
 /** id → the running child and the signal it gets when netlab goes away. */
 const kids = new Map();
+// Writes to a pipe or socket are synchronous on Linux: a process printing without end waits on netlab, not on memory.
 const send = (m) => process.stdout.write(`${JSON.stringify(m)}\n`);
 
 function start(m) {
@@ -26,7 +33,8 @@ function start(m) {
   const input = typeof m.input === 'string' ? m.input : undefined;
   let child;
   try {
-    child = spawn(m.argv[0], m.argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: ENV });
+    const argv = [...PREFIX, ...m.argv];
+    child = spawn(argv[0], argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: ENV });
   } catch (e) {
     send({ id, exit: null, signal: null, error: { code: e.code ?? 'EINVAL', message: String(e.message) } });
     return;

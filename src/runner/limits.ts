@@ -184,9 +184,11 @@ export function createLimits(ref: LimitsRef): void {
 const JOIN_CGROUPS = ['sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"', 'netlab-limits'];
 
 /** The argv prefix that starts a process inside the instance's limits: it joins the cgroups, then execs the rest. */
-export function limitArgv(ref: LimitsRef | undefined): string[] {
+export function limitArgv(ref: LimitsRef | undefined, launcher = false): string[] {
   if (!ref) return [];
-  if (ref.kind === 'rlimit') return ['prlimit', `--nproc=${ref.maxPids}`, `--as=${ref.maxMemory}`, '--'];
+  // The sandbox's launcher (a Node process, which reserves more address space than it uses) gets no --as: it puts
+  // that cap on each process it starts (NETLAB_BOX_AS, see runtime.ts).
+  if (ref.kind === 'rlimit') return ['prlimit', `--nproc=${ref.maxPids}`, ...(launcher ? [] : [`--as=${ref.maxMemory}`]), '--'];
   return [...JOIN_CGROUPS, ...ref.dirs.map((d) => join(d, 'cgroup.procs')), '--'];
 }
 

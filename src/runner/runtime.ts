@@ -43,7 +43,7 @@ export interface Runtime {
    * The argv netlab starts for `argv`. `ownSys`: the process runs in a node (`nsenter --net=/run/netns/NS -- …`)
    * and should see that node's own /sys (the sandbox starts it with `ip netns exec`, which mounts it).
    */
-  argv(argv: readonly string[], opts?: { parentDeath?: ParentDeath; ownSys?: boolean }): string[];
+  argv(argv: readonly string[], opts?: { parentDeath?: ParentDeath; ownSys?: boolean; launcher?: boolean }): string[];
   /** Where netlab finds a path that the lab's processes see at `path` (e.g. a /run/netns file). */
   hostPath(path: string): string;
   /** Names of the named network namespaces the lab's processes see (their /run/netns). */
@@ -196,7 +196,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       // /proc/SUPERVISOR/root/run/netns/NS: that path is resolved on the host, and the lab (root in its sandbox) can
       // put a symlink there (`ln -sf /proc/1/ns/net …`) that the host resolves to the host's own namespace.
       // nsenter forks to enter the pid namespace and does not pass signals on: the child dies with it instead.
-      return [...limitArgv(sb.limits), ...enterArgv(sb), 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inBoxPaths(inner)];
+      return [...limitArgv(sb.limits, opts.launcher === true), ...enterArgv(sb), 'setpriv', `--pdeathsig=${opts.parentDeath ?? 'KILL'}`, '--', ...inBoxPaths(inner)];
     },
     // The same check as argv's (the launcher is started through argv, which also throws when the sandbox is gone).
     launch: (argv, opts) => {
@@ -230,7 +230,8 @@ function launcherOf(sb: SandboxRef, rt: Runtime): Launcher {
   const key = `${sb.supervisor.pid}:${sb.supervisor.start}`;
   let l = launchers.get(key);
   if (!l) {
-    l = new Launcher(() => rt.argv([process.execPath, '-e', launcherCode()]), rt.env);
+    const as = sb.limits?.kind === 'rlimit' ? { NETLAB_BOX_AS: String(sb.limits.maxMemory) } : {};
+    l = new Launcher(() => rt.argv([process.execPath, '-e', launcherCode()], { launcher: true }), { ...rt.env, ...as });
     launchers.set(key, l);
   }
   return l;
@@ -272,6 +273,16 @@ export const BOX_PKG = '/run/netlab-pkg';
 const PKG = resolve(import.meta.dirname, '../..');
 
 /**
+ * Perl (fixed text, no quote in it): make the whole mount tree read-only in one call, then /proc writable again
+ * (stage 2's user namespace maps are written there). Exits non-zero when the kernel refuses either.
+ */
+const RO_ALL = [
+  'my ($all, $proc, $ro, $rw) = ("/", "/proc", pack("Q4", 1, 0, 0, 0), pack("Q4", 0, 1, 0, 0));',
+  'syscall(442, -100, $all, 0x8000, $ro, 32) == 0 or exit 1;',
+  'syscall(442, -100, $proc, 0, $rw, 32) == 0 or exit 1;',
+].join(' ');
+
+/**
  * Stage 1 of the supervisor (fixed text, no lab data). It runs as pid 1 of the sandbox's new pid namespace (its own
  * /proc), in a new mount namespace, and as root: the host's (netlab as root) or a user namespace's whose root is the
  * user (unprivileged). $1 = run | up, $2 = the instance's work directory (absolute, exists), $3 = netlab's package
@@ -300,11 +311,17 @@ const STAGE1 = [
   'cd "$work"',
   // netlab's package may sit under /tmp or /run, which the tmpfs below hide: held open here, bound from the fd.
   'exec 4<"$pkg"',
+  // Every mount read-only at once: mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY) (Linux 5.12+; system call 442 on every
+  // architecture but alpha and ia64), then /proc, the box's own, writable again. util-linux 2.38 has no command for it
+  // (2.39's `mount -o ro=recursive`), so perl (Essential on Debian and Ubuntu) makes the call: one process where the
+  // loop below starts one `mount` per mount point. Where that fails (an older kernel, no perl), the loop.
+  `perl -e '${RO_ALL}' 2>/dev/null || {`,
   // mountinfo field 5 is the mount point, with space, tab, newline and backslash as octal escapes (\040…): %b decodes them.
   // One that cannot be remounted stops the start, unless its path is gone (a mount point the host deleted: unreachable).
   // Only a point with an escape is decoded: $(…) forks, and the loop runs once per mount (dozens), at every start.
   'while read -r _ _ _ _ point _; do case $point in *\\\\*) p=$(printf %b "$point") ;; *) p=$point ;; esac; case $p in /proc|/proc/*) continue ;; esac; mount -o remount,bind,ro "$p" 2>/dev/null || [ ! -e "$p" ] || { echo "cannot make $p read-only" >&2; exit 1; }; done </proc/self/mountinfo',
-  'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
+  '}',
+'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
   'mount -t tmpfs -o mode=0755,size=4m netlab-run /run',
   `mkdir -p /run/netns ${BOX_PKG} "$work"`,
   'mount -c --bind /proc/self/cwd "$work"',

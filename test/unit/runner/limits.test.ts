@@ -71,6 +71,8 @@ describe('limitArgv', () => {
   it('rlimits: prlimit, and nothing without limits', () => {
     expect(limitArgv({ kind: 'rlimit', dirs: [], maxPids: 64, maxMemory: 1024 })).toEqual(['prlimit', '--nproc=64', '--as=1024', '--']);
     expect(limitArgv(undefined)).toEqual([]);
+    // The sandbox's launcher: no address-space cap on Node itself (it puts it on what it starts).
+    expect(limitArgv({ kind: 'rlimit', dirs: [], maxPids: 64, maxMemory: 1024 }, true)).toEqual(['prlimit', '--nproc=64', '--']);
   });
 });
 
