@@ -72,12 +72,13 @@ describe('boxPath', () => {
   it("keeps what the box sees and may search, then the system's directories", () => {
     // /tmp and /run are the box's own; /root is not searchable by the box's uid as root (mode 0700 on Debian).
     expect(boxPath('/tmp/x/bin:/usr/bin:/run/user/1/bin:relative', true)).toBe('/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin:/bin');
-    // A directory only its owner may enter (as /root is): left out for the box's uid, kept for a user's own box.
-    const closed = mkdtempSync(join(ROOT, '.boxpath-'));
+    // A directory only its owner may enter (as /root is), in a folder everyone may enter and the box sees (/var/tmp,
+    // not /tmp): left out for the box's uid, kept for a user's own box (whose root is that user).
+    const closed = mkdtempSync('/var/tmp/netlab-boxpath-');
     try {
       chmodSync(closed, 0o700);
-      expect(boxPath(`${closed}/bin:/usr/local/bin`, false).split(':')[0]).toBe('/usr/local/bin');
-      expect(boxPath(`${closed}/bin:/usr/local/bin`, true).split(':')[0]).toBe(`${closed}/bin`);
+      expect(boxPath(`/usr/local/bin:${closed}/bin`, false)).not.toContain(closed);
+      expect(boxPath(`/usr/local/bin:${closed}/bin`, true).split(':').slice(0, 2)).toEqual(['/usr/local/bin', `${closed}/bin`]);
     } finally {
       rmSync(closed, { recursive: true, force: true });
     }
