@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { procStart } from '../../src/runner/state.js';
-import { describeLab, itRootOnly, instanceNamespaces, labPid, netlab, netnsDir, ROOT, spawnNetlab, tempDir, waitFor, STATE } from './helpers.js';
+import { BOXED, describeLab, itRootOnly, instanceNamespaces, labPid, netlab, netnsDir, ROOT, runDirOf, spawnNetlab, tempDir, waitFor, STATE } from './helpers.js';
 
 const TUN_VPN = join(ROOT, 'labs/tun-vpn.yaml');
 const record = (id: string) => JSON.parse(readFileSync(`${STATE}/${id}.json`, 'utf8')) as { stage: number; processes: { pid: number; start: string; node: string; what: string }[] };
@@ -87,7 +87,8 @@ describeLab('tunnels and captures (real namespaces)', () => {
 
   itRootOnly('tun/tap: /dev/net/tun is 0600 (root only) on this machine')('SIGINT while checks run stops the tunnels and removes everything (exit 130)', async () => {
     const id = 'e2e-tun-sig';
-    const started = join(dir, 'started');
+    // Boxed, a check writes only in the instance's work directory (its run directory, removed with it).
+    const started = BOXED ? join(runDirOf(id), 'started') : join(dir, 'started');
     const lab = join(dir, 'tun-slow.yaml');
     writeFileSync(
       lab,
@@ -109,7 +110,7 @@ steps:
 `,
     );
     const child = spawnNetlab(['run', lab, '-i', id]);
-    await waitFor(() => existsSync(started), { watch: dir, timeoutMs: 45_000 });
+    await waitFor(() => existsSync(started), { watch: BOXED ? STATE : dir, timeoutMs: 45_000 });
     const procs = record(id).processes;
     expect(procs.map((p) => `${p.node} ${p.what}`)).toEqual(['a tunnel tap0', 'b tunnel tap0']);
     for (const p of procs) expect(procStart(p.pid)).toBe(p.start);
