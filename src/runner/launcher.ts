@@ -152,6 +152,8 @@ export class Launcher {
     for (const [key, list, ev] of [['o', p.out, p.events.stdout], ['e', p.err, p.events.stderr]] as const) {
       const data = msg[key];
       if (typeof data !== 'string') continue;
+      // Past the cap the process is being stopped (guard below): nothing more of it is kept, as execa's maxBuffer.
+      if (p.size > MAX_BUFFER) continue;
       const chunk = Buffer.from(data, 'base64');
       p.size += chunk.length;
       list.push(chunk);
