@@ -186,12 +186,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
           hint: '`netlab cleanup INSTANCE` removes its state record',
         });
       }
-      let inner = [...argv];
-      // `nsenter --net=/run/netns/NS -- cmd…` → `ip netns exec NS cmd…`: same namespace, plus the node's own /sys.
-      const [first, net, sep, ...rest] = inner;
-      if (opts.ownSys && first === 'nsenter' && net?.startsWith('--net=/run/netns/') && sep === '--') {
-        inner = ['ip', 'netns', 'exec', net.slice('--net=/run/netns/'.length), ...rest];
-      }
+      const inner = boxedArgv(argv, opts);
       // The node's namespace is entered by a second nsenter inside the sandbox, never by the outer one through
       // /proc/SUPERVISOR/root/run/netns/NS: that path is resolved on the host, and the lab (root in its sandbox) can
       // put a symlink there (`ln -sf /proc/1/ns/net …`) that the host resolves to the host's own namespace.
