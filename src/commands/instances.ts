@@ -16,7 +16,7 @@ import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
-import { reportExitCode } from './lifecycle.js';
+import { gradedChecks, reportExitCode } from './lifecycle.js';
 
 /**
  * The stage whose checks `check` runs: the exercise step while the learner has not had it applied (`up --exercise`),
@@ -44,7 +44,7 @@ export async function gradeInstance(rec: StateRecord, picks: readonly number[], 
   const targets = reportTargets(a);
   const plan = planLab(rec.model, rec.instance);
   const later = picks.some((i) => i > 0);
-  const checksOf = (i: number) => (plan.stages[i]?.checks ?? []).filter((c) => i > 0 || !later || opts.setupAll || c.expect === 'pass');
+  const checksOf = (i: number) => gradedChecks(plan.stages[i]?.checks ?? [], i, later, opts.setupAll);
   const runnable = picks.flatMap((i) => checksOf(i).map((c) => c.id));
   const selection = await checkSelection(rec.lab, a, runnable);
   if (!selection) return 0;
