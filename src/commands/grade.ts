@@ -41,7 +41,7 @@ interface GradeArgs {
   quiet: boolean;
 }
 
-const WORKER = resolve(import.meta.dirname, '../grade/worker.js');
+const WORKER = resolve(import.meta.dirname, '../grade/worker-main.js');
 
 /** A submission graded before (--resume): its result.json, if it is whole. */
 async function earlier(dir: string, id: string): Promise<GradeRow | undefined> {

@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execute, gradedChecks, type GradeContext, type LifecycleOptions } from '../commands/lifecycle.js';
-import { NetlabError, ValidationError } from '../errors.js';
+import { InterruptedError, NetlabError, ValidationError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/types.js';
 import { inNamespace } from '../plan/argv.js';
@@ -158,6 +158,8 @@ export async function gradeOne(job: GradeJob): Promise<GradeRow> {
       },
     };
     const outcome = await execute(lab, opts);
+    // Interrupted (grade's Ctrl-C): not graded, so nothing is written that --resume would take for a result.
+    if (outcome.error instanceof InterruptedError) throw outcome.error;
     const { report } = outcome;
     const score = scoreOf(report);
     const s = report.summary;
@@ -197,16 +199,4 @@ async function writeReports(report: RunReport, dir: string): Promise<void> {
 /** TEMPORARY until task A's learnerView lands. */
 function learnerView(report: RunReport): RunReport {
   return report;
-}
-
-// As a process of its own: `node worker.js JOB_JSON`; exit 0 once result.json is written (whatever the score).
-if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const job = JSON.parse(process.argv[2] ?? '{}') as GradeJob;
-  gradeOne(job).then(
-    () => process.exit(0),
-    (e: unknown) => {
-      process.stderr.write(`netlab grade: ${job.submission?.id}: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exit(e instanceof NetlabError ? e.exitCode : 3);
-    },
-  );
 }
