@@ -2,7 +2,7 @@
 // fork-bombing and hostile submissions graded four at a time, each in a box of its own. The gradebook has the
 // scores each deserves, no submission changes another's, hidden checks stay out of the learners' reports, a
 // submission cannot read the rubric or another's work, and the shards of the class merge into the same gradebook.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeRootOnly, netlab, SANDBOX } from './helpers.js';
@@ -10,6 +10,8 @@ import { describeRootOnly, netlab, SANDBOX } from './helpers.js';
 // Not under /tmp: the box has a /tmp of its own, so hiding there would prove nothing. /var/tmp is visible (read-only)
 // in every box unless netlab hides what is in it.
 const BASE = mkdtempSync('/var/tmp/netlab-e2e-grade-');
+// Readable by anyone, as a course folder usually is: what keeps the box out must be netlab's hiding, not the mode.
+chmodSync(BASE, 0o755);
 const remove = () => rmSync(BASE, { recursive: true, force: true });
 afterAll(remove);
 process.once('exit', remove);
