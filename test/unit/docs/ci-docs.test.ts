@@ -11,6 +11,7 @@ import { validate as validateDockerfile } from 'dockerfile-utils';
 import { Job } from 'kubernetes-models/batch/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { CANNOT_PROBE_AS_ROOT, privilegesLine } from '../../../src/commands/doctor.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
@@ -408,6 +409,12 @@ describe('docs/ci.md', () => {
     expect(new Set(cmds.map((c) => c.sub))).toEqual(new Set(['test', 'grade', 'gradebook merge', 'doctor', '']));
     expect(cmds.filter((c) => c.sub === 'grade').flatMap((c) => c.options)).toEqual(expect.arrayContaining(['--rubric', '--shard', '--jobs', '--resume', '--out']));
     expect(optionProblems(BLOCKS)).toEqual([]);
+  });
+
+  it('what it quotes of doctor as root without capabilities is what doctor says now', () => {
+    const capless = { root: true, netAdmin: false, sysAdmin: false, setuid: false };
+    expect(CI_MD).toContain(`✘ privileges: ${privilegesLine(capless, false)}\n`);
+    expect(CI_MD).toContain(`? unprivileged user namespaces: ${CANNOT_PROBE_AS_ROOT} — `);
   });
 
   it('an option netlab does not have, or a command it does not have, is found', () => {
