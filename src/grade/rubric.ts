@@ -115,7 +115,9 @@ export function parseRubricText(text: string, file: string): ParsedRubric {
   const syntax = src.syntaxProblems();
   if (syntax.length) throw new ValidationError(syntax);
   const data: unknown = src.toJS() ?? {};
-  const pass = parseValidPart(RubricSchema, data, { whole: new Set<z.core.$ZodType>([MatrixCheckSchema]) });
+  // An invalid name does not take the rubric with it: nothing refers to it, so a stand-in will do.
+  const placeholder = (path: Path) => (path.length === 1 && path[0] === 'rubric' ? 'invalid-name' : undefined);
+  const pass = parseValidPart(RubricSchema, data, { whole: new Set<z.core.$ZodType>([MatrixCheckSchema]), placeholder });
   const problems = schemaProblems(src, data, pass.issues, RubricSchema);
   if (pass.value === undefined) throw new ValidationError(sortProblems(problems));
   return { src, rubric: pass.value, problems, original: pass.original };

@@ -87,10 +87,8 @@ export function scoreStages(stages: readonly StageReport[]): { stages: StageRepo
  * points): every result gets its points and score, each stage and the whole its score.
  */
 export function makeReport(fields: { lab: string; title: string; instance: string; startedAt: Date; stages: StageReport[]; aborted?: string; scored?: boolean }): RunReport {
-  if (isScored(fields.stages, fields.scored)) {
-    const { stages, score } = scoreStages(fields.stages);
-    return { ...makeReport({ ...fields, stages, scored: false }), score };
-  }
+  const scored = isScored(fields.stages, fields.scored) ? scoreStages(fields.stages) : undefined;
+  const stages = scored?.stages ?? fields.stages;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     lab: fields.lab,
@@ -99,8 +97,9 @@ export function makeReport(fields: { lab: string; title: string; instance: strin
     startedAt: fields.startedAt.toISOString(),
     durationMs: Date.now() - fields.startedAt.getTime(),
     ...(fields.aborted !== undefined ? { aborted: fields.aborted } : {}),
-    stages: fields.stages,
-    summary: summarize(fields.stages),
+    stages,
+    summary: summarize(stages),
+    ...(scored ? { score: scored.score } : {}),
   };
 }
 
