@@ -120,6 +120,12 @@ checks:
     expect(lab.stages[exercise]?.name).toBe('let-them-out');
     expect(JSON.parse(readFileSync('schema/rubric.schema.json', 'utf8'))).toEqual(rubricJsonSchema());
   });
+
+  it('docs/grading.md shows the example rubric as it is', () => {
+    const md = readFileSync('docs/grading.md', 'utf8');
+    const block = /## Example: host-only[\s\S]*?```yaml\n([\s\S]*?)```/.exec(md)?.[1];
+    expect(block).toBe(readFileSync('examples/rubrics/host-only.yaml', 'utf8'));
+  });
 });
 
 describe('gradedLab', () => {
