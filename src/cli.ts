@@ -38,8 +38,8 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
   { usage: 'show <lab>', describe: 'Describe what a lab builds, step by step (nodes, links, devices, addresses, routes, NAT, forwards, DHCP, services, firewall), and its checks', load: async () => (await import('./commands/labs.js')).showCommand, limits: true },
   { usage: 'graph <lab>', describe: 'Draw a lab (as of a step): namespaces, interfaces, addresses, links, bridges, devices, NAT points; as text, Mermaid or DOT', load: async () => (await import('./commands/graph.js')).graphCommand, limits: true },
   { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
-  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
-  { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
+  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) and rubric files without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
+  { usage: 'schema', describe: 'Print the JSON Schema of lab files, or with --rubric of rubric files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
   { usage: 'doctor', describe: 'Check privileges, tools and kernel features (tried in a throwaway namespace); say what needs each and how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
 ];
 

@@ -1,7 +1,7 @@
 // JUnit XML renderer for CI test views (Jenkins, GitLab, GitHub test reporters): a testsuite per stage, a testcase per check.
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CheckResult } from '../checks/result.js';
-import { expectedText, type RunReport } from './model.js';
+import { expectedText, pointsText, scoreText, type RunReport } from './model.js';
 import { printable } from '../printable.js';
 
 // The package is CommonJS with the builder as module.exports, while its types call it `default`: take whichever is there.
@@ -48,11 +48,16 @@ export function renderJunit(report: RunReport): string {
       .timestamp(report.startedAt)
       .time(seconds(stage.results.reduce((sum, r) => sum + r.durationMs, 0)))
       .property('instance', printable(report.instance));
+    // A scored report: each suite says its step's score and the total; each case what it earned of its points.
+    if (report.score) suite.property('score', scoreText(stage.score ?? { points: 0, max: 0 })).property('total-score', scoreText(report.score));
+    if (report.hiddenChecks) suite.property('hidden-checks', String(report.hiddenChecks));
     for (const r of stage.results) {
       const tc = suite.testCase().className(`${lab}.${printable(stage.name)}`).name(printable(r.name)).time(seconds(r.durationMs));
+      if (report.score) tc.property('points', pointsText(r));
       const type = printable(`expected ${expectedText(r)}, got ${r.gotReason !== undefined ? `${r.got} (${r.gotReason})` : r.got}`);
       // One of the two: a check that could not run is an error, not also a failure (the summary counts them apart).
-      if (r.got === 'error') tc.error(text(r.detail), type);
+      if (r.got === 'skipped') tc.skipped();
+      else if (r.got === 'error') tc.error(text(r.detail), type);
       else if (!r.ok) tc.failure(text(r.detail), type);
       tc.standardOutput(evidenceText(r));
     }
@@ -61,7 +66,7 @@ export function renderJunit(report: RunReport): string {
     builder.testSuite().name(lab).timestamp(report.startedAt).time(seconds(report.durationMs))
       .testCase().className(lab).name('run').time(seconds(report.durationMs)).error(text(report.aborted), 'aborted');
   }
-  // The root gets the run's duration, and loses `skipped` (netlab skips nothing), which the Jenkins JUnit schema does not allow there.
-  const xml = builder.build().replace(/<testsuites([^>]*?) skipped="0"(\/?)>/, `<testsuites$1 time="${seconds(report.durationMs)}"$2>`);
+  // The root gets the run's duration, and loses `skipped` (each suite counts its own), which the Jenkins JUnit schema does not allow there.
+  const xml = builder.build().replace(/<testsuites([^>]*?) skipped="\d+"(\/?)>/, `<testsuites$1 time="${seconds(report.durationMs)}"$2>`);
   return xml + '\n';
 }
