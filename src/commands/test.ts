@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, InterruptedError, NetlabError, UsageError, ValidationError, type Problem } from '../errors.js';
-import { discoverLabs, shownPath } from '../lab/discover.js';
+import { declaredName, discoverLabs, head, shownPath } from '../lab/discover.js';
 import { limitOption, type LimitKey } from '../lab/limits.js';
 import { loadLabFile } from '../lab/load.js';
 import { useColor } from '../report/color.js';
@@ -63,8 +63,15 @@ export async function validateLabFile(file: string): Promise<{ name?: string; pr
     if (filters?.problems.length) return { name: lab.name, problems: filters.problems };
     return { name: lab.name, problems: [] };
   } catch (e) {
-    if (e instanceof ValidationError) return { problems: e.problems };
-    if (e instanceof NetlabError) return { problems: [{ file, line: 0, col: 0, path: '', message: e.message, ...(e.hint ? { hint: e.hint } : {}) }] };
+    let name: string | undefined;
+    try {
+      name = declaredName(head(file));
+    } catch {
+      name = undefined; // unreadable: the problem below says so
+    }
+    const named = name !== undefined ? { name } : {};
+    if (e instanceof ValidationError) return { ...named, problems: e.problems };
+    if (e instanceof NetlabError) return { ...named, problems: [{ file, line: 0, col: 0, path: '', message: e.message, ...(e.hint ? { hint: e.hint } : {}) }] };
     throw e;
   }
 }
@@ -161,7 +168,7 @@ async function handler(a: Args): Promise<number> {
   say(`netlab test: ${files.length} lab${files.length === 1 ? '' : 's'}, ${Math.min(jobs, files.length)} at a time`);
 
   const startedAt = new Date();
-  const tmp = mkdtempSync(join(tmpdir(), 'netlab-test-'));
+  const tmp = mkdtempSync(join(tmpdir(), 'netlab-test-run-'));
   const running = new Set<Child>();
   let stopped: 'SIGINT' | 'SIGTERM' | undefined;
   const { dispose } = trapSignals((sig) => {

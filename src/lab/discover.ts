@@ -36,8 +36,23 @@ export function isRubricText(text: string): boolean {
   }
 }
 
-/** The first SNIFF_BYTES of a file, for isRubricText; a UsageError that says so when it cannot be read. */
-function head(file: string): string {
+/**
+ * The `name:` a lab file's text declares when it is a well-formed lab name (a slug), even if the rest of the file is
+ * invalid: how an invalid lab is still called by its name in reports. Undefined otherwise.
+ */
+export function declaredName(text: string): string | undefined {
+  try {
+    const doc = parseDocument(text, { uniqueKeys: false });
+    if (!isMap(doc.contents)) return undefined;
+    const name = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'name')?.value;
+    return isScalar(name) && typeof name.value === 'string' && /^[a-z0-9][a-z0-9-]{0,39}$/.test(name.value) ? name.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first SNIFF_BYTES of a file (cut at a line break), for isRubricText and declaredName; a UsageError when unreadable. */
+export function head(file: string): string {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');

@@ -3,7 +3,7 @@
 // exit code's precedence.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parse, type TestSuite } from 'junit2json';
+import { parse as parseJunit, type TestSuite, type TestSuites } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import { validateXML } from 'xmllint-wasm';
 import { runExitCode, statusOfExit } from '../../../src/commands/test.js';
@@ -50,6 +50,9 @@ function xsdWithFile(): string {
   expect(xsd.split(anchor)).toHaveLength(2); // the one place: testsuite's attributes
   return xsd.replace(anchor, `${anchor}\n            <xs:attribute name="file" type="xs:string" use="optional"/>`);
 }
+
+/** JUnit XML read back by junit2json (a <testsuites> root: its type says so). */
+const parse = async (xml: string): Promise<TestSuites> => (await parseJunit(xml)) as TestSuites;
 
 const suiteNamed = (suites: TestSuite[], name: string) => suites.find((s) => s.name === name) as TestSuite & { file?: string };
 
