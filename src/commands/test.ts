@@ -201,7 +201,11 @@ async function handler(a: Args): Promise<number> {
     if (status === 'ok' && report && (report.summary.failed || report.summary.errors)) status = 'failed';
     const outcome: LabOutcome = { file: shown, lab: report?.lab ?? lab, status, durationMs: report?.durationMs ?? Date.now() - t0, ...(report ? { report } : {}) };
     if (status === 'invalid') outcome.problems = [{ file: shown, line: 0, col: 0, path: '', message: said(stderr, code) }];
-    else if (status === 'error' || status === 'interrupted' || (!report && status !== 'ok')) outcome.error = said(stderr, code);
+    // What the run said, when it says more than the report: a build or environment failure, a signal. A report whose
+    // checks could not all run (exit 3) already tells that check by check, with nothing more on stderr.
+    else if (stderr.trim() || !report || report.aborted !== undefined) {
+      if (status === 'error' || status === 'interrupted' || !report) outcome.error = said(stderr, code);
+    }
     return outcome;
   };
 
@@ -210,7 +214,14 @@ async function handler(a: Args): Promise<number> {
     const worker = async () => {
       while (next < files.length) {
         const i = next++;
-        const o = await testOne(i);
+        // A bug in one lab's handling must not end the workers while other labs' runs go on unwatched.
+        const o = await testOne(i).catch((e: unknown): LabOutcome => ({
+          file: shownPath(files[i] as string),
+          lab: basename(files[i] as string).replace(/\.ya?ml$/, ''),
+          status: 'error',
+          durationMs: 0,
+          error: `netlab: internal error: ${e instanceof Error ? e.message : String(e)}`,
+        }));
         outcomes[i] = o;
         finished++;
         const s = o.report?.summary;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, type TestSuite, type TestSuites } from 'junit2json';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestRun } from '../../src/report/test-run.js';
 import { CLI, cliArgs, describeLab, instanceNamespaces, itRootOnly, netlab, recordFile, ROOT, runDirOf, STATE, tempDir, waitFor } from './helpers.js';
 
@@ -166,4 +166,20 @@ describeLab('netlab test (real namespaces)', () => {
     for (const s of suites.slice(0, 2)) expect(s.testcase?.at(-1)).toMatchObject({ name: 'run', error: [{ type: 'interrupted' }] });
     expect(suites[2]?.testcase).toMatchObject([{ name: 'run', error: [{ message: `not run: interrupted by ${sig}` }] }]);
   }, 120_000);
+});
+
+describe('netlab test: usage errors (exit 2, before anything runs)', () => {
+  it.each([
+    ['a path that does not exist', ['test', '/nonexistent/labs'], /no such file or directory: \/nonexistent\/labs/],
+    ['a directory without lab files', ['test', 'docs/labs'], /no lab files found in docs\/labs/],
+    ['--jobs 0', ['test', 'labs/veth-routing.yaml', '-j', '0'], /--jobs takes a whole number of at least 1/],
+    ['--max-pids without --sandbox', ['test', 'labs/veth-routing.yaml', '--max-pids', '64'], /--max-pids limits a boxed lab: it needs --sandbox/],
+    ['--junit into a directory', ['test', 'labs/veth-routing.yaml', '--junit', '/tmp'], /cannot write the report to \/tmp: it is a directory/],
+    ['-f junit (--junit FILE is the JUnit file)', ['test', 'labs/veth-routing.yaml', '-f', 'junit'], /Invalid values/],
+  ])('%s', async (_, args, message) => {
+    const r = await netlab(args, { plain: true });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
 });
