@@ -197,8 +197,9 @@ async function handler(a: Args): Promise<number> {
     running.delete(child);
     const report = await readReport(reportFile);
     let status = statusOfExit(code, stopped !== undefined);
-    // A report says more than an exit code: checks as expected but a report file that failed is still 3 (error).
-    if (status === 'ok' && report && (report.summary.failed || report.summary.errors)) status = 'failed';
+    // Exit 0 is only believed with a report that shows every check as expected (belt and braces: run exits 1 or 3 else).
+    if (status === 'ok' && !report) status = 'error';
+    else if (status === 'ok' && report && report.summary.passed !== report.summary.total) status = 'failed';
     const outcome: LabOutcome = { file: shown, lab: report?.lab ?? lab, status, durationMs: report?.durationMs ?? Date.now() - t0, ...(report ? { report } : {}) };
     if (status === 'invalid') outcome.problems = [{ file: shown, line: 0, col: 0, path: '', message: said(stderr, code) }];
     // What the run said, when it says more than the report: a build or environment failure, a signal. A report whose

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { builtinLabs, LABS_DIR } from '../../../src/lab/catalog.js';
-import { discoverLabs, isRubricText } from '../../../src/lab/discover.js';
+import { declaredName, discoverLabs, isRubricText } from '../../../src/lab/discover.js';
+import { validateLabFile } from '../../../src/commands/test.js';
 
 const root = mkdtempSync(join(tmpdir(), 'netlab-discover-'));
 afterAll(() => {
@@ -143,5 +144,25 @@ describe('isRubricText', () => {
     ['not YAML at all', '\t{{{', false],
   ])('%s', (_, text, expected) => {
     expect(isRubricText(text)).toBe(expected);
+  });
+});
+
+describe('an invalid lab is still called by its name', () => {
+  it.each([
+    ['a valid slug', 'name: my-lab\nnodes: 3\n', 'my-lab'],
+    ['not a slug', 'name: "My Lab!"\n', undefined],
+    ['no name', 'nodes: {}\n', undefined],
+    ['a number', 'name: 42\n', undefined],
+    ['broken YAML after it', 'name: half\nnodes: [\n', 'half'],
+  ])('declaredName: %s', (_, text, expected) => {
+    expect(declaredName(text)).toBe(expected);
+  });
+
+  it('validateLabFile: every problem at file:line:col, and the declared name', async () => {
+    const file = join(tree(join(root, 'invalid'), { 'x.yaml': 'name: lt-x\nnodes:\n  a: {}\nlinks:\n  - endpoints: ["a:eth0", "nosuch:eth0"]\n' }), 'x.yaml');
+    const v = await validateLabFile(file);
+    expect(v.name).toBe('lt-x');
+    expect(v.problems.map((p) => [p.file, p.line, p.path, p.message])).toEqual([[file, 5, 'links[0].endpoints[1]', 'unknown node "nosuch"']]);
+    expect(v.problems[0]?.col).toBeGreaterThan(0);
   });
 });
