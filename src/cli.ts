@@ -25,6 +25,7 @@ process.on('uncaughtException', (e) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
 const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>>; limits?: true }[] = [
   { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand, limits: true },
+  { usage: 'test [paths..]', describe: 'Validate and run every lab file found (directories searched recursively; none: the built-in labs), in parallel; a row per lab, one JUnit file for CI', load: async () => (await import('./commands/test.js')).testCommand, limits: true },
   { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, step, down; --exercise: build the start of an exercise, then check, solve, reset)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
   { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
   { usage: 'solve <instance>', describe: 'Exercise: apply the step held back for you, then check (--show: only print the reference commands per node)', load: async () => (await import('./commands/learn.js')).solveCommand },
@@ -71,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     .example('$0 show host-only', 'What a lab builds, step by step, and what it checks')
     .example('$0 graph host-only -f mermaid', 'Draw a lab for Markdown (also: -f dot, -f ascii)')
     .example('$0 validate my-lab.yaml', 'Check a lab file')
+    .example('$0 test labs/ --junit netlab.xml', 'CI: validate and run every lab under labs/, one JUnit file (a testsuite per lab)')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Give a command; `netlab --help` lists them')
     .strict()

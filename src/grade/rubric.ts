@@ -67,10 +67,8 @@ export function isRubricData(data: unknown): boolean {
   return data !== null && typeof data === 'object' && !Array.isArray(data) && 'rubric' in data;
 }
 
-/** Whether a YAML file is a rubric: its text has a top-level `rubric:` key (read cheaply, without parsing). */
-export function isRubricText(text: string): boolean {
-  return /^rubric\s*:/m.test(text);
-}
+/** Whether YAML text is a rubric (one rule for `validate`, `netlab test` and this loader: src/lab/discover.ts). */
+export { isRubricText } from '../lab/discover.js';
 
 /** Locates a path of the merged lab data: in the rubric file for what the rubric added, else in the lab file. */
 type Locator = (path: Path, message: string, hint?: string, key?: boolean) => Problem;
