@@ -25,6 +25,7 @@ process.on('uncaughtException', (e) => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each verb has its own argument type
 const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>>; limits?: true }[] = [
   { usage: 'run <lab>', describe: 'Build a lab, run its checks step by step, print the report, tear it down', load: async () => (await import('./commands/run.js')).runCommand, limits: true },
+  { usage: 'test [paths..]', describe: 'Validate and run every lab file found (directories searched recursively; none: the built-in labs), in parallel; a row per lab, one JUnit file for CI', load: async () => (await import('./commands/test.js')).testCommand, limits: true },
   { usage: 'up <lab>', describe: 'Build a lab and keep it running (then exec, check, step, down; --exercise: build the start of an exercise, then check, solve, reset)', load: async () => (await import('./commands/run.js')).upCommand, limits: true },
   { usage: 'check <instance>', describe: 'Run the checks against a running instance (setup checks and those of the step it is at)', load: async () => (await import('./commands/instances.js')).checkCommand },
   { usage: 'solve <instance>', describe: 'Exercise: apply the step held back for you, then check (--show: only print the reference commands per node)', load: async () => (await import('./commands/learn.js')).solveCommand },
@@ -38,8 +39,8 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
   { usage: 'show <lab>', describe: 'Describe what a lab builds, step by step (nodes, links, devices, addresses, routes, NAT, forwards, DHCP, services, firewall), and its checks', load: async () => (await import('./commands/labs.js')).showCommand, limits: true },
   { usage: 'graph <lab>', describe: 'Draw a lab (as of a step): namespaces, interfaces, addresses, links, bridges, devices, NAT points; as text, Mermaid or DOT', load: async () => (await import('./commands/graph.js')).graphCommand, limits: true },
   { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
-  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
-  { usage: 'schema', describe: 'Print the JSON Schema of lab files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
+  { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) and rubric files without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
+  { usage: 'schema', describe: 'Print the JSON Schema of lab files, or with --rubric of rubric files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
   { usage: 'grade <lab> [submissions..]', describe: 'Grade a class: each submission (node scripts or a lab file) in a sandboxed instance of its own, in parallel, scored by a rubric; a gradebook (CSV, JSON) and per-submission reports', load: async () => (await import('./commands/grade.js')).gradeCommand },
   { usage: 'gradebook <action> <gradebooks..>', describe: 'merge: join the gradebooks of a class\'s shards (grade --shard I/N) into one', load: async () => (await import('./commands/grade.js')).gradebookMergeCommand },
   { usage: 'doctor', describe: 'Check privileges, tools and kernel features (tried in a throwaway namespace); say what needs each and how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     .example('$0 show host-only', 'What a lab builds, step by step, and what it checks')
     .example('$0 graph host-only -f mermaid', 'Draw a lab for Markdown (also: -f dot, -f ascii)')
     .example('$0 validate my-lab.yaml', 'Check a lab file')
+    .example('$0 test labs/ --junit netlab.xml', 'CI: validate and run every lab under labs/, one JUnit file (a testsuite per lab)')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Give a command; `netlab --help` lists them')
     .strict()

@@ -9,7 +9,7 @@ import { pool } from '../runner/pool.js';
 import type { Lease } from '../runner/state.js';
 import { capture, evidenceFolder, hasDropped, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence, type NodeState } from './evidence.js';
 import { runChecks, runOnce, withLease } from './index.js';
-import type { CheckResult } from './result.js';
+import { skippedResult, type CheckResult } from './result.js';
 
 /** How a check phase runs: its instance, what the stage applied, and where evidence goes. */
 export interface PhaseOptions {
@@ -68,8 +68,73 @@ async function runAgainAlone(c: PlannedCheck, nodes: readonly NodeState[], pcapF
   return { findings, nft };
 }
 
-/** Runs one stage's checks (on a settled lab): warm up, run, then findings (and evidence files) for each check that did not hold. */
+/**
+ * A stage's checks split at its gates, in file order: each segment ends with a gate (a matrix's on its last pair),
+ * the last one with whatever follows the last gate. Without gates: one segment, the whole stage.
+ */
+export function gateSegments<C extends Pick<PlannedCheck, 'gate'>>(checks: readonly C[]): C[][] {
+  const out: C[][] = [[]];
+  for (const c of checks) {
+    (out.at(-1) as C[]).push(c);
+    if (c.gate) out.push([]);
+  }
+  return out.filter((s, i) => s.length || i === 0);
+}
+
+/**
+ * The gate of a segment that did not hold, if any: the segment's gate check not ok, or, for a matrix's gate, any pair
+ * of that matrix not ok (the matrix gates as a whole).
+ */
+export function failedGate(segment: readonly Pick<PlannedCheck, 'gate' | 'matrix' | 'stage'>[], results: readonly CheckResult[]): CheckResult | undefined {
+  const i = segment.findIndex((c) => c.gate);
+  const gate = segment[i];
+  const r = results[i];
+  if (!gate || !r) return undefined;
+  if (!r.ok) return r;
+  if (!gate.matrix) return undefined;
+  const name = gate.matrix.name;
+  const bad = segment.findIndex((c, k) => c.matrix?.name === name && results[k]?.ok === false);
+  return bad >= 0 ? { ...r, name: `${name} (${results[bad]?.name ?? ''})` } : undefined;
+}
+
+/**
+ * Runs one stage's checks (on a settled lab) segment by segment (gateSegments): each as `segment` runs it; once a
+ * gate did not hold, the checks after it are skipped results, not run.
+ */
+export async function runGated(
+  checks: readonly PlannedCheck[],
+  segment: (checks: readonly PlannedCheck[]) => Promise<CheckResult[]>,
+  onResult?: (r: CheckResult) => void,
+): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  let closed: CheckResult | undefined;
+  for (const seg of gateSegments(checks)) {
+    if (closed) {
+      for (const c of seg) {
+        const r = skippedResult(c, closed);
+        onResult?.(r);
+        out.push(r);
+      }
+      continue;
+    }
+    const results = await segment(seg);
+    out.push(...results);
+    closed = failedGate(seg, results);
+  }
+  return out;
+}
+
+/**
+ * Runs one stage's checks (on a settled lab): warm up, run, then findings (and evidence files) for each check that
+ * did not hold. A stage with gates runs one segment at a time (runGated).
+ */
 export async function checkPhase(checks: readonly PlannedCheck[], opts: PhaseOptions): Promise<CheckResult[]> {
+  if (!checks.length) return [];
+  return runGated(checks, (seg) => checkSegment(seg, opts), opts.onResult);
+}
+
+/** The check phase of checks that run together: warm up, run, then findings (and evidence) for those that did not hold. */
+async function checkSegment(checks: readonly PlannedCheck[], opts: PhaseOptions): Promise<CheckResult[]> {
   const { signal } = opts;
   const planned = checks.map((c) => withLease(c, opts.leases ?? []));
   if (!planned.length) return [];

@@ -21,8 +21,8 @@ export interface CheckResult {
   expected: 'pass' | 'fail';
   /** With expected fail: how the lab says it must fail (`reason`), e.g. refused. */
   expectedReason?: string;
-  /** What happened: pass (reachable), fail (not), or error (the check could not run). */
-  got: 'pass' | 'fail' | 'error';
+  /** What happened: pass (reachable), fail (not), error (the check could not run), or skipped (a gate before it did not hold). */
+  got: 'pass' | 'fail' | 'error' | 'skipped';
   /** With got fail: how it failed, in the words `reason` uses (e.g. timeout), when the check kind can tell. */
   gotReason?: string;
   /** True when the result matches the expectation (and any TTL/reason assertion). */
@@ -37,6 +37,14 @@ export interface CheckResult {
   findings?: string[];
   /** Set when the check is one pair of a reachability matrix: the matrix and its cell. */
   matrix?: MatrixCell;
+  /** What the check is worth (`points`); in a scored report every result has it (default 1). */
+  points?: number;
+  /** In a scored report: the points it earned (points when ok, else 0). */
+  score?: number;
+  /** `gate: true` in the lab or rubric: when it did not hold, the checks after it in its stage were skipped. */
+  gate?: true;
+  /** `hidden: true`: left out of the learner's report. */
+  hidden?: true;
   evidence: Evidence;
 }
 
@@ -73,7 +81,40 @@ export function makeResult(c: PlannedCheck, r: Ran, got: CheckResult['got'], det
     durationMs: r.durationMs,
     ...(c.hint !== undefined ? { hint: c.hint } : {}),
     ...(c.matrix !== undefined ? { matrix: { ...c.matrix } } : {}),
+    ...scoringFields(c),
     evidence: { argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr },
+  };
+}
+
+/** The scoring keys a check carries into its result (absent when the lab and rubric did not write them). */
+export function scoringFields(c: Pick<PlannedCheck, 'points' | 'gate' | 'hidden'>): Pick<CheckResult, 'points' | 'gate' | 'hidden'> {
+  return {
+    ...(c.points !== undefined ? { points: c.points } : {}),
+    ...(c.gate ? { gate: true as const } : {}),
+    ...(c.hidden ? { hidden: true as const } : {}),
+  };
+}
+
+/** The result of a check that was not run because `gate` (a check before it in its stage) did not hold. */
+export function skippedResult(c: PlannedCheck, gate: Pick<CheckResult, 'name'>): CheckResult {
+  const wanted = expectedReason(c);
+  return {
+    id: c.id,
+    stage: c.stage,
+    name: c.name,
+    kind: c.kind,
+    from: c.from,
+    to: 'toText' in c ? c.toText : c.from,
+    target: c.target,
+    expected: c.expect,
+    ...(wanted !== undefined ? { expectedReason: wanted } : {}),
+    got: 'skipped',
+    ok: false,
+    detail: `not run: the gate "${gate.name}" did not hold`,
+    durationMs: 0,
+    ...(c.matrix !== undefined ? { matrix: { ...c.matrix } } : {}),
+    ...scoringFields(c),
+    evidence: { argv: [], exitCode: undefined, stdout: '', stderr: '' },
   };
 }
 

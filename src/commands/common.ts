@@ -9,6 +9,7 @@ import { useColor } from '../report/color.js';
 import { outputWidth } from '../report/fit.js';
 import { jsonText } from '../report/json.js';
 import type { RunReport } from '../report/model.js';
+import type { Lab } from '../lab/types.js';
 import { readLastFailed, readRecord, readRecords, saveLastFailed, type StateRecord } from '../runner/state.js';
 import { runtimeOf, useRuntime } from '../runner/runtime.js';
 
@@ -131,8 +132,10 @@ export function withReportOptions<T>(y: Argv<T>) {
  * stderr says why, and the report goes to stdout when no other report goes there, else to stderr.
  * Returns false when a file could not be written (the caller exits 3).
  */
-export async function emitReport(report: RunReport, targets: readonly ReportTarget[], opts: { wide?: boolean } = {}): Promise<boolean> {
+export async function emitReport(report: RunReport, targets: readonly ReportTarget[], opts: { wide?: boolean; learner?: boolean } = {}): Promise<boolean> {
   const { render } = await import('../report/index.js');
+  // --learner: every output is the learner's view (hidden checks left out, nothing computed from them).
+  if (opts.learner) report = (await import('../report/model.js')).learnerView(report);
   let ok = true;
   let stdoutTaken = targets.some((t) => t.output === undefined);
   for (const t of targets) {
@@ -167,6 +170,33 @@ export interface CheckArgs {
   evidence?: string;
   pcap?: boolean;
   onlyFailed?: boolean;
+}
+
+/** `--rubric FILE` and `--learner` (run, check). */
+export interface RubricArgs {
+  rubric?: string;
+  learner?: boolean;
+}
+
+/** Adds the rubric options: a rubric's checks merged into the lab's (scored report), and the learner's view of the report. */
+export function withRubricOptions<T>(y: Argv<T>) {
+  return y
+    .option('rubric', { type: 'string', requiresArg: true, describe: 'Also run this rubric\'s checks (docs/grading.md); the report is scored (points per step and in total)' })
+    .option('learner', { type: 'boolean', describe: 'Print the learner\'s view of the report: hidden checks left out (their number only)' })
+    .group(['rubric', 'learner'], 'Grading:');
+}
+
+/**
+ * The rubric of --rubric, checked against the lab it is used with (`lab`: the lab's name): its lab with the rubric's
+ * checks merged in. UsageError when the rubric is for another lab.
+ */
+export async function rubricLab(file: string, lab: string): Promise<Lab> {
+  const { loadRubric } = await import('../grade/rubric.js');
+  const loaded = await loadRubric(file);
+  if (loaded.lab.name !== lab) {
+    throw new UsageError(`rubric ${loaded.rubric.name} (${file}) is for lab ${loaded.lab.name}, not ${lab}`, { hint: `its lab: ${loaded.rubric.lab}` });
+  }
+  return loaded.lab;
 }
 
 /** Adds the options of every verb that runs checks: evidence of what did not hold, and re-running only that. */

@@ -8,7 +8,10 @@ import {
   KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel, probeUserns,
   type KernelFeature, type LabFeature, type ToolName, type UsernsResult,
 } from '../runner/features.js';
-import { aptLine, blockedUnprivileged, capabilities, featuresNeeding, featuresNeedingKernel, TOOLS, TUN_CLOSED_HINT, tunClosed, which } from '../runner/preflight.js';
+import {
+  aptLine, blockedUnprivileged, capabilities, featuresNeeding, lackedCaps, ROOT_WITHOUT_CAPS_HINT, rootWithoutCaps, type Caps,
+   featuresNeedingKernel, TOOLS, TUN_CLOSED_HINT, tunClosed, which,
+} from '../runner/preflight.js';
 import { green, red, useColor, yellow } from '../report/color.js';
 import { printJson, type Command } from './common.js';
 
@@ -29,14 +32,42 @@ async function builtinNeeds(): Promise<{ lab: string; tools: ToolName[]; kernel:
 
 const words = (fs: readonly LabFeature[]) => fs.map((f) => LAB_FEATURES[f].what).join('; ');
 
-/** Whether unprivileged user namespaces work here (tried as uid 65534 when root), or why it could not be tried. */
-function userns(root: boolean): Promise<UsernsResult & { allowed: boolean }> {
+/**
+ * Whether unprivileged user namespaces work here (tried as uid 65534 when root), or why it could not be tried. Root
+ * without CAP_SETUID (a container without privileges) cannot become that uid, nor try as itself: a user namespace
+ * that maps uid 0 needs CAP_SETFCAP. Only a user other than root can tell, so doctor says to run it as one.
+ */
+function userns(caps: Pick<Caps, 'root' | 'setuid'>): Promise<UsernsResult & { allowed: boolean }> {
   const unshare = which('unshare');
-  const lacking = !unshare ? 'unshare' : root && !which('setpriv') ? 'setpriv' : undefined;
+  const lacking = !unshare ? 'unshare' : caps.root && !which('setpriv') ? 'setpriv' : undefined;
   const r = lacking
     ? Promise.resolve<UsernsResult>({ status: 'unknown', probedAs: null, probe: '', reason: `not probed: ${lacking} (util-linux) is missing`, blockedBy: [] })
-    : probeUserns({ unshare: unshare as string });
+    : caps.root && !caps.setuid
+      ? Promise.resolve<UsernsResult>({ status: 'unknown', probedAs: null, probe: '', reason: CANNOT_PROBE_AS_ROOT, blockedBy: [] })
+      : probeUserns({ unshare: unshare as string });
   return r.then((u) => ({ allowed: u.status === 'allowed', ...u }));
+}
+
+/** Why root without CAP_SETUID does not probe user namespaces, and how to find out. */
+export const CANNOT_PROBE_AS_ROOT =
+  'not probed: root without CAP_SETUID cannot become another user to try them, and as root a user namespace needs CAP_SETFCAP; run `netlab doctor` as a user other than root to see (docker run --user 1000:1000 IMAGE doctor)';
+
+/**
+ * The privileges line: what netlab can build with, or what it lacks and what to do. Root without CAP_NET_ADMIN /
+ * CAP_SYS_ADMIN is told as such (not "needs root": it is root), with the two ways out.
+ */
+export function privilegesLine(caps: Caps, usernsAllowed: boolean): string {
+  if (caps.netAdmin && caps.sysAdmin) return caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN';
+  if (rootWithoutCaps(caps)) {
+    return `root, but without ${lackedCaps(caps)} (a container started without --privileged?): building labs as root needs both; ${ROOT_WITHOUT_CAPS_HINT}`;
+  }
+  if (usernsAllowed) return 'not root: every lab runs boxed, in user namespaces of your own';
+  return 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN), or unprivileged user namespaces, to build labs';
+}
+
+/** What a built-in lab lacks when nothing can be built here: the privileges, in a few words. */
+export function privilegesMissing(caps: Caps): string {
+  return rootWithoutCaps(caps) ? `${lackedCaps(caps)} (or a user other than root)` : 'root, or unprivileged user namespaces';
 }
 
 /** The doctor lines of the user-namespace probe (as root they never change the exit code; without root they decide it). */
@@ -61,7 +92,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
       return maj > 20 || (maj === 20 && min >= 19);
     })();
     // Without root, labs are built boxed in user namespaces: what can run depends on whether those are allowed.
-    const uns = await userns(caps.root);
+    const uns = await userns(caps);
     const user = !privileged && !caps.root;
     const canBuild = privileged || (user && uns.allowed);
     const canProbe = canBuild && !!which('unshare');
@@ -91,8 +122,9 @@ export const doctorCommand: Command<{ json: boolean }> = {
       return {
         feature: f,
         status,
-        ...(r?.reason !== undefined ? { reason: r.reason } : !r ? { reason: canBuild ? 'not probed: unshare (util-linux) is missing' : 'not probed: needs root or unprivileged user namespaces' } : {}),
-        ...(status !== 'ok' ? { hint: r && tunClosed(r) ? TUN_CLOSED_HINT : kernelHint(f, loadable) } : {}),
+        ...(r?.reason !== undefined ? { reason: r.reason } : !r ? { reason: canBuild ? 'not probed: unshare (util-linux) is missing' : `not probed: needs ${privilegesMissing(caps)}` } : {}),
+        // A feature that was not probed gets no hint: nothing says the kernel lacks it.
+        ...(r && status !== 'ok' ? { hint: tunClosed(r) ? TUN_CLOSED_HINT : kernelHint(f, loadable) } : {}),
         config: KERNEL_INFO[f].config,
         probe: r?.probe ?? '',
         neededBy: featuresNeedingKernel(f),
@@ -106,6 +138,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
         ...l.tools.filter((t) => !which(t)),
         ...l.kernel.filter((k) => kernel.find((r) => r.feature === k)?.status === 'missing'),
         ...(user ? l.rootOnly.map((f) => `root (${LAB_FEATURES[f].what})`) : []),
+        ...(canBuild ? [] : [privilegesMissing(caps)]),
       ];
       return { lab: l.lab, ok: !l.error && !missing.length && canBuild && nodeOk, missing, ...(l.error ? { error: l.error } : {}) };
     });
@@ -120,7 +153,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
     // Columns: a long version line (curl's) is cut so the "needed by" column stays aligned.
     const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
     const lines = [
-      `${mark(canBuild, true)} privileges: ${privileged ? (caps.root ? 'root' : 'CAP_NET_ADMIN and CAP_SYS_ADMIN') : uns.allowed ? 'not root: every lab runs boxed, in user namespaces of your own' : 'needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN), or unprivileged user namespaces, to build labs'}`,
+      `${mark(canBuild, true)} privileges: ${privilegesLine(caps, uns.allowed)}`,
       `${mark(nodeOk, true)} node ${node}${nodeOk ? '' : ' (netlab needs >= 20.19)'}`,
       ...usernsLines(uns, c),
       '',

@@ -14,7 +14,7 @@ import { trapSignals } from '../runner/signals.js';
 import { GRADEBOOK_VERSION, gradebookCsv, gradebookJson, gradebookTable, mergeGradebooks, parseGradebook, type Gradebook, type GradeRow } from '../grade/gradebook.js';
 import { findSubmissions, parseShard, shardOf, type Submission } from '../grade/submissions.js';
 import { gradingPlan, maxPoints, type GradeJob } from '../grade/worker.js';
-import { loadRubric } from '../grade/rubric-shim.js';
+import { loadRubric } from '../grade/rubric.js';
 import type { Command } from './common.js';
 
 /** Default time limits: a whole submission (build, scripts, checks, teardown), and each node script of it. */

@@ -10,12 +10,13 @@ import { makeReport, type StageReport } from '../report/model.js';
 import { runInteractive } from '../runner/exec.js';
 import { teardown } from '../runner/executor.js';
 import { cgroupPids, removeLimits, strayCgroups } from '../runner/limits.js';
-import { runtimeOf, withRuntime } from '../runner/runtime.js';
+import { runtimeOf, unprivileged, withRuntime } from '../runner/runtime.js';
 import { preflight, which } from '../runner/preflight.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
-import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
+import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, rubricLab, withCheckOptions, withReportOptions, withRubricOptions, type CheckArgs, type Command, type RubricArgs } from './common.js';
+import type { Lab } from '../lab/types.js';
 import { gradedChecks, reportExitCode } from './lifecycle.js';
 
 /**
@@ -32,7 +33,7 @@ export function gradedPicks(rec: Pick<StateRecord, 'stage' | 'exercise'>): numbe
 }
 
 /** What `check` and the verbs that end with a check (solve, step --check) take: report targets and check options. */
-export type GradeArgs = CheckArgs & { format: Format[]; output?: string[]; wide?: boolean };
+export type GradeArgs = CheckArgs & { format: Format[]; output?: string[]; wide?: boolean; learner?: boolean };
 
 /**
  * Runs the checks of stages `picks` against the running instance, prints the report and returns the exit code
@@ -40,9 +41,11 @@ export type GradeArgs = CheckArgs & { format: Format[]; output?: string[]; wide?
  * run every setup check even when a later stage is picked too; otherwise the setup's must-fail checks are left out
  * then, as they describe the lab before the steps (which may well change what they test on purpose).
  */
-export async function gradeInstance(rec: StateRecord, picks: readonly number[], a: GradeArgs, opts: { setupAll?: boolean } = {}): Promise<number> {
+export async function gradeInstance(rec: StateRecord, picks: readonly number[], a: GradeArgs, opts: { setupAll?: boolean; model?: Lab } = {}): Promise<number> {
   const targets = reportTargets(a);
-  const plan = planLab(rec.model, rec.instance);
+  // `model`: the instance's lab with a rubric's checks merged in (same nodes and stages, so the same namespaces).
+  const model = opts.model ?? rec.model;
+  const plan = planLab(model, rec.instance);
   const later = picks.some((i) => i > 0);
   const checksOf = (i: number) => gradedChecks(plan.stages[i]?.checks ?? [], i, later, opts.setupAll);
   const runnable = picks.flatMap((i) => checksOf(i).map((c) => c.id));
@@ -70,8 +73,8 @@ export async function gradeInstance(rec: StateRecord, picks: readonly number[], 
   } finally {
     dispose();
   }
-  const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages });
-  const written = await emitReport(report, targets, { wide: a.wide ?? false });
+  const report = makeReport({ lab: rec.lab, title: rec.model.title, instance: rec.instance, startedAt: started, stages, scored: model.scored === true });
+  const written = await emitReport(report, targets, { wide: a.wide ?? false, learner: a.learner ?? false });
   await rememberFailed(report);
   // A report file that could not be written is an environment failure (3), as in `run`.
   return written ? reportExitCode(report) : Math.max(reportExitCode(report), EXIT.environment);
@@ -85,21 +88,29 @@ export function stepIndex(rec: Pick<StateRecord, 'model'>, step: string): number
   return i;
 }
 
-export const checkCommand: Command<GradeArgs & { instance: string; step?: string }> = {
+export const checkCommand: Command<GradeArgs & RubricArgs & { instance: string; step?: string }> = {
   builder: (y) =>
-    withCheckOptions(withReportOptions(y))
+    withRubricOptions(withCheckOptions(withReportOptions(y)))
       .positional('instance', { type: 'string', demandOption: true })
       .option('step', { type: 'string', describe: 'Run this step\'s checks instead (name or number)' })
       .example('netlab check veth-routing', 'Re-check the lab after changing something by hand')
       .example('netlab up veth-routing --exercise && netlab check veth-routing', 'Grade an exercise: what still fails, with hints (exit 1 until it all holds)')
-      .example('netlab check veth-routing --only-failed --evidence ev', 'Re-run what did not hold, keeping its evidence') as never,
+      .example('netlab check veth-routing --only-failed --evidence ev', 'Re-run what did not hold, keeping its evidence')
+      .example('netlab check host-only --rubric examples/rubrics/host-only.yaml', 'Try a rubric on the running instance (e.g. after netlab solve): a scored report') as never,
   handler: async (a) => {
     validInstance(a.instance);
     reportTargets(a);
     preflight();
     const rec = await requireRecord(a.instance);
-    if (a.step !== undefined) return gradeInstance(rec, [stepIndex(rec, a.step)], a);
-    return gradeInstance(rec, gradedPicks(rec), a);
+    // --rubric: the instance's lab with the rubric's checks merged in (the rubric must be for that lab).
+    const model = a.rubric !== undefined ? await rubricLab(a.rubric, rec.lab) : undefined;
+    const shape = (l: Lab) => JSON.stringify([l.nodes.map((n) => n.name), l.stages.map((st) => st.name)]);
+    if (model && shape(model) !== shape(rec.model)) {
+      throw new UsageError(`instance "${rec.instance}" was not built from the lab file the rubric names (${model.file}): their nodes or steps differ`, { hint: 'use the rubric with an instance of its own lab' });
+    }
+    const opts = model ? { model } : {};
+    if (a.step !== undefined) return gradeInstance(rec, [stepIndex(rec, a.step)], a, opts);
+    return gradeInstance(rec, gradedPicks(rec), a, opts);
   },
 };
 
@@ -219,7 +230,10 @@ export async function leftovers(filter: InstanceFilter = {}): Promise<{ records:
   const recs = await readRecords();
   const records = recs.filter((r) => !alive(r.owner) && selects(filter, r.instance));
   const owned = new Set(recs.flatMap((r) => r.namespaces));
-  const orphans = (await listNamespaces()).filter((ns) => {
+  // Without root netlab never makes a namespace in the host's /run/netns (every lab is boxed): the netlab-* ones there
+  // are root's, neither this user's to remove nor a reason for cleanup to fail (they made the unprivileged CI pass
+  // exit 3 while root labs ran beside it).
+  const orphans = (unprivileged() ? [] : await listNamespaces()).filter((ns) => {
     const parsed = parseNsName(ns);
     return parsed !== undefined && !owned.has(ns) && selects(filter, parsed.instance);
   });

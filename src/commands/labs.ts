@@ -1,5 +1,7 @@
 // Verbs that read labs without building anything: list, show, plan, validate, schema.
 import { builtinLabs, labFile, loadLab, LABS_DIR } from '../lab/catalog.js';
+import { readFile } from 'node:fs/promises';
+import { isRubricText, loadRubric, rubricJsonSchema } from '../grade/rubric.js';
 import { loadLabFile } from '../lab/load.js';
 import { labJsonSchema } from '../lab/schema.js';
 import type { Lab } from '../lab/types.js';
@@ -78,6 +80,17 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
       let file = arg;
       try {
         file = labFile(arg);
+        // A rubric (top-level `rubric:` key) is validated as one, with the lab it names.
+        if (isRubricText(await readFile(file, 'utf8').catch(() => ''))) {
+          const { rubric, lab, exercise } = await loadRubric(file);
+          results.push({ file, ok: true, problems: [], rubric: rubric.name, lab: lab.name } as (typeof results)[number]);
+          const checks = lab.stages.flatMap((s) => s.checks);
+          const graded = [...(lab.stages[0]?.checks ?? []), ...(exercise > 0 ? (lab.stages[exercise]?.checks ?? []) : [])];
+          const max = graded.reduce((n, c) => n + (c.points ?? 1), 0);
+          const where = exercise > 0 ? `setup and ${printable(lab.stages[exercise]?.name ?? '?')}` : 'setup';
+          if (!a.json) process.stderr.write(`ok  ${file}  (rubric ${printable(rubric.name)} for lab ${printable(lab.name)}: ${checks.length} checks; ${graded.length} in ${where} worth ${Math.round(max * 100) / 100} points)\n`);
+          continue;
+        }
         const lab = await loadLabFile(file);
         const nft = await nftCheck(lab);
         if (nft?.problems.length) {
@@ -118,10 +131,10 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
   },
 };
 
-export const schemaCommand: Command = {
-  builder: (y) => y,
-  handler: async () => {
-    printJson(labJsonSchema());
+export const schemaCommand: Command<{ rubric?: boolean }> = {
+  builder: (y) => y.option('rubric', { type: 'boolean', describe: 'The JSON Schema of rubric files instead (docs/grading.md)' }) as never,
+  handler: async (a) => {
+    printJson(a.rubric ? rubricJsonSchema() : labJsonSchema());
     return 0;
   },
 };

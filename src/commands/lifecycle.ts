@@ -343,7 +343,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   if (timedOut && !signal.aborted) {
     error = new BuildError(`the lab ran past its time limit (${Math.round((opts.timeLimitMs ?? 0) / 1000)}s): netlab killed its sandbox`, { hint: 'raise it with --time-limit, e.g. --time-limit 30m' });
   }
-  const report = makeReport({ lab: lab.name, title: lab.title, instance, startedAt, stages: reports, ...(error ? { aborted: error.message } : {}) });
+  const report = makeReport({ lab: lab.name, title: lab.title, instance, startedAt, stages: reports, ...(error ? { aborted: error.message } : {}), scored: lab.scored === true });
   const exitCode = error ? error.exitCode : reportExitCode(report);
   return { report, exitCode, ...(error ? { error } : {}) };
 }

@@ -2,13 +2,13 @@
 import type { Format } from '../report/index.js';
 import { loadLab } from '../lab/catalog.js';
 import { EXIT, UsageError } from '../errors.js';
-import { checkSelection, emitReport, rememberFailed, reportTargets, withCheckOptions, withReportOptions, type CheckArgs, type Command } from './common.js';
+import { checkSelection, emitReport, rememberFailed, reportTargets, rubricLab, withCheckOptions, withReportOptions, withRubricOptions, type CheckArgs, type Command, type RubricArgs } from './common.js';
 import { execute } from './lifecycle.js';
 import { validInstance } from '../plan/naming.js';
 import { DEFAULT_LIMITS, DEFAULT_TIME_LIMIT_MS, parseDuration, parseSize } from '../runner/limits.js';
 import { unprivileged } from '../runner/runtime.js';
 
-interface Args extends CheckArgs {
+interface Args extends CheckArgs, RubricArgs {
   lab: string;
   instance?: string;
   format: Format[];
@@ -65,7 +65,9 @@ async function go(args: Args, keep: boolean): Promise<number> {
   if (args.instance !== undefined) validInstance(args.instance);
   const boxed = sandboxLimits(args, keep);
   const targets = reportTargets(args);
-  const lab = await loadLab(args.lab);
+  // --rubric (run only): the rubric's lab, which must be this one, with its checks merged in; the report is scored.
+  const named = await loadLab(args.lab);
+  const lab = args.rubric !== undefined ? await rubricLab(args.rubric, named.name) : named;
   const exercise = keep && args.exercise !== undefined ? exerciseIndex(lab, args.exercise) : undefined;
   const untilStage = exercise !== undefined ? exercise - 1 : stageIndex(lab, args.step);
   const check = keep ? (args.check ?? false) : true;
@@ -84,7 +86,7 @@ async function go(args: Args, keep: boolean): Promise<number> {
   });
   let written = true;
   if (check) {
-    written = await emitReport(outcome.report, targets, { wide: args.wide ?? false });
+    written = await emitReport(outcome.report, targets, { wide: args.wide ?? false, learner: args.learner ?? false });
     if (!outcome.error) await rememberFailed(outcome.report);
   }
   if (outcome.error) throw outcome.error;
@@ -114,7 +116,7 @@ const common = (y: Parameters<Command['builder']>[0]) =>
 
 export const runCommand: Command<Args> = {
   builder: (y) =>
-    common(y)
+    withRubricOptions(common(y))
       .option('time-limit', { type: 'string', requiresArg: true, describe: 'With --sandbox: kill the box after this long, e.g. 90s, 10m, 1h (exit 3)', defaultDescription: '10m' })
       .group(['time-limit'], 'Sandbox:')
       .example('netlab run veth-routing', 'Build the lab, check every step, tear down')
@@ -122,7 +124,8 @@ export const runCommand: Command<Args> = {
       .example('netlab run veth-routing -f table -f junit -o - -o report.xml', 'Table on stdout and JUnit XML for CI')
       .example('netlab run ./broken.yaml --evidence ev --pcap', 'Keep routes, rules and a pcap of every check that did not hold')
       .example('netlab run veth-routing --only-failed', 'Run again only what did not hold last time')
-      .example('netlab run ./untrusted.yaml --sandbox', 'Run a lab file you did not write inside a sandbox') as never,
+      .example('netlab run ./untrusted.yaml --sandbox', 'Run a lab file you did not write inside a sandbox')
+      .example('netlab run host-only --rubric examples/rubrics/host-only.yaml', 'Run the lab with a rubric\'s checks: a scored report (docs/grading.md)') as never,
   handler: (a) => go(a, false),
 };
 

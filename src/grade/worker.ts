@@ -10,13 +10,13 @@ import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/types.js';
 import { inNamespace } from '../plan/argv.js';
 import { planLab } from '../plan/planner.js';
-import type { RunReport } from '../report/model.js';
+import { learnerView, type RunReport } from '../report/model.js';
 import { run } from '../runner/exec.js';
 import { readLabTail, writeNewLabFile } from '../runner/lab-files.js';
 import { limitHits, type LimitSettings } from '../runner/limits.js';
 import { runDir } from '../runner/state.js';
 import type { GradeRow } from './gradebook.js';
-import { gradedLab, loadRubric } from './rubric-shim.js';
+import { gradedLab, loadRubric } from './rubric.js';
 import { readScripts, shellOf, type NodeScript, type Submission } from './submissions.js';
 
 /** What the parent hands a worker (as JSON in argv). */
@@ -44,17 +44,16 @@ export function gradingPlan(lab: Lab, exercise: number, kind: Submission['kind']
   return { untilStage: exercise - 1, stages: [0, exercise].filter((v, i, a) => a.indexOf(v) === i) };
 }
 
-/** The score of a report: the points scored out of the most there are (with no points anywhere, one per check). */
+/** The score of a report: the points scored out of the most there are (a rubric's run is always scored). */
 export function scoreOf(report: RunReport): { points: number; max: number } {
-  const s = (report as { score?: { points: number; max: number } }).score;
-  return s ?? { points: report.summary.passed, max: report.summary.total };
+  return report.score ?? { points: report.summary.passed, max: report.summary.total };
 }
 
 /** The most points the graded checks of `stages` give (what an ungraded submission is out of). */
 export function maxPoints(lab: Lab, stages: readonly number[]): number {
   const plan = planLab(lab, 'grade-max');
   const later = stages.some((i) => i > 0);
-  return stages.flatMap((i) => gradedChecks(plan.stages[i]?.checks ?? [], i, later)).reduce((sum, c) => sum + ((c as { points?: number }).points ?? 1), 0);
+  return stages.flatMap((i) => gradedChecks(plan.stages[i]?.checks ?? [], i, later)).reduce((sum, c) => sum + (c.points ?? 1), 0);
 }
 
 /** Runs each node's script inside its node, in node order: a syntax check first, then the script with its output in the work directory. */
@@ -105,7 +104,7 @@ function limitsHeld(ctx: GradeContext, job: GradeJob): void {
 
 /** The first check in report order that did not hold (skipped ones are not failures of their own). */
 function firstFailing(report: RunReport): string | undefined {
-  return report.stages.flatMap((s) => s.results).find((r) => !r.ok && (r.got as string) !== 'skipped')?.name;
+  return report.stages.flatMap((s) => s.results).find((r) => !r.ok && r.got !== 'skipped')?.name;
 }
 
 /** Grades one submission; writes its folder; returns its gradebook row. Never throws for the submission's own faults. */
@@ -194,9 +193,4 @@ async function writeReports(report: RunReport, dir: string): Promise<void> {
   await writeFile(join(dir, 'junit.xml'), await render('junit', report, { color: false }));
   await writeFile(join(dir, 'learner.json'), await render('json', learner, { color: false }));
   await writeFile(join(dir, 'learner.txt'), await render('table', learner, { color: false }));
-}
-
-/** TEMPORARY until task A's learnerView lands. */
-function learnerView(report: RunReport): RunReport {
-  return report;
 }

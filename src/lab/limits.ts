@@ -215,7 +215,7 @@ function pairCount(sources: readonly string[], targets: readonly string[]): numb
  * Every limit the schema-valid lab exceeds, located at the collection that is too big. Runs right after the schema
  * pass, before normalize expands anything (a matrix is counted, not expanded), so nothing big is ever built.
  */
-export function limitProblems(src: LabSource, lab: WrittenLab, limits: Limits = activeLimits()): Problem[] {
+export function limitProblems(src: Pick<LabSource, 'problem'>, lab: WrittenLab, limits: Limits = activeLimits()): Problem[] {
   const out: Problem[] = [];
   const add = (key: LimitKey, at: Path, message: string | undefined, n: number) => {
     if (message) out.push(src.problem(at, message, raiseHint(key, n), true));

@@ -11,13 +11,14 @@ import { LabSchema, MatrixCheckSchema } from './schema.js';
 import { LabSource, type Path } from './source.js';
 import type { Lab } from './types.js';
 
-function schemaProblems(src: LabSource, data: unknown, issues: z.core.$ZodIssue[]): Problem[] {
+/** Zod issues as located problems in `src` (`schema`: the one that produced them, for the "allowed keys" hint). */
+export function schemaProblems(src: LabSource, data: unknown, issues: z.core.$ZodIssue[], schema: z.ZodType = LabSchema): Problem[] {
   const out: Problem[] = [];
   for (const iss of issues) {
     const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (iss.code === 'unrecognized_keys') {
       for (const k of iss.keys) {
-        out.push(src.problem([...path, k], `unknown key "${k}"`, allowedKeysHint(data, path), true));
+        out.push(src.problem([...path, k], `unknown key "${k}"`, allowedKeysHint(data, path, schema), true));
       }
       continue;
     }
@@ -57,8 +58,8 @@ function describe(v: unknown): string {
 }
 
 /** The "allowed keys here" hint, read from the schema at that path (for a check or device: the keys of its kind). */
-export function allowedKeysHint(data: unknown, path: Path): string {
-  const keys = allowedKeys(LabSchema, data, path);
+export function allowedKeysHint(data: unknown, path: Path, schema: z.ZodType = LabSchema): string {
+  const keys = allowedKeys(schema, data, path);
   return keys ? `allowed keys here: ${keys.join(', ')}` : 'see docs/lab-format.md for the keys allowed here';
 }
 
@@ -109,6 +110,6 @@ export async function loadLabFile(file: string): Promise<Lab> {
   return parseLab(await readLabText(file), file);
 }
 
-function sortProblems(ps: Problem[]): Problem[] {
+export function sortProblems(ps: Problem[]): Problem[] {
   return ps.sort((a, b) => a.line - b.line || a.col - b.col);
 }

@@ -178,6 +178,15 @@ function normalizeDevice(d: WrittenDevice, at: Path): Device {
 /** A written check of a kind that runs as is (a matrix expands into these). */
 type WrittenProbeCheck = Exclude<WrittenCheck, { kind: 'matrix' }>;
 
+/** The scoring keys of a written check, as the model keeps them (absent when not written or false). */
+export function scoringOf(c: { points?: number | undefined; gate?: boolean | undefined; hidden?: boolean | undefined }): Pick<Check, 'points' | 'gate' | 'hidden'> {
+  return {
+    ...(c.points !== undefined ? { points: c.points } : {}),
+    ...(c.gate === true ? { gate: true as const } : {}),
+    ...(c.hidden === true ? { hidden: true as const } : {}),
+  };
+}
+
 function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: Path): Check {
   const expect = c.expect ?? 'pass';
   const timeoutMs = c.timeout !== undefined ? (parseDuration(c.timeout) ?? 0) : DEFAULT_TIMEOUT_MS[expect];
@@ -189,6 +198,7 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
     ...(c.within !== undefined ? { withinMs: parseDuration(c.within) ?? 0 } : {}),
     at,
     ...(c.hint !== undefined ? { hint: c.hint } : {}),
+    ...scoringOf(c),
   };
   const aim = (to: string) => ({ to: parseTarget(to), toText: to });
   switch (c.kind) {
@@ -322,12 +332,15 @@ function normalizeCheck(c: WrittenProbeCheck, stage: string, index: number, at: 
  * member on a port (`{ at, port }`) is probed there: with the matrix's tcp or http probe, else with tcp.
  */
 function probeCheck(w: WrittenMatrix, from: string, to: string, expect: 'pass' | 'fail'): WrittenProbeCheck {
-  const { timeout, hint, retries, within } = w;
+  const { timeout, hint, retries, within, points, hidden } = w;
   const { target, port } = splitMember(to);
   const common = {
     from: memberNode(from) ?? from,
     to: target,
     expect,
+    // Each pair is worth the matrix's points; its gate goes on its last pair only (normalizeChecks).
+    ...(points !== undefined ? { points } : {}),
+    ...(hidden !== undefined ? { hidden } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(hint !== undefined ? { hint } : {}),
     ...(retries !== undefined ? { retries } : {}),
@@ -371,6 +384,9 @@ function normalizeChecks(written: WrittenCheck[], stage: string, nodes: Readonly
         checks.push({ ...check, id: `${stage}/${i + 1}.${++k}`, name: `${check.from} → ${target}${probeSuffix(c, p.to)}${where}`, matrix: { name: m.name, from: p.fromSide, to: p.toSide, ...table } });
       }
     }
+    // A matrix with `gate` gates after its last cell: its pairs run together, what follows waits for all of them.
+    const last = checks.at(-1);
+    if (c.gate === true && k > 0 && last) last.gate = true;
   });
   return { checks, matrices };
 }

@@ -308,6 +308,21 @@ export const DeviceSchema = z.discriminatedUnion(
 
 export const DEVICE_KINDS = ['bridge', 'dummy', 'macvlan', 'ipvlan', 'vlan', 'tap', 'tun', 'vxlan'] as const;
 
+/** The most points one check may carry. */
+export const MAX_POINTS = 1000;
+
+/** Scoring keys every check (and a rubric's `lab_checks` entry) may carry (docs/grading.md). */
+export const scoring = {
+  points: z
+    .number()
+    .min(0, 'points are at least 0')
+    .max(MAX_POINTS, `points are at most ${MAX_POINTS}`)
+    .optional()
+    .describe('What the check is worth when the run is scored (default 1 once any check carries points or a rubric is in use).'),
+  gate: z.boolean().optional().describe('When true and this check does not hold, the checks after it in the same step are not run: they score 0 and are reported as skipped.'),
+  hidden: z.boolean().optional().describe('When true the check is scored and shown to the grader, and left out of the learner\'s report.'),
+};
+
 const checkCommon = {
   name: z.string().optional(),
   expect: z.enum(['pass', 'fail']).default('pass').optional(),
@@ -317,6 +332,7 @@ const checkCommon = {
   within: duration
     .optional()
     .describe('Eventually: run the check again until it gives the expected result or this much time has passed.'),
+  ...scoring,
 };
 
 export const PingCheckSchema = z.strictObject({
@@ -520,6 +536,9 @@ export const MatrixCheckSchema = z.strictObject({
   timeout: checkCommon.timeout,
   retries: checkCommon.retries,
   within: checkCommon.within,
+  points: checkCommon.points.describe('What each pair of the matrix is worth when the run is scored (default 1).'),
+  gate: checkCommon.gate.describe('When true and a pair does not hold, the checks after the matrix in the same step are skipped.'),
+  hidden: checkCommon.hidden,
   probe: MatrixProbeSchema.optional().describe('ping (default), { kind: tcp, port } or { kind: http, port, path }.'),
   groups: z
     .record(z.string().regex(MATRIX_GROUP, 'group names are letters, digits, _ and -, starting with a letter'), z.array(MatrixMemberSchema))

@@ -184,6 +184,12 @@ export interface CheckBase {
   from: string;
   /** Set on the checks a `kind: matrix` expanded into: the matrix and the cell (source and target side) they fill. */
   matrix?: MatrixCell;
+  /** What the check is worth when the run is scored (`points`; absent: 1 once scored). */
+  points?: number;
+  /** `gate: true`: when it does not hold, the checks after it in its stage are skipped (a matrix: its last pair). */
+  gate?: true;
+  /** `hidden: true`: left out of the learner's report (learnerView). */
+  hidden?: true;
 }
 
 /** Where a check expanded from a matrix belongs: the matrix's name and the sides of its cell, as written. */
@@ -383,4 +389,6 @@ export interface Lab {
   veths: Veth[];
   devices: Device[];
   stages: Stage[];
+  /** Set when a rubric is in use: the run is scored even if no check carries points. */
+  scored?: true;
 }

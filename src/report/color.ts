@@ -23,8 +23,8 @@ export function paintLines(paint: (on: boolean, s: string) => string, on: boolea
   return on ? s.split('\n').map((l) => (l ? paint(on, l) : l)).join('\n') : s;
 }
 
-/** A result's mark (✔ as expected, ! could not run, ✘ not as expected) in its colour. */
+/** A result's mark (✔ as expected, ! could not run, - skipped, ✘ not as expected) in its colour. */
 export function paintMark(on: boolean, r: Pick<CheckResult, 'ok' | 'got'>): string {
   const m = markOf(r);
-  return m === '✔' ? green(on, m) : m === '!' ? yellow(on, m) : red(on, m);
+  return m === '✔' ? green(on, m) : m === '!' ? yellow(on, m) : m === '-' ? dim(on, m) : red(on, m);
 }

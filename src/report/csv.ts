@@ -23,9 +23,16 @@ export function csvText(value: string): string {
 /** A number netlab measured or counted: never negative (durations come from a monotonic clock), so never a formula. */
 const csvCount = (n: number): string => String(Math.max(0, Math.round(n)));
 
-/** The report as CSV: one row per check, in stage order. */
+/** The columns a scored report adds at the end: what each check is worth and what it earned. */
+export const CSV_SCORE_COLUMNS = ['points', 'score'] as const;
+
+/** Points: never negative (the schema says so), so never a formula; up to two decimals. */
+const csvPoints = (n: number): string => String(Math.max(0, Math.round(n * 100) / 100));
+
+/** The report as CSV: one row per check, in stage order (a scored report: with points and score columns). */
 export function renderCsv(report: RunReport): string {
-  const rows: string[] = [CSV_COLUMNS.join(',')];
+  const scored = report.score !== undefined;
+  const rows: string[] = [[...CSV_COLUMNS, ...(scored ? CSV_SCORE_COLUMNS : [])].join(',')];
   for (const stage of report.stages) {
     for (const r of stage.results) {
       rows.push(
@@ -44,6 +51,7 @@ export function renderCsv(report: RunReport): string {
           csvText(r.hint ?? ''),
           csvCount(r.attempts ?? 1),
           csvText((r.findings ?? []).join('; ')),
+          ...(scored ? [csvPoints(r.points ?? 0), csvPoints(r.score ?? 0)] : []),
         ].join(','),
       );
     }

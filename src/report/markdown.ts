@@ -1,7 +1,7 @@
 // Markdown renderer for pull requests and GitHub job summaries: a heading, one table row per check, matrix grids, the closing line, failures with hints.
 import { formatMs } from '../lab/duration.js';
 import { cellText, gridCell, matrixGrids, type GridCell } from './matrix-grid.js';
-import { closingLine, expectedText, gotText, markOf, stageLabel, type RunReport } from './model.js';
+import { closingLine, expectedText, gotText, hiddenLine, markOf, pointsText, scoreText, stageLabel, type RunReport } from './model.js';
 import { printable } from '../printable.js';
 
 /**
@@ -34,15 +34,17 @@ export function markdownGrids(report: RunReport): string[] {
 export function renderMarkdown(report: RunReport): string {
   const lines = [`### ${markdownText(report.title)}`, '', `lab ${code(report.lab)}, instance ${code(report.instance)}`, ''];
   const failures: string[] = [];
+  const scored = report.score !== undefined;
   if (report.summary.total) {
-    lines.push('| step | check | from → to | expected | got | time | result |', '|---|---|---|---|---|---|:---:|');
+    if (scored) lines.push('| step | check | from → to | expected | got | time | points | result |', '|---|---|---|---|---|---|---:|:---:|');
+    else lines.push('| step | check | from → to | expected | got | time | result |', '|---|---|---|---|---|---|:---:|');
     report.stages.forEach((stage, i) => {
       const step = stageLabel(stage.name, i);
       for (const r of stage.results) {
         const fromTo = `${r.from} → ${r.to === r.target ? r.to : `${r.to} (${r.target})`}`;
-        const cells = [step, r.name, fromTo, expectedText(r), gotText(r), formatMs(r.durationMs)].map(markdownText);
+        const cells = [step, r.name, fromTo, expectedText(r), gotText(r), formatMs(r.durationMs), ...(scored ? [pointsText(r)] : [])].map(markdownText);
         lines.push(`| ${cells.join(' | ')} | ${markOf(r)} |`);
-        if (!r.ok) {
+        if (!r.ok && r.got !== 'skipped') {
           failures.push(`- ✘ **${markdownText(r.name)}** (${markdownText(step)}): ${markdownText(gotText(r))}`);
           if (r.hint) failures.push(`  - hint: ${markdownText(r.hint)}`);
           for (const f of r.findings ?? []) failures.push(`  - found: ${markdownText(f)}`);
@@ -54,7 +56,14 @@ export function renderMarkdown(report: RunReport): string {
   } else {
     lines.push('No checks ran.', '');
   }
-  lines.push(`**${closingLine(report.summary)}**`);
+  if (report.score) {
+    lines.push('| step | score |', '|---|---:|');
+    report.stages.forEach((stage, i) => lines.push(`| ${markdownText(stageLabel(stage.name, i))} | ${scoreText(stage.score ?? { points: 0, max: 0 })} |`));
+    lines.push(`| **total** | **${scoreText(report.score)}** |`, '');
+  }
+  lines.push(`**${closingLine(report.summary, report.score)}**`);
+  const hidden = hiddenLine(report);
+  if (hidden) lines.push('', `_${hidden}_`);
   if (report.aborted) lines.push('', `> **stopped early:** ${markdownText(report.aborted)}`);
   if (failures.length) lines.push('', '#### Not as expected', '', ...failures);
   return lines.join('\n') + '\n';

@@ -69,10 +69,12 @@ export function gridCell(g: Grid, row: string, col: string): GridCell | undefine
 const word = (x: 'pass' | 'fail') => (x === 'pass' ? 'yes' : 'no');
 
 /** A cell in words: `yes ✔`, `no ✔`, `yes ✘ (got no)`, `yes ✘ (got partly 2/3)`, `yes ! (got error)`; and its state. */
-export function cellText(c: GridCell): { text: string; mark: '✔' | '✘' | '!'; state: 'ok' | 'failed' | 'error' } {
+export function cellText(c: GridCell): { text: string; mark: '✔' | '✘' | '!' | '-'; state: 'ok' | 'failed' | 'error' | 'skipped' } {
   const expected = c.label ?? word(c.expected);
   const bad = c.results.filter((r) => !r.ok);
   if (bad.length === 0) return { text: `${expected} ✔`, mark: '✔', state: 'ok' };
+  // Not run: a gate before the matrix did not hold.
+  if (bad.length === c.results.length && bad.every((r) => r.got === 'skipped')) return { text: `${expected} - (skipped)`, mark: '-', state: 'skipped' };
   const total = c.results.length;
   const onlyErrors = bad.every((r) => r.got === 'error');
   const mark = onlyErrors ? '!' : '✘';

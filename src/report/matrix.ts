@@ -5,18 +5,18 @@ import { bold, dim, green, paintLines, paintMark, red, yellow } from './color.js
 import { fitRows, wrapText, wrapWithPrefix, type ColumnSpec } from './fit.js';
 import type { RenderOptions } from './formats.js';
 import { cellText, gridCell, matrixGrids, type Grid } from './matrix-grid.js';
-import { closingLine, markOf, stageLabel, type RunReport } from './model.js';
+import { closingLine, hiddenLine, markOf, scoreLines, stageLabel, type RunReport } from './model.js';
 import { printable } from '../printable.js';
 import { titleLines } from './title.js';
 
-const paint = (state: 'ok' | 'failed' | 'error') => (state === 'ok' ? green : state === 'error' ? yellow : red);
+const paint = (state: 'ok' | 'failed' | 'error' | 'skipped') => (state === 'ok' ? green : state === 'error' ? yellow : state === 'skipped' ? dim : red);
 
 /** Every column of a grid may wrap, down to 8 columns (`yes ✘ (got partly 2/3)` wraps at its spaces). */
 const GRID_COLUMN: ColumnSpec = { wrap: true, min: 8 };
 
 /** One grid as a box-drawn table under its name, followed (with `failures`) by the pairs that were not as expected. */
 export function renderGrid(g: Grid, { color, width }: RenderOptions, failures = true): string {
-  const states: (('ok' | 'failed' | 'error') | undefined)[][] = [];
+  const states: (('ok' | 'failed' | 'error' | 'skipped') | undefined)[][] = [];
   const rows = g.rows.map((row) => {
     const line = [printable(row)];
     const st: (typeof states)[number] = [undefined];
@@ -40,7 +40,7 @@ export function renderGrid(g: Grid, { color, width }: RenderOptions, failures = 
   const heading = `${printable(g.name)}  (${printable(g.stage)})`;
   const lines = [width === undefined ? bold(color, printable(g.name)) + dim(color, `  (${printable(g.stage)})`) : paintLines(bold, color, wrapText(heading, width)), drawTable(fittedHead, painted, color)];
   for (const cell of failures ? g.cells.values() : []) {
-    for (const r of cell.results.filter((x) => !x.ok)) {
+    for (const r of cell.results.filter((x) => !x.ok && x.got !== 'skipped')) {
       const mark = paint(r.got === 'error' ? 'error' : 'failed')(color, markOf(r));
       lines.push(wrapWithPrefix(`${mark} `, `${printable(r.name)}: ${r.got}: ${printable(r.detail, '\n')}`, width));
       if (r.hint) lines.push(wrapWithPrefix('  hint: ', printable(r.hint, '\n'), width, '    '));
@@ -70,6 +70,9 @@ export function renderMatrix(report: RunReport, { color, width }: RenderOptions)
     }
   }
   if (report.aborted) lines.push('', paintLines(yellow, color, wrapWithPrefix('stopped early: ', printable(report.aborted, '\n'), width)));
-  lines.push('', closingLine(report.summary));
+  if (report.score) lines.push('', ...scoreLines(report));
+  lines.push('', closingLine(report.summary, report.score));
+  const hidden = hiddenLine(report);
+  if (hidden) lines.push(hidden);
   return lines.join('\n') + '\n';
 }

@@ -25,7 +25,7 @@ const CheckResultSchema = z
       .string()
       .exactOptional()
       .describe('With expected fail: how the check must fail (its reason, e.g. refused, timeout; mismatch for nat-source); absent when any failure will do'),
-    got: z.enum(['pass', 'fail', 'error']).describe('pass (reachable), fail (not), or error (the check could not run)'),
+    got: z.enum(['pass', 'fail', 'error', 'skipped']).describe('pass (reachable), fail (not), error (the check could not run), or skipped (not run: a gate before it in its stage did not hold)'),
     gotReason: z
       .string()
       .exactOptional()
@@ -50,15 +50,24 @@ const CheckResultSchema = z
       })
       .exactOptional()
       .describe('Set when the check is one pair of a reachability matrix (kind: matrix in the lab file)'),
+    points: z.number().nonnegative().exactOptional().describe('What the check is worth; in a scored report (score present) every result has it (default 1)'),
+    score: z.number().nonnegative().exactOptional().describe('In a scored report: the points the check earned (points when ok, else 0)'),
+    gate: z.literal(true).exactOptional().describe('The check is a gate: when it did not hold, the checks after it in its stage were skipped'),
+    hidden: z.literal(true).exactOptional().describe('The check is hidden: left out of the learner\'s report (grader\'s reports only)'),
     evidence: EvidenceSchema,
   })
   .describe('One check: what was expected, what happened, and the evidence');
+
+const ScoreSchema = z
+  .object({ points: z.number().nonnegative().describe('Points earned'), max: z.number().nonnegative().describe('Points there were to earn') })
+  .describe('Score: the points of the checks that held, out of the points of all of them');
 
 const StageReportSchema = z.object({
   name: z.string().describe('Stage name; the first stage is the setup'),
   title: z.string(),
   explain: z.string().exactOptional(),
   results: z.array(CheckResultSchema),
+  score: ScoreSchema.exactOptional().describe('In a scored report: the stage\'s score'),
 });
 
 /** The run report as zod: the source of schema/report.schema.json. */
@@ -78,8 +87,16 @@ export const RunReportSchema = z
         passed: z.number().int().nonnegative().describe('Checks whose result was as expected'),
         failed: z.number().int().nonnegative().describe('Checks that ran and were not as expected'),
         errors: z.number().int().nonnegative().describe('Checks that could not run'),
+        skipped: z.number().int().min(1).exactOptional().describe('Checks not run because a gate before them did not hold; absent when none'),
       })
-      .describe('total = passed + failed + errors'),
+      .describe('total = passed + failed + errors (+ skipped)'),
+    score: ScoreSchema.exactOptional().describe('Set when the run is scored (a check carries points, or a rubric is in use): the total score'),
+    hiddenChecks: z
+      .number()
+      .int()
+      .min(1)
+      .exactOptional()
+      .describe('In a learner\'s report: how many hidden checks are graded besides the ones shown (their names and results are left out)'),
   })
   .describe('netlab run report');
 

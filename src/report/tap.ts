@@ -1,7 +1,7 @@
 // TAP version 14 renderer for TAP consumers: one test point per check, a YAML diagnostic block for each one not as expected.
 import { stringify } from 'yaml';
 import type { CheckResult } from '../checks/result.js';
-import { closingLine, type RunReport } from './model.js';
+import { closingLine, hiddenLine, pointsText, scoreLines, type RunReport } from './model.js';
 import { printable } from '../printable.js';
 
 /**
@@ -39,11 +39,20 @@ export function renderTap(report: RunReport): string {
   let n = 0;
   for (const stage of report.stages) {
     for (const r of stage.results) {
-      lines.push(`${r.ok ? 'ok' : 'not ok'} ${++n} - ${tapDescription(`${stage.name}: ${r.name}`)}`);
+      const points = report.score ? ` (${pointsText(r)} points)` : '';
+      // TAP 14: a skipped test point is "ok" with a SKIP directive and its reason.
+      if (r.got === 'skipped') {
+        lines.push(`ok ${++n} - ${tapDescription(`${stage.name}: ${r.name}`)}${points} # SKIP ${tapDescription(r.detail)}`);
+        continue;
+      }
+      lines.push(`${r.ok ? 'ok' : 'not ok'} ${++n} - ${tapDescription(`${stage.name}: ${r.name}`)}${points}`);
       if (!r.ok) lines.push(...diagnostic(r));
     }
   }
-  lines.push(`# ${closingLine(report.summary)}`);
+  for (const l of scoreLines(report)) lines.push(`# ${l}`);
+  lines.push(`# ${closingLine(report.summary, report.score)}`);
+  const hidden = hiddenLine(report);
+  if (hidden) lines.push(`# ${hidden}`);
   if (report.aborted) lines.push(`Bail out! ${printable(report.aborted)}`);
   return lines.join('\n') + '\n';
 }

@@ -57,16 +57,45 @@ export function which(cmd: string): string | undefined {
 }
 
 /** Effective capabilities of this process (bit numbers from linux/capability.h). */
-export function capabilities(): { netAdmin: boolean; sysAdmin: boolean; root: boolean } {
+export function capabilities(): Caps {
   const root = process.getuid?.() === 0;
   try {
     const hex = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
     const eff = BigInt(`0x${hex}`);
-    return { root, netAdmin: (eff >> 12n) & 1n ? true : false, sysAdmin: (eff >> 21n) & 1n ? true : false };
+    const has = (bit: bigint) => ((eff >> bit) & 1n ? true : false);
+    return { root, netAdmin: has(12n), sysAdmin: has(21n), setuid: has(7n) };
   } catch {
-    return { root, netAdmin: root, sysAdmin: root };
+    return { root, netAdmin: root, sysAdmin: root, setuid: root };
   }
 }
+
+export interface Caps {
+  root: boolean;
+  netAdmin: boolean;
+  sysAdmin: boolean;
+  /** CAP_SETUID: what doctor's user-namespace probe needs as root, to become uid 65534 first. */
+  setuid: boolean;
+}
+
+/**
+ * Root (uid 0) without CAP_NET_ADMIN or CAP_SYS_ADMIN: a container started without --privileged (Docker's default
+ * set has neither), or capabilities dropped. As root netlab builds labs with those capabilities; it cannot fall back
+ * to user namespaces as root either (a user namespace mapping uid 0 needs CAP_SETFCAP), so the way out is the
+ * capabilities or a user other than root.
+ */
+export function rootWithoutCaps(caps: Pick<Caps, 'root' | 'netAdmin' | 'sysAdmin'>): boolean {
+  return caps.root && !(caps.netAdmin && caps.sysAdmin);
+}
+
+/** What root without the capabilities lacks, in words: the capabilities it does not have. */
+export function lackedCaps(caps: Pick<Caps, 'netAdmin' | 'sysAdmin'>): string {
+  return [caps.netAdmin ? '' : 'CAP_NET_ADMIN', caps.sysAdmin ? '' : 'CAP_SYS_ADMIN'].filter(Boolean).join(' and ');
+}
+
+/** What to do about root without the capabilities (doctor and the refusal to build say the same). */
+export const ROOT_WITHOUT_CAPS_HINT =
+  'give them (docker run --privileged; Kubernetes securityContext.privileged: true), or run netlab as a user other than root ' +
+  '(docker run --user 1000:1000; Kubernetes securityContext.runAsUser: 1000): without root every lab runs boxed in user namespaces of its own, where they are allowed';
 
 /** Whether the root namespace forwards IPv4 (read only; new namespaces copy this setting). */
 export function rootForwards(): boolean {
@@ -86,6 +115,11 @@ export function aptLine(tools: readonly Pick<Tool, 'pkg'>[]): string {
 function requirePrivileges(): void {
   if (unprivileged()) return;
   const caps = capabilities();
+  if (rootWithoutCaps(caps)) {
+    throw new EnvironmentError(`netlab runs as root but without ${lackedCaps(caps)}, which building labs as root needs (a container started without --privileged?)`, {
+      hint: `${ROOT_WITHOUT_CAPS_HINT}; \`netlab doctor\` shows what is missing`,
+    });
+  }
   if (!caps.netAdmin || !caps.sysAdmin) {
     throw new EnvironmentError('building labs needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)', {
       hint: 'run as root (sudo netlab ...), or in a privileged container; `netlab doctor` shows what is missing',

@@ -1,10 +1,10 @@
 // `doctor` probes unprivileged user namespaces for real, as a uid without privileges: as root through setpriv (uid
 // 65534), as that uid directly, and inside a user namespace whose limit forbids them (the blocked answer, with the
 // setting that blocks it and the fix). The exit code never follows this answer.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { CLI, describeRootOnly, netlab, ROOT } from './helpers.js';
+import { CLI, describeRootOnly, instanceNamespaces, netlab, recordFile, ROOT } from './helpers.js';
 
 interface Report {
   ok: boolean;
@@ -58,5 +58,37 @@ describeRootOnly('doctor as root: it probes through setpriv as uid 65534 and wri
     expect(out.userns.blockedBy).toEqual([{ setting: 'user.max_user_namespaces', value: '0', fix: [expect.stringMatching(/^sysctl -w user\.max_user_namespaces=\d+$/), expect.stringContaining('/etc/sysctl.d/')] }]);
     expect(r.exitCode).toBe(out.ok ? 0 : 3);
     expect(out.ok).toBe(root.ok);
+  });
+});
+
+// Root with every capability dropped: what a container started without --privileged gives (Docker's default set
+// has neither CAP_NET_ADMIN nor CAP_SYS_ADMIN). doctor must say it is root without them, not "needs root"; the
+// user-namespace probe is not tried (root without CAP_SETUID cannot drop to uid 65534); run stops before anything.
+const CAPLESS = ['setpriv', '--bounding-set=-all', '--inh-caps=-all', '--'];
+describeRootOnly('only root can be root without capabilities')('root without capabilities (a container without --privileged)', () => {
+  it('doctor says root lacks CAP_NET_ADMIN and CAP_SYS_ADMIN, names both ways out, exits 3', async () => {
+    const json = await execa(CAPLESS[0] as string, [...CAPLESS.slice(1), process.execPath, CLI, 'doctor', '--json'], { reject: false, cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(json.exitCode).toBe(3);
+    const out = JSON.parse(json.stdout) as Report & { root: boolean; privileged: boolean; labs: { lab: string; ok: boolean; missing: string[] }[]; kernel: { status: string; hint?: string }[] };
+    expect(out).toMatchObject({ ok: false, root: true, privileged: false });
+    expect(out.userns).toMatchObject({ allowed: false, status: 'unknown', probedAs: null });
+    expect(out.userns.reason).toMatch(/^not probed: root without CAP_SETUID/);
+    // Nothing was probed, so nothing is said to be missing from the kernel.
+    expect(out.kernel.every((k) => k.status === 'unknown' && k.hint === undefined)).toBe(true);
+    expect(out.labs.find((l) => l.lab === 'veth-routing')).toEqual({ lab: 'veth-routing', ok: false, missing: ['CAP_NET_ADMIN and CAP_SYS_ADMIN (or a user other than root)'] });
+    const text = await execa(CAPLESS[0] as string, [...CAPLESS.slice(1), process.execPath, CLI, 'doctor'], { reject: false, cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(text.exitCode).toBe(3);
+    expect(text.stdout).toMatch(/^✘ privileges: root, but without CAP_NET_ADMIN and CAP_SYS_ADMIN \(a container started without --privileged\?\): .*docker run --privileged.*docker run --user 1000:1000/m);
+    expect(text.stdout).not.toMatch(/setresuid/);
+  });
+
+  it('run stops before building, saying the same, and creates nothing', async () => {
+    const instance = `capless-${process.pid}`;
+    const r = await execa(CAPLESS[0] as string, [...CAPLESS.slice(1), process.execPath, CLI, 'run', 'veth-routing', '-i', instance, '-q'], { reject: false, cwd: ROOT, env: { NO_COLOR: '1' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/netlab runs as root but without CAP_NET_ADMIN and CAP_SYS_ADMIN, which building labs as root needs/);
+    expect(r.stderr).toMatch(/docker run --user 1000:1000/);
+    expect(existsSync(recordFile(instance))).toBe(false);
+    expect(instanceNamespaces(instance)).toEqual([]);
   });
 });

@@ -54,7 +54,7 @@ export const recordFile = (instance: string) => join(STATE, `${instance}.json`);
 export const runDirOf = (instance: string) => join(STATE, instance);
 
 /**
- * NETLAB_E2E_SANDBOX=1: every `run` and `up` the tests start goes boxed (`--sandbox`), so the whole suite shows the
+ * NETLAB_E2E_SANDBOX=1: every `run`, `up` and `test` the tests start goes boxed (`--sandbox`), so the whole suite shows the
  * sandbox keeps every promise plain mode makes. The one place that decides it: netlab() and spawnNetlab() add it.
  */
 export const SANDBOX = process.env.NETLAB_E2E_SANDBOX === '1';
@@ -62,11 +62,11 @@ export const SANDBOX = process.env.NETLAB_E2E_SANDBOX === '1';
 export const BOXED = SANDBOX || UNPRIVILEGED;
 
 /**
- * args as the CLI gets them: with `--sandbox` after `run`/`up` when the suite runs boxed (and it is not there yet).
+ * args as the CLI gets them: with `--sandbox` after `run`/`up`/`test` when the suite runs boxed (and it is not there yet).
  * `plain`: a test that compares with plain mode on purpose keeps its run plain either way.
  */
 export function cliArgs(args: readonly string[], opts: { plain?: boolean } = {}): string[] {
-  const boxed = SANDBOX && !opts.plain && (args[0] === 'run' || args[0] === 'up') && !args.includes('--sandbox');
+  const boxed = SANDBOX && !opts.plain && (args[0] === 'run' || args[0] === 'up' || args[0] === 'test') && !args.includes('--sandbox');
   return boxed ? [...args, '--sandbox'] : [...args];
 }
 

@@ -45,7 +45,7 @@ describe('the allowed-keys hint comes from the schema', () => {
     expect(keys(['checks', 2])).toEqual(expect.arrayContaining([...common, 'from', 'to', 'port', 'seen_as']));
     for (const i of [0, 1, 2]) for (const pingOnly of ['count', 'ttl']) expect(keys(['checks', i])).not.toContain(pingOnly);
     expect(keys(['checks', 1])).not.toContain('seen_as');
-    expect(keys(['checks', 3])).toEqual(['kind', 'name', 'hint', 'timeout', 'retries', 'within', 'probe', 'groups', 'expect', 'columns', 'rows']);
+    expect(keys(['checks', 3])).toEqual(['kind', 'name', 'hint', 'timeout', 'retries', 'within', 'points', 'gate', 'hidden', 'probe', 'groups', 'expect', 'columns', 'rows']);
     expect(keys(['checks', 3, 'probe'])).toEqual(['kind', 'port']);
   });
 
