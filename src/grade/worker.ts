@@ -75,20 +75,28 @@ async function applyScripts(scripts: readonly NodeScript[], ctx: GradeContext, j
         timeoutMs: job.scriptTimeLimitMs,
         signal: ctx.signal,
       });
+    // The shell names the script by its path in this instance's work directory: the file name says the same, and
+    // is the same each time the submission is graded.
+    const tail = () => readLabTail(out, OUTPUT_TAIL).replaceAll(script, s.file);
     const parsed = await runIt(true);
-    const syntax = readLabTail(out, OUTPUT_TAIL);
+    // A fork bomb a script before this one left running breaks what runs next: it is the fault to name.
+    limitsHeld(ctx, job);
+    const syntax = tail();
     if (parsed.exitCode !== 0) {
       log.push(`== ${s.file} (${shell}): does not parse ==\n${syntax}`);
       throw new SubmissionError(`${s.file} does not parse (${shell} -n): ${syntax.trim().split('\n')[0] ?? ''}`.trim());
     }
     const started = performance.now();
     const r = await runIt(false);
-    const text = readLabTail(out, OUTPUT_TAIL);
+    limitsHeld(ctx, job);
+    const text = tail();
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     log.push(`== ${s.file} (${shell}, ${r.timedOut ? 'stopped' : `exit ${r.exitCode ?? '?'}`}, ${secs}s) ==\n${text}`);
     if (r.timedOut) throw new SubmissionError(`${s.file} did not finish within ${job.scriptTimeLimitMs / 1000}s: it loops, or waits for something`);
-    if (r.spawnError !== undefined || (r.exitCode === undefined && !ctx.signal.aborted)) {
-      throw new SubmissionError(`${s.file} could not be run in node ${s.node}: ${r.spawnError ?? r.stderr.trim() ?? 'killed'}`);
+    // No exit code: killed, or netlab's own process in the box went (the script killed everything it could).
+    // The message is the same every time the submission is graded: no pid, no instance name, no count.
+    if (r.exitCode === undefined && !ctx.signal.aborted) {
+      throw new SubmissionError(`${s.file} was killed, or killed netlab's processes in its box, before it finished (${/launcher ended/.test(r.stderr) ? "the box's launcher ended" : r.spawnError !== undefined ? 'it could not be started' : 'killed'})`);
     }
   }
 }
@@ -98,8 +106,8 @@ function limitsHeld(ctx: GradeContext, job: GradeJob): void {
   const ref = ctx.record.sandbox?.limits;
   if (!ref) return;
   const hits = limitHits(ref);
-  if (hits.pids) throw new SubmissionError(`the submission forks without end: its box hit the process limit (${job.limits.maxPids}) ${hits.pids} times`);
-  if (hits.oom) throw new SubmissionError(`the submission uses too much memory: the kernel killed ${hits.oom} of its processes at the box's limit`);
+  if (hits.pids) throw new SubmissionError(`the submission forks without end: its box hit the process limit (${job.limits.maxPids})`);
+  if (hits.oom) throw new SubmissionError(`the submission uses too much memory: the kernel killed its processes at the box's limit (${job.limits.maxMemory} bytes)`);
 }
 
 /** The first check in report order that did not hold (skipped ones are not failures of their own). */
@@ -151,7 +159,6 @@ export async function gradeOne(job: GradeJob): Promise<GradeRow> {
         stages,
         submit: async (ctx) => {
           await applyScripts(scripts, ctx, job, log);
-          limitsHeld(ctx, job);
         },
         after: async (ctx) => limitsHeld(ctx, job),
       },
