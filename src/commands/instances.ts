@@ -17,7 +17,8 @@ import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, rubricLab, withCheckOptions, withReportOptions, withRubricOptions, type CheckArgs, type Command, type RubricArgs } from './common.js';
 import type { Lab } from '../lab/types.js';
-import { gradedChecks, reportExitCode } from './lifecycle.js';
+import { reportExitCode } from './lifecycle.js';
+import { gradedChecks } from '../checks/graded.js';
 
 /**
  * The stage whose checks `check` runs: the exercise step while the learner has not had it applied (`up --exercise`),

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { checkPhase } from '../checks/phase.js';
+import { gradedChecks } from '../checks/graded.js';
 import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
 import type { Lab } from '../lab/types.js';
@@ -102,15 +103,6 @@ export async function reserveInstance<T>(
       if (!(e instanceof InstanceClash) || !retry || attempt >= INSTANCE_ATTEMPTS) throw e;
     }
   }
-}
-
-/**
- * The checks of stage `i` that grading runs: all of a step's; of the setup's, when a later stage is graded too, only
- * the must-pass ones (unless `setupAll`): its must-fail checks describe the lab before the steps, which may well
- * change what they test on purpose.
- */
-export function gradedChecks<C extends { expect: 'pass' | 'fail' }>(checks: readonly C[], i: number, later: boolean, setupAll = false): C[] {
-  return checks.filter((c) => i > 0 || !later || setupAll || c.expect === 'pass');
 }
 
 /** Exit code for a finished report: 0 all as expected, 1 a check failed, 3 a check could not run. */

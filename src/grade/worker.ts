@@ -4,8 +4,9 @@
 // signal here ends this submission only: the parent records it as an error and the sandbox dies with this process.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execute, gradedChecks, type GradeContext, type LifecycleOptions } from '../commands/lifecycle.js';
-import { InterruptedError, NetlabError, ValidationError } from '../errors.js';
+import { gradedChecks } from '../checks/graded.js';
+import { execute, type GradeContext, type LifecycleOptions } from '../commands/lifecycle.js';
+import { formatProblem, InterruptedError, NetlabError, ValidationError } from '../errors.js';
 import { loadLabFile } from '../lab/load.js';
 import type { Lab } from '../lab/types.js';
 import { inNamespace } from '../plan/argv.js';
@@ -129,7 +130,7 @@ export async function gradeOne(job: GradeJob): Promise<GradeRow> {
       lab = gradedLab(ref, await loadLabFile(submission.path));
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
-      early = `the lab file is not valid:\n${e.message}`;
+      early = `the lab file is not valid:\n${e.problems.map(formatProblem).join('\n')}`;
       log.push(early);
     }
   } else {
@@ -140,7 +141,8 @@ export async function gradeOne(job: GradeJob): Promise<GradeRow> {
     }
   }
   const { untilStage, stages } = gradingPlan(lab, ref.exercise, submission.kind);
-  const maxOf = () => maxPoints(lab, stages);
+  // What every submission is out of: the reference's graded checks (a student's lab gets the same ones, gradedLab).
+  const maxOf = () => maxPoints(ref.lab, gradingPlan(ref.lab, ref.exercise, 'scripts').stages);
   let row: GradeRow;
   if (early !== undefined) {
     row = { id: submission.id, status: 'error', score: 0, max: maxOf(), passed: 0, failed: 0, errors: 0, durationMs: performance.now() - started, error: early };

@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeRootOnly, netlab, SANDBOX } from './helpers.js';
+import { describeRootOnly, netlab, ROOT, SANDBOX } from './helpers.js';
 
 // Not under /tmp: the box has a /tmp of its own, so hiding there would prove nothing. /var/tmp is visible (read-only)
 // in every box unless netlab hides what is in it.
@@ -69,8 +69,17 @@ const CLASS: Record<string, { scripts: Record<string, string>; expect: number | 
   ken: { scripts: { vm1: `#!/bin/bash\n[[ -n x ]] && ${ROUTE}`, vm2: ROUTE, host: NAT }, expect: 10 },
 };
 
+/** Lab files students wrote (id → text), and their scores: the host-only lab with the way out built in, and one that does not parse. */
+const HOST_ONLY = readFileSync(join(ROOT, 'labs', 'host-only.yaml'), 'utf8');
+const LAB_FILES: Record<string, { text: string; expect: number | 'error' }> = {
+  lena: { text: HOST_ONLY.replace(/^name: host-only$/m, 'name: lenas-lab'), expect: 10 },
+  mia: { text: 'name: mias-lab\nnodes: { vm1: {}\n', expect: 'error' },
+};
+const EXPECTED = Object.fromEntries([...Object.entries(CLASS), ...Object.entries(LAB_FILES)].map(([id, s]) => [id, s.expect]));
+
 function writeClass(): string[] {
   mkdirSync(SUBS);
+  for (const [id, l] of Object.entries(LAB_FILES)) writeFileSync(join(SUBS, `${id}.yaml`), l.text);
   for (const [id, s] of Object.entries(CLASS)) {
     mkdirSync(join(SUBS, id));
     for (const [node, text] of Object.entries(s.scripts)) writeFileSync(join(SUBS, id, `${node}.sh`), text);
@@ -89,7 +98,7 @@ function writeClass(): string[] {
       '',
     ].join('\n'),
   );
-  return Object.keys(CLASS).map((id) => join(SUBS, id));
+  return [...Object.keys(CLASS).map((id) => join(SUBS, id)), ...Object.keys(LAB_FILES).map((id) => join(SUBS, `${id}.yaml`))];
 }
 
 interface Row {
@@ -107,18 +116,20 @@ const scores = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.id, r.stat
   const out = join(BASE, 'grades');
   const common = ['--rubric', RUBRIC, '--script-time-limit', '5s', '-q'];
 
-  it('grades a class of 11 four at a time: every submission gets its own score, nothing leaks', async () => {
+  it('grades a class of 13 four at a time: every submission gets its own score, nothing leaks', async () => {
     const r = await netlab(['grade', 'host-only', ...common, ...subs, '--jobs', '4', '--out', out]);
     expect(r.exitCode, r.stderr).toBe(0);
     const book = gradebook(out);
     expect(book.max).toBe(10);
-    expect(scores(book.rows)).toEqual(Object.fromEntries(Object.entries(CLASS).map(([id, s]) => [id, s.expect])));
-    expect(book.rows.map((r) => r.id)).toEqual(Object.keys(CLASS).sort());
+    expect(scores(book.rows)).toEqual(EXPECTED);
+    expect(book.rows.map((r) => r.id)).toEqual(Object.keys(EXPECTED).sort());
     // The reasons errors give are the students' feedback.
     const err = Object.fromEntries(book.rows.map((r) => [r.id, (r as Row & { error?: string }).error ?? '']));
     expect(err.erin).toMatch(/^host\.sh does not parse \(sh -n\): host\.sh: 1: Syntax error/);
     expect(err.frank).toMatch(/host\.sh did not finish within 5s/);
     expect(err.grace).toMatch(/forks without end/);
+    // A lab file that does not parse: its problems, file:line:col, are the student's feedback.
+    expect(err.mia).toMatch(/the lab file is not valid:[\s\S]*mia\.yaml:\d+:\d+/);
     // The table on stdout and the CSV say the same.
     const csv = readFileSync(join(out, 'gradebook.csv'), 'utf8').split('\r\n');
     expect(csv[0]).toBe('id,status,score,max,passed,failed,errors,duration_ms,first_failing_check,error');
@@ -127,7 +138,7 @@ const scores = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.id, r.stat
   }, 300_000);
 
   it('hidden checks are graded, and absent from the learners\' reports; the rubric and others\' work read as empty', () => {
-    for (const id of Object.keys(CLASS)) {
+    for (const id of Object.keys(EXPECTED)) {
       const dir = join(out, id);
       for (const f of readdirSync(dir).filter((f) => f.startsWith('learner'))) expect(readFileSync(join(dir, f), 'utf8'), `${id}/${f}`).not.toContain(SECRET);
       expect(readFileSync(join(dir, 'output.log'), 'utf8'), `${id}/output.log`).not.toContain(SECRET);
