@@ -41,6 +41,8 @@ const VERBS: { usage: string; describe: string; load: () => Promise<Command<any>
   { usage: 'plan <lab>', describe: 'Print the ip/sysctl commands that build the lab, as a runnable bash script', load: async () => (await import('./commands/labs.js')).planCommand, limits: true },
   { usage: 'validate <labs..>', describe: 'Check lab files (or built-in names) and rubric files without building anything; every problem with file:line:col', load: async () => (await import('./commands/labs.js')).validateCommand, limits: true },
   { usage: 'schema', describe: 'Print the JSON Schema of lab files, or with --rubric of rubric files (for editors: # yaml-language-server: $schema=...)', load: async () => (await import('./commands/labs.js')).schemaCommand },
+  { usage: 'grade <lab> [submissions..]', describe: 'Grade a class: each submission (node scripts or a lab file) in a sandboxed instance of its own, in parallel, scored by a rubric; a gradebook (CSV, JSON) and per-submission reports', load: async () => (await import('./commands/grade.js')).gradeCommand },
+  { usage: 'gradebook <action> <gradebooks..>', describe: 'merge: join the gradebooks of a class\'s shards (grade --shard I/N) into one', load: async () => (await import('./commands/grade.js')).gradebookMergeCommand },
   { usage: 'doctor', describe: 'Check privileges, tools and kernel features (tried in a throwaway namespace); say what needs each and how to install what is missing', load: async () => (await import('./commands/doctor.js')).doctorCommand },
 ];
 
@@ -55,7 +57,8 @@ Progress goes to stderr, reports to stdout. No colour when not a TTY or with NO_
 Lab files are held to size limits (run, up, show, graph, plan, validate: --max-nodes and friends raise them).
 An internal error prints one line; NETLAB_DEBUG=1 prints its stack.
 Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format.md (reports), docs/architecture.md,
-docs/labs/ (a page per built-in lab: topology, steps, commands, expected results), docs/trust.md (lab files are code).`;
+docs/labs/ (a page per built-in lab: topology, steps, commands, expected results), docs/trust.md (lab files are code),
+docs/grading.md (rubrics, netlab grade).`;
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;

@@ -18,6 +18,7 @@ import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles,
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, rubricLab, withCheckOptions, withReportOptions, withRubricOptions, type CheckArgs, type Command, type RubricArgs } from './common.js';
 import type { Lab } from '../lab/types.js';
 import { reportExitCode } from './lifecycle.js';
+import { gradedChecks } from '../checks/graded.js';
 
 /**
  * The stage whose checks `check` runs: the exercise step while the learner has not had it applied (`up --exercise`),
@@ -47,7 +48,7 @@ export async function gradeInstance(rec: StateRecord, picks: readonly number[], 
   const model = opts.model ?? rec.model;
   const plan = planLab(model, rec.instance);
   const later = picks.some((i) => i > 0);
-  const checksOf = (i: number) => (plan.stages[i]?.checks ?? []).filter((c) => i > 0 || !later || opts.setupAll || c.expect === 'pass');
+  const checksOf = (i: number) => gradedChecks(plan.stages[i]?.checks ?? [], i, later, opts.setupAll);
   const runnable = picks.flatMap((i) => checksOf(i).map((c) => c.id));
   const selection = await checkSelection(rec.lab, a, runnable);
   if (!selection) return 0;

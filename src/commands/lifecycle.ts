@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { checkPhase } from '../checks/phase.js';
+import { gradedChecks } from '../checks/graded.js';
 import type { CheckResult } from '../checks/result.js';
 import { BuildError, NetlabError, UsageError, EXIT } from '../errors.js';
 import type { Lab } from '../lab/types.js';
@@ -40,6 +41,21 @@ export interface LifecycleOptions {
   limits?: LimitSettings;
   /** `run --sandbox`: kill the sandbox after this many ms (exit 3). */
   timeLimitMs?: number;
+  /** With `sandbox`: host paths the box must not see (`grade`: the rubric, the submissions, the results). */
+  hide?: readonly string[];
+  /**
+   * `grade`: after the build (whose stages then run no checks of their own), `submit` applies a submission inside
+   * the instance; then the checks of `stages` run, the setup's must-fail ones left out when a later stage is graded
+   * (as `netlab check` does). An error `submit` throws ends the run like a failed build, after teardown.
+   */
+  grade?: { submit: (ctx: GradeContext) => Promise<void>; stages: readonly number[]; after?: (ctx: GradeContext) => Promise<void> };
+}
+
+/** What `grade`'s submit step gets: the instance's record and plan, and the run's abort signal. */
+export interface GradeContext {
+  record: StateRecord;
+  plan: Plan;
+  signal: AbortSignal;
 }
 
 export interface Outcome {
@@ -188,7 +204,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
       throw new BuildError(`could not create the sandbox's cgroups (${limits.dirs.join(', ')}): ${(e as Error).message}`);
     }
     try {
-      const sb = await startSandbox(opts.keep ? 'up' : 'run', runDir(instance), undefined, limits);
+      const sb = await startSandbox(opts.keep ? 'up' : 'run', runDir(instance), undefined, limits, opts.hide);
       const { stop: _stop, ...ref } = sb;
       record.sandbox = { ...ref, limits };
       await updateRecord(record);
@@ -236,9 +252,9 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
       record.stage = i;
       await updateRecord(record);
       const report: StageReport = { name: stage.name, title: stage.title, ...(stage.explain ? { explain: stage.explain } : {}), results: [] };
-      reports.push(report);
+      if (!opts.grade) reports.push(report);
       const checks = opts.only ? stage.checks.filter((c) => opts.only?.has(c.id)) : stage.checks;
-      if (opts.check && checks.length) {
+      if (opts.check && !opts.grade && checks.length) {
         const title = i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`;
         let done = 0;
         const results: CheckResult[] = await checkPhase(checks, {
@@ -256,6 +272,31 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   });
 
   const tasks: ProgressTask[] = stages.map(stageTask);
+  const grade = opts.grade;
+  if (grade) {
+    tasks.push({ title: 'Apply the submission', run: () => grade.submit({ record, plan, signal }) });
+    tasks.push({
+      title: 'Grade',
+      run: async (setTitle) => {
+        const later = grade.stages.some((i) => i > 0);
+        for (const i of grade.stages) {
+          const stage = plan.stages[i];
+          if (!stage) continue;
+          const checks = gradedChecks(stage.checks, i, later);
+          const results = await checkPhase(checks, {
+            signal,
+            leases: record.leases,
+            namespaces: plan.namespaces,
+            ...(opts.evidenceDir !== undefined ? { evidenceDir: opts.evidenceDir, pcap: opts.pcap ?? false } : {}),
+          });
+          reports.push({ name: stage.name, title: stage.title, results });
+        }
+        await grade.after?.({ record, plan, signal });
+        const all = reports.flatMap((r) => r.results);
+        setTitle(`Grade: ${all.filter((r) => r.ok).length}/${all.length} as expected`);
+      },
+    });
+  }
   tasks.push({
     title: keep ? 'Keep the lab up' : 'Tear down',
     always: true,

@@ -1,6 +1,7 @@
 // Rubric files: a check suite kept apart from the lab (students never see it) that names a lab, adds checks to its
 // setup and steps, and re-weighs the lab's own checks (points, gate, hidden). The rubric's checks are merged into
 // the lab's written data and validated with it (normalize and rules), every problem located in the file it is in.
+import { gradedChecks } from '../checks/graded.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
@@ -249,7 +250,7 @@ export async function loadRubric(file: string): Promise<LoadedRubric> {
 export const GRADED_STAGE = 'graded';
 
 /**
- * The same merge onto a student's own lab: the reference's checks of the setup and the exercise stage (the lab's and
+ * The same merge onto a student's own lab: the reference's graded checks of the setup and the exercise stage (the lab's and
  * the rubric's, with points/gate/hidden) put in ONE final stage "graded" of `studentLab`, in that order. The student
  * lab's own checks are left out (a submission does not write its own grading). A graded check naming what the
  * student lab lacks (a node, an address) throws ValidationError listing every such problem, located in the rubric
@@ -258,7 +259,9 @@ export const GRADED_STAGE = 'graded';
 export function gradedLab(ref: LoadedRubric, studentLab: Lab): Lab {
   const picked: Stage[] = [ref.lab.stages[0], ...(ref.exercise > 0 ? [ref.lab.stages[ref.exercise]] : [])].filter((s): s is Stage => s !== undefined);
   // Matrix names are per stage ("matrix 1"): in the one graded stage each says which stage it came from.
-  const checks: Check[] = picked.flatMap((s) => s.checks.map((c) => (c.matrix ? { ...c, matrix: { ...c.matrix, name: `${s.name}: ${c.matrix.name}` } } : { ...c })));
+  // The setup's must-fail checks are left out when a step is graded too, as everywhere grading runs (gradedChecks).
+  const later = picked.length > 1;
+  const checks: Check[] = picked.flatMap((s, i) => gradedChecks(s.checks, i, later).map((c) => (c.matrix ? { ...c, matrix: { ...c.matrix, name: `${s.name}: ${c.matrix.name}` } } : { ...c })));
   checks.forEach((c, i) => (c.id = `${GRADED_STAGE}/${i + 1}`));
   const graded: Stage = {
     name: GRADED_STAGE,
@@ -267,7 +270,8 @@ export function gradedLab(ref: LoadedRubric, studentLab: Lab): Lab {
     checks,
     matrices: [],
   };
-  const lab: Lab = { ...studentLab, stages: [...studentLab.stages.map((s) => ({ ...s, checks: [], matrices: [] })), graded], scored: true };
+  // The student's stages are built whole, without their own checks, and none is an exercise (nothing is held back).
+  const lab: Lab = { ...studentLab, stages: [...studentLab.stages.map(({ exercise: _x, ...s }) => ({ ...s, checks: [], matrices: [] })), graded], scored: true };
   const locate = LOCATORS.get(ref.lab);
   const problems = checkRules(lab, Dropped.none).map((p): Problem => {
     const hint = `the submitted lab ${studentLab.file} must have what the rubric's checks name${p.hint ? ` (${p.hint})` : ''}`;

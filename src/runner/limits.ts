@@ -238,3 +238,19 @@ export function strayCgroups(select: (instance: string) => boolean, mountinfo = 
   }
   return out;
 }
+
+/**
+ * How often a box ran into its limits so far, read from its cgroups: `pids`, forks refused at pids.max (pids.events
+ * "max"); `oom`, processes the kernel killed at the memory limit (memory.events / memory.oom_control "oom_kill").
+ * Zeros with rlimits, which keep no count. `grade` tells a submission that forks or eats without end by these.
+ */
+export function limitHits(ref: Pick<LimitsRef, 'kind' | 'dirs'>): { pids: number; oom: number } {
+  const field = (text: string, key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  let pids = 0;
+  let oom = 0;
+  for (const dir of ref.kind === 'rlimit' ? [] : ref.dirs) {
+    pids += field(read(join(dir, 'pids.events')), 'max');
+    oom += field(read(join(dir, ref.kind === 'cgroup-v2' ? 'memory.events' : 'memory.oom_control')), 'oom_kill');
+  }
+  return { pids, oom };
+}

@@ -281,7 +281,8 @@ const RO_ALL = [
  * Stage 1 of the supervisor (fixed text, no lab data). It runs as pid 1 of the sandbox's new pid namespace (its own
  * /proc), in a new mount namespace, and as root: the host's (netlab as root) or a user namespace's whose root is the
  * user (unprivileged). $1 = run | up, $2 = the instance's work directory (absolute, exists), $3 = netlab's package
- * directory, $4 = root | user, $5 = stage 2's script.
+ * directory, $4 = root | user, $5 = stage 2's script, $6… = host paths the box must not see (`grade`: the rubric, the
+ * submissions, the results; absolute, resolved).
  *   - every mount of its copy of the host's file system read-only (each mount point of /proc/self/mountinfo remounted
  *     `bind,ro`: util-linux 2.38 has no recursive remount), but /proc, which is already the box's own;
  *   - a private tmpfs on /tmp and on /run (the host's sockets and runtime files stay out of reach; /run/netns is
@@ -318,6 +319,10 @@ const STAGE1 = [
   '}',
 'mount -t tmpfs -o mode=1777,size=64m netlab-tmp /tmp',
   'mount -t tmpfs -o mode=0755,size=4m netlab-run /run',
+  // Hidden paths: an empty read-only tmpfs over a directory, /dev/null over a file (reads as empty). A path already
+  // out of sight (under /tmp or /run, now the box's own) is skipped; a mount that fails stops the start.
+  'shift 5',
+  'for p in "$@"; do if [ -d "$p" ]; then mount -t tmpfs -o ro,mode=0,size=4k netlab-hidden "$p"; elif [ -e "$p" ]; then mount --bind /dev/null "$p"; fi; done',
   `mkdir -p /run/netns ${BOX_PKG} "$work"`,
   'mount -c --bind /proc/self/cwd "$work"',
   'mount -o remount,bind,rw "$work"',
@@ -361,9 +366,13 @@ export interface Sandbox extends SandboxRef {
  * `run`: it ends when netlab does, however netlab ends (its stdin is a pipe from netlab). `workDir`: the instance's
  * work directory (created here), the one place of the host's file system the lab's processes can write.
  */
-export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutMs = 10_000, limits?: LimitsRef): Promise<Sandbox> {
+export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutMs = 10_000, limits?: LimitsRef, hide: readonly string[] = []): Promise<Sandbox> {
   workDir = resolve(workDir);
   if (/[\0\n]/.test(workDir)) throw new BuildError(`could not start the sandbox: bad work directory ${JSON.stringify(workDir)}`);
+  const hidden = hide.map((p) => resolve(p));
+  const within = (p: string, q: string) => q === p || q.startsWith(`${p}/`);
+  const bad = hidden.find((p) => /[\0\n]/.test(p) || p === '/' || [workDir, PKG, process.execPath].some((q) => within(p, q)));
+  if (bad !== undefined) throw new BuildError(`could not start the sandbox: cannot hide ${JSON.stringify(bad)}: it holds the work directory, netlab or node`);
   mkdirSync(workDir, { recursive: true, mode: 0o755 });
   const user = unprivileged();
   // As root, the box's root is BOX_UID: the one place it writes is its own.
@@ -385,6 +394,7 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
     PKG,
     user ? 'user' : 'root',
     STAGE2,
+    ...hidden,
   ];
   const child = execa(argv[0] as string, argv.slice(1), {
     reject: false,

@@ -11,7 +11,11 @@ import { validate as validateDockerfile } from 'dockerfile-utils';
 import { Job } from 'kubernetes-models/batch/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { CANNOT_PROBE_AS_ROOT, privilegesLine } from '../../../src/commands/doctor.js';
+import yargs, { type Argv } from 'yargs';
+import { CANNOT_PROBE_AS_ROOT, doctorCommand, privilegesLine } from '../../../src/commands/doctor.js';
+import { gradeCommand, gradebookMergeCommand } from '../../../src/commands/grade.js';
+import { withLimitOptions } from '../../../src/commands/limit-options.js';
+import { testCommand } from '../../../src/commands/test.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
@@ -258,13 +262,18 @@ function gitlabProblems(text: string): string[] {
   return problems;
 }
 
-// The options of the shared spec (grade-spec.md, issue 11). The integrator swaps these lists for the real yargs
-// definitions of `test`, `grade` and `gradebook merge` after merging (doctor's is already the real one's).
+/** The option names (and aliases) a command's yargs builder defines, as they are typed: -x, --long. */
+function optionsOf(builder: (y: Argv) => Argv): string[] {
+  const o = (builder(yargs([])) as unknown as { getOptions: () => unknown }).getOptions() as { key: Record<string, unknown>; alias: Record<string, string[]> };
+  const names = Object.keys(o.key).flatMap((k) => [k, ...(o.alias[k] ?? [])]);
+  return [...new Set(names)].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+}
+/** What each netlab command the docs use accepts: read from the commands' own definitions, so the docs cannot drift. */
 const OPTIONS: Record<string, string[]> = {
-  test: ['--jobs', '--junit', '--sandbox', '-f', '--format', '-q', '--quiet'],
-  grade: ['--rubric', '--out', '--jobs', '--shard', '--resume', '--time-limit', '--max-pids', '--max-memory', '-f', '--format', '-q', '--quiet'],
-  'gradebook merge': ['--out'],
-  doctor: ['--json'],
+  test: optionsOf((y) => withLimitOptions(testCommand.builder(y))),
+  grade: optionsOf(gradeCommand.builder),
+  'gradebook merge': optionsOf(gradebookMergeCommand.builder),
+  doctor: optionsOf(doctorCommand.builder),
   '': [],
 };
 const GLOBAL_OPTIONS = ['-v', '--verbose', '--help', '--version'];

@@ -94,3 +94,26 @@ describe('parseSize / parseDuration', () => {
     for (const bad of ['0s', '', 'soon', '1d', '10 m', '600h']) expect(() => parseDuration(bad), bad).toThrow(UsageError);
   });
 });
+
+describe('limitHits', () => {
+  it('counts refused forks and OOM kills from the cgroup files (v1 and v2), none with rlimits', async () => {
+    const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { limitHits } = await import('../../../src/runner/limits.js');
+    const d = mkdtempSync(join(tmpdir(), 'netlab-hits-'));
+    try {
+      const [pids, mem, v2] = ['pids', 'memory', 'v2'].map((n) => join(d, n)) as [string, string, string];
+      for (const x of [pids, mem, v2]) mkdirSync(x);
+      writeFileSync(join(pids, 'pids.events'), 'max 17\n');
+      writeFileSync(join(mem, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+      expect(limitHits({ kind: 'cgroup-v1', dirs: [pids, mem] })).toEqual({ pids: 17, oom: 2 });
+      writeFileSync(join(v2, 'pids.events'), 'max 0\n');
+      writeFileSync(join(v2, 'memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
+      expect(limitHits({ kind: 'cgroup-v2', dirs: [v2] })).toEqual({ pids: 0, oom: 1 });
+      expect(limitHits({ kind: 'rlimit', dirs: [] })).toEqual({ pids: 0, oom: 0 });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -84,3 +84,17 @@ describe('boxPath', () => {
     }
   });
 });
+
+describe('startSandbox: hidden paths', () => {
+  it('refuses to hide what holds the work directory, netlab or node, before starting anything', async () => {
+    const { startSandbox } = await import('../../../src/runner/runtime.js');
+    const work = join(mkdtempSync(join(ROOT, '.tmp-hide-')), 'work');
+    try {
+      for (const bad of ['/', work, resolve(work, '..'), ROOT, resolve(process.execPath, '..'), `${ROOT}/x\ny`]) {
+        await expect(startSandbox('run', work, 1000, undefined, [bad]), bad).rejects.toThrow(/cannot hide|bad/);
+      }
+    } finally {
+      rmSync(resolve(work, '..'), { recursive: true, force: true });
+    }
+  });
+});
