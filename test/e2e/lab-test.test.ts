@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { parse, type TestSuite, type TestSuites } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import type { TestRun } from '../../src/report/test-run.js';
-import { CLI, cliArgs, describeLab, instanceNamespaces, itRootOnly, netlab, recordFile, ROOT, runDirOf, STATE, tempDir, waitFor } from './helpers.js';
+import { CLI, cliArgs, describeLab, instanceNamespaces, itRootOnly, netlab, recordFile, ROOT, runDirOf, STATE, tempDir, UNPRIVILEGED, waitFor } from './helpers.js';
 
 type Suite = TestSuite & { file?: string };
 
@@ -173,7 +173,8 @@ describe('netlab test: usage errors (exit 2, before anything runs)', () => {
     ['a path that does not exist', ['test', '/nonexistent/labs'], /no such file or directory: \/nonexistent\/labs/],
     ['a directory without lab files', ['test', 'docs/labs'], /no lab files found in docs\/labs/],
     ['--jobs 0', ['test', 'labs/veth-routing.yaml', '-j', '0'], /--jobs takes a whole number of at least 1/],
-    ['--max-pids without --sandbox', ['test', 'labs/veth-routing.yaml', '--max-pids', '64'], /--max-pids limits a boxed lab: it needs --sandbox/],
+    // Without root every lab is boxed, so the box's limits need no --sandbox there.
+    ...(UNPRIVILEGED ? [] : [['--max-pids without --sandbox', ['test', 'labs/veth-routing.yaml', '--max-pids', '64'], /--max-pids limits a boxed lab: it needs --sandbox/] as const]),
     ['--junit into a directory', ['test', 'labs/veth-routing.yaml', '--junit', '/tmp'], /cannot write the report to \/tmp: it is a directory/],
     ['-f junit (--junit FILE is the JUnit file)', ['test', 'labs/veth-routing.yaml', '-f', 'junit'], /Invalid values/],
   ])('%s', async (_, args, message) => {
