@@ -169,12 +169,12 @@ describeLab('netlab test (real namespaces)', () => {
 });
 
 describe('netlab test: usage errors (exit 2, before anything runs)', () => {
-  it.each([
+  it.each<[string, string[], RegExp]>([
     ['a path that does not exist', ['test', '/nonexistent/labs'], /no such file or directory: \/nonexistent\/labs/],
     ['a directory without lab files', ['test', 'docs/labs'], /no lab files found in docs\/labs/],
     ['--jobs 0', ['test', 'labs/veth-routing.yaml', '-j', '0'], /--jobs takes a whole number of at least 1/],
     // Without root every lab is boxed, so the box's limits need no --sandbox there.
-    ...(UNPRIVILEGED ? [] : [['--max-pids without --sandbox', ['test', 'labs/veth-routing.yaml', '--max-pids', '64'], /--max-pids limits a boxed lab: it needs --sandbox/] as const]),
+    ...(UNPRIVILEGED ? [] : [['--max-pids without --sandbox', ['test', 'labs/veth-routing.yaml', '--max-pids', '64'], /--max-pids limits a boxed lab: it needs --sandbox/] as [string, string[], RegExp]]),
     ['--junit into a directory', ['test', 'labs/veth-routing.yaml', '--junit', '/tmp'], /cannot write the report to \/tmp: it is a directory/],
     ['-f junit (--junit FILE is the JUnit file)', ['test', 'labs/veth-routing.yaml', '-f', 'junit'], /Invalid values/],
   ])('%s', async (_, args, message) => {
