@@ -95,27 +95,11 @@ export function scoringFields(c: Pick<PlannedCheck, 'points' | 'gate' | 'hidden'
   };
 }
 
-/** The result of a check that was not run because `gate` (a check before it in its stage) did not hold. */
+/** The result of a check that was not run because `gate` (a check before it in its stage) did not hold: no command, no time, no hint. */
 export function skippedResult(c: PlannedCheck, gate: Pick<CheckResult, 'name'>): CheckResult {
-  const wanted = expectedReason(c);
-  return {
-    id: c.id,
-    stage: c.stage,
-    name: c.name,
-    kind: c.kind,
-    from: c.from,
-    to: 'toText' in c ? c.toText : c.from,
-    target: c.target,
-    expected: c.expect,
-    ...(wanted !== undefined ? { expectedReason: wanted } : {}),
-    got: 'skipped',
-    ok: false,
-    detail: `not run: the gate "${gate.name}" did not hold`,
-    durationMs: 0,
-    ...(c.matrix !== undefined ? { matrix: { ...c.matrix } } : {}),
-    ...scoringFields(c),
-    evidence: { argv: [], exitCode: undefined, stdout: '', stderr: '' },
-  };
+  const none = { argv: [], exitCode: undefined, stdout: '', stderr: '', durationMs: 0 };
+  const { hint: _hint, ...r } = makeResult(c, none, 'skipped', `not run: the gate "${gate.name}" did not hold`, false);
+  return r;
 }
 
 /** Seconds for a tool's timeout flag: at least 0.05. */
