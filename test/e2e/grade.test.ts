@@ -2,19 +2,17 @@
 // fork-bombing and hostile submissions graded four at a time, each in a box of its own. The gradebook has the
 // scores each deserves, no submission changes another's, hidden checks stay out of the learners' reports, a
 // submission cannot read the rubric or another's work, and the shards of the class merge into the same gradebook.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRootOnly, netlab, ROOT, SANDBOX } from './helpers.js';
 
 // Not under /tmp: the box has a /tmp of its own, so hiding there would prove nothing. /var/tmp is visible (read-only)
-// in every box unless netlab hides what is in it.
-const BASE = mkdtempSync('/var/tmp/netlab-e2e-grade-');
-// Readable by anyone, as a course folder usually is: what keeps the box out must be netlab's hiding, not the mode.
-chmodSync(BASE, 0o755);
-const remove = () => rmSync(BASE, { recursive: true, force: true });
-afterAll(remove);
-process.once('exit', remove);
+// in every box unless netlab hides what is in it. Named here, made (world-readable, as a course folder usually is:
+// what keeps the box out must be netlab's hiding, not the mode) and removed by the suite when it runs: a skipped
+// suite (the boxed and the unprivileged passes) makes nothing.
+const BASE = join('/var/tmp', `netlab-e2e-grade-${process.pid}-${randomBytes(4).toString('hex')}`);
 
 const SECRET = 'SECRET-hidden-check-7f3a';
 const RUBRIC = join(BASE, 'rubric.yaml');
@@ -77,7 +75,9 @@ const LAB_FILES: Record<string, { text: string; expect: number | 'error' }> = {
 };
 const EXPECTED = Object.fromEntries([...Object.entries(CLASS), ...Object.entries(LAB_FILES)].map(([id, s]) => [id, s.expect]));
 
-function writeClass(): string[] {
+function writeClass(): void {
+  mkdirSync(BASE, { mode: 0o755 });
+  process.once('exit', () => rmSync(BASE, { recursive: true, force: true }));
   mkdirSync(SUBS);
   for (const [id, l] of Object.entries(LAB_FILES)) writeFileSync(join(SUBS, `${id}.yaml`), l.text);
   for (const [id, s] of Object.entries(CLASS)) {
@@ -98,8 +98,10 @@ function writeClass(): string[] {
       '',
     ].join('\n'),
   );
-  return [...Object.keys(CLASS).map((id) => join(SUBS, id)), ...Object.keys(LAB_FILES).map((id) => join(SUBS, `${id}.yaml`))];
 }
+
+/** The submissions' paths, as `grade` is given them. */
+const subs = [...Object.keys(CLASS).map((id) => join(SUBS, id)), ...Object.keys(LAB_FILES).map((id) => join(SUBS, `${id}.yaml`))];
 
 interface Row {
   id: string;
@@ -112,7 +114,8 @@ const scores = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.id, r.stat
 
 // Grading is always boxed: the suite's boxed pass would only do it again.
 (SANDBOX ? describe.skip : describeRootOnly('cgroups count the forks a fork bomb was refused'))('netlab grade (real sandboxes)', () => {
-  const subs = writeClass();
+  beforeAll(writeClass);
+  afterAll(() => rmSync(BASE, { recursive: true, force: true }));
   const out = join(BASE, 'grades');
   const common = ['--rubric', RUBRIC, '--script-time-limit', '5s', '-q'];
 
