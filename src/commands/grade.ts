@@ -54,7 +54,7 @@ async function earlier(dir: string, id: string): Promise<GradeRow | undefined> {
 }
 
 /** Runs one worker; its row, or an error row when it died without writing one. */
-function gradeInWorker(job: GradeJob, signal: AbortSignal, started: number): Promise<GradeRow> {
+function gradeInWorker(job: GradeJob, signal: AbortSignal, started: number, max: number): Promise<GradeRow> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -77,7 +77,7 @@ function gradeInWorker(job: GradeJob, signal: AbortSignal, started: number): Pro
           id: job.submission.id,
           status: 'error',
           score: 0,
-          max: 0,
+          max,
           passed: 0,
           failed: 0,
           errors: 0,
@@ -143,9 +143,10 @@ async function grade(a: GradeArgs): Promise<number> {
         { rubric: rubricFile, submission: s, dir, timeLimitMs: timeLimitMs ?? ref.rubric.timeLimitMs ?? GRADE_TIME_LIMIT_MS, scriptTimeLimitMs, limits, hide },
         signal,
         started,
+        max,
       );
       if (signal.aborted) return;
-      rows.push({ ...row, max: row.max || max });
+      rows.push(row);
       progress(s, row);
     });
   } finally {

@@ -1,11 +1,12 @@
 // What `netlab grade` grades: submissions found on disk (a directory of <node>.sh scripts, or a lab file the student
 // wrote), their ids, and which of them one shard of a class takes. A submission is untrusted: its files are read
 // with bounds here, on the host, and only run inside the instance's box.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { NODE_NAME } from '../lab/schema.js';
 import { printable } from '../printable.js';
+import { readWholeFile } from '../runner/lab-files.js';
 
 /** A submission id: a directory name in the results, a row of the gradebook. */
 export const SUBMISSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -80,26 +81,6 @@ export function shardOf<T>(sorted: readonly T[], shard: { index: number; count: 
   return shard ? sorted.filter((_, i) => i % shard.count === shard.index - 1) : [...sorted];
 }
 
-/** Reads a regular file (never through a symlink), refusing one over `max` bytes. */
-function readBounded(file: string, max: number): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > max) throw new Error(`${st.size} bytes, more than the ${max} a script may have`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * The node scripts of a directory submission, in node-name order. What is wrong with them is the student's to hear
  * (an Error whose message is their feedback), not a usage error: a script for a node the lab does not have, one that
@@ -115,7 +96,7 @@ export function readScripts(sub: Submission, nodes: readonly string[]): NodeScri
       throw new Error(`${printable(f)}: the lab has no node "${printable(node)}" (its nodes: ${[...known].join(', ')})`);
     }
     try {
-      return { node, file: f, text: readBounded(join(sub.path, f), SUBMISSION_LIMITS.scriptBytes) };
+      return { node, file: f, text: readWholeFile(join(sub.path, f), SUBMISSION_LIMITS.scriptBytes) };
     } catch (e) {
       throw new Error(`${printable(f)}: ${(e as Error).message}`);
     }

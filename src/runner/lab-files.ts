@@ -72,6 +72,25 @@ export function readLabTail(file: string, maxBytes = 64 * 1024): string {
   }
 }
 
+/** The whole of a regular file someone else wrote (never through a symlink), refusing one over `maxBytes`. */
+export function readWholeFile(file: string, maxBytes: number): string {
+  const fd = openRegular(file, O_RDONLY);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) throw new BuildError(`${file} is ${size} bytes, more than the ${maxBytes} netlab reads`);
+    const buf = Buffer.alloc(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Copies a lab-written regular file `src` (never through a symlink) to `dst`, refusing one over `maxBytes` (a lab
  * could fill the disk netlab copies to). Throws with the reason.
