@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3: netlab's prober sends ping checks without a process each (without it, each runs ping).
 # shellcheck: only the test suite needs it (it lints the scripts `netlab plan` writes).
-PKGS=(iproute2 nftables iputils-ping curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump bind9-dnsutils shellcheck)
+PKGS=(iproute2 nftables iputils-ping python3 curl procps util-linux findutils socat dnsmasq-base udhcpc tcpdump bind9-dnsutils shellcheck)
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" -ne 0 ]; then

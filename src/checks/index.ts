@@ -9,6 +9,7 @@ import { runTcp, runUdp } from './connect.js';
 import { runDns } from './dns.js';
 import { runHttp, runNatSource } from './http.js';
 import { runPing } from './ping.js';
+import { currentProber } from '../runner/prober.js';
 import { runCmd, runState } from './state.js';
 import { runMtu, runPath } from './trace.js';
 import type { CheckResult } from './result.js';
@@ -43,8 +44,14 @@ export function withLease(c: PlannedCheck, leases: readonly Lease[]): PlannedChe
   return { ...c, target: leased(c.target), more: c.more.map(leased) };
 }
 
-/** How many checks run at once. */
+/** How many checks that run a process each run at once. */
 export const CHECK_CONCURRENCY = 16;
+
+/**
+ * How many ping checks run at once through the prober: a probe is a few packets and a line on a pipe, not a process.
+ * Bounded so that a huge matrix does not queue thousands of echoes on one socket at the same instant.
+ */
+export const PROBE_CONCURRENCY = 256;
 
 /** Pause before attempt n+1 of a retried check: 100 ms, doubling, at most 1 s. */
 function backoffMs(attempt: number): number {
@@ -119,7 +126,13 @@ export async function runChecks(
     opts.onResult?.(r);
     results[i] = r;
   };
-  await pool(order.filter((i) => !runsAlone(checks[i] as PlannedCheck)), CHECK_CONCURRENCY, one);
+  const together = order.filter((i) => !runsAlone(checks[i] as PlannedCheck));
+  const pings = together.filter((i) => checks[i]?.kind === 'ping');
+  const probed = new Set(pings.length && (await currentProber()) !== undefined ? pings : []);
+  await Promise.all([
+    pool([...probed], PROBE_CONCURRENCY, one),
+    pool(together.filter((i) => !probed.has(i)), CHECK_CONCURRENCY, one),
+  ]);
   for (const i of order.filter((j) => runsAlone(checks[j] as PlannedCheck))) await one(i);
   return results;
 }

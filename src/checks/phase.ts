@@ -3,12 +3,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inNamespace } from '../plan/argv.js';
+import { nsPath } from '../plan/naming.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import { pool } from '../runner/pool.js';
 import type { Lease } from '../runner/state.js';
 import { capture, evidenceFolder, hasDropped, neighbours, newDrops, readRulesets, snapshot, walkPath, writeEvidence, type NodeState } from './evidence.js';
 import { runChecks, runOnce, withLease } from './index.js';
+import { currentProber } from '../runner/prober.js';
 import { skippedResult, type CheckResult } from './result.js';
 
 /** How a check phase runs: its instance, what the stage applied, and where evidence goes. */
@@ -24,20 +26,36 @@ export interface PhaseOptions {
   onResult?: (r: CheckResult) => void;
 }
 
-/** Distinct (source namespace, target) pairs of the checks that must reach their target. */
-export function warmupPairs(checks: readonly PlannedCheck[]): { ns: string; target: string }[] {
+/**
+ * Distinct (source namespace, target) pairs of the checks that must reach their target. With the prober, ping
+ * checks warm up by themselves (a single echo unanswered for a moment is sent again, within the check's own wait):
+ * only the other kinds' pairs are pinged first, so no target is pinged twice.
+ */
+export function warmupPairs(checks: readonly PlannedCheck[], pingsResend = false): { ns: string; target: string }[] {
   const seen = new Map<string, { ns: string; target: string }>();
+  const pinged = new Set(pingsResend ? checks.filter((c) => c.kind === 'ping' && c.expect === 'pass').map((c) => `${c.fromNs} ${c.target}`) : []);
   for (const c of checks) {
     // state and cmd checks have no target; an unresolved lease has no address yet.
     if (c.expect !== 'pass' || !c.target || c.target.startsWith('lease:')) continue;
+    if (pinged.has(`${c.fromNs} ${c.target}`)) continue;
     seen.set(`${c.fromNs} ${c.target}`, { ns: c.fromNs, target: c.target });
   }
   return [...seen.values()];
 }
 
-/** One quick ping per pair, results ignored: ARP/ND entries along the way exist before the first check is timed. */
+/**
+ * One quick ping per pair, results ignored: ARP/ND entries along the way exist before the first check is timed.
+ * Through the prober when it runs (all at once, no process), else one `ping` each.
+ */
 async function warmUp(checks: readonly PlannedCheck[], signal?: AbortSignal): Promise<void> {
-  await pool(warmupPairs(checks), 16, (p) =>
+  if (!warmupPairs(checks).length) return;
+  const prober = await currentProber();
+  const pairs = warmupPairs(checks, prober !== undefined);
+  if (prober) {
+    await Promise.all(pairs.map((p) => prober.ping({ netns: nsPath(p.ns), target: p.target, count: 1, interval: 0.05, wait: 0.3, resend: 0 }, signal)));
+    return;
+  }
+  await pool(pairs, 16, (p) =>
     run(inNamespace(p.ns, ['ping', '-n', '-q', '-c', '1', '-W', '0.3', p.target]), { timeoutMs: 2000, ...(signal ? { signal } : {}) }),
   );
 }

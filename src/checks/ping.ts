@@ -1,7 +1,9 @@
 // Ping check: one `ping` inside the source namespace; parses replies, TTL, and how it failed.
 import { inNamespace } from '../plan/argv.js';
+import { nsPath } from '../plan/naming.js';
 import type { PlannedCheck } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
+import { currentProber, type ProbeAnswer } from '../runner/prober.js';
 import { makeResult, stopped, type CheckResult } from './result.js';
 
 type PingPlanned = Extract<PlannedCheck, { kind: 'ping' }>;
@@ -42,18 +44,30 @@ export function pingArgv(c: PingPlanned): string[] {
   return inNamespace(c.fromNs, ['ping', '-n', '-c', String(c.count), '-i', String(INTERVAL_S), '-W', wait, c.target]);
 }
 
-/** Runs one ping check. */
-export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<CheckResult> {
-  const argv = pingArgv(c);
-  const budget = c.timeoutMs + c.count * INTERVAL_S * 1000 + START_SLACK_MS;
-  const r = await run(argv, { timeoutMs: budget, ...(signal ? { signal } : {}) });
-  // A ping netlab had to kill did not finish its own wait: whether a reply would have come is unknown, so it is an
-  // error — never the silence a must-fail check expects.
-  const p: PingOutcome = r.spawnError
-    ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError }
-    : stopped(r)
-      ? { outcome: 'error', received: 0, ttls: [], message: `ping did not finish in ${(budget / 1000).toFixed(1)} s and was killed: no result` }
-      : parsePing(r.exitCode, r.stdout, r.stderr);
+/**
+ * A single echo not answered after this long is sent once more (the first packet to a new neighbour can wait on
+ * ARP/ND): that is the warm-up, inside the check's own wait, instead of a ping before every check.
+ */
+export const RESEND_MS = 250;
+
+/** What a check asks the prober: ping's -c, -i and -W, and the resend. */
+export function probeRequest(c: PingPlanned): { netns: string; target: string; count: number; interval: number; wait: number; resend: number } {
+  const wait = Math.max(c.timeoutMs / 1000, 0.05);
+  return { netns: nsPath(c.fromNs), target: c.target, count: c.count, interval: INTERVAL_S, wait, resend: c.count === 1 && c.timeoutMs > 2 * RESEND_MS ? RESEND_MS / 1000 : 0 };
+}
+
+/** The evidence of a probe: what was asked (as the argv of netlab's prober), and ping's kind of output and exit code. */
+export function probeEvidence(c: PingPlanned, a: ProbeAnswer, durationMs: number): { argv: string[]; exitCode: number; stdout: string; stderr: string; durationMs: number } {
+  const q = probeRequest(c);
+  const argv = ['netlab-probe', `--netns=${q.netns}`, 'ping', '-c', String(q.count), '-i', String(q.interval), '-W', q.wait.toFixed(2), ...(q.resend ? ['--resend', String(q.resend)] : []), c.target];
+  const stats = a.outcome === 'error' || a.outcome === 'no-route' ? '' : `\n--- ${c.target} ping statistics ---\n${a.sent} packets transmitted, ${a.received} received\n`;
+  const stdout = a.lines.length || stats ? `${a.lines.join('\n')}${a.lines.length ? '\n' : ''}${stats}` : '';
+  const stderr = a.outcome === 'error' || a.outcome === 'no-route' ? `${a.message}\n` : '';
+  return { argv, exitCode: a.outcome === 'reply' ? 0 : a.outcome === 'error' ? 2 : 1, stdout, stderr, durationMs };
+}
+
+/** Judges what a ping showed against the check: TTL and reason assertions included. */
+function judge(c: PingPlanned, p: PingOutcome, r: { argv: string[]; exitCode: number | undefined; stdout: string; stderr: string; durationMs: number }): CheckResult {
   const got = p.outcome === 'reply' ? 'pass' : p.outcome === 'error' ? 'error' : 'fail';
   let ok = got === c.expect;
   let detail = p.message;
@@ -65,5 +79,32 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
     ok = false;
     detail = `${p.message}, expected ${c.reason}`;
   }
-  return makeResult(c, { ...r, argv }, got, detail, ok, p.outcome);
+  return makeResult(c, r, got, detail, ok, p.outcome);
+}
+
+/** Runs one ping check: through netlab's prober (no process), or where it cannot run, with `ping`. */
+export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<CheckResult> {
+  const prober = await currentProber();
+  if (prober) {
+    const started = performance.now();
+    const a = await prober.ping(probeRequest(c), signal);
+    signal?.throwIfAborted();
+    return judge(c, a, probeEvidence(c, a, performance.now() - started));
+  }
+  return runPingProcess(c, signal);
+}
+
+/** Runs one ping check with iputils `ping` in the source namespace. */
+export async function runPingProcess(c: PingPlanned, signal?: AbortSignal): Promise<CheckResult> {
+  const argv = pingArgv(c);
+  const budget = c.timeoutMs + c.count * INTERVAL_S * 1000 + START_SLACK_MS;
+  const r = await run(argv, { timeoutMs: budget, ...(signal ? { signal } : {}) });
+  // A ping netlab had to kill did not finish its own wait: whether a reply would have come is unknown, so it is an
+  // error — never the silence a must-fail check expects.
+  const p: PingOutcome = r.spawnError
+    ? { outcome: 'error', received: 0, ttls: [], message: r.spawnError }
+    : stopped(r)
+      ? { outcome: 'error', received: 0, ttls: [], message: `ping did not finish in ${(budget / 1000).toFixed(1)} s and was killed: no result` }
+      : parsePing(r.exitCode, r.stdout, r.stderr);
+  return judge(c, p, { ...r, argv });
 }

@@ -10,7 +10,9 @@ import { shellLine } from '../plan/argv.js';
 import { RUN_SUFFIX_HEX, validInstance } from '../plan/naming.js';
 import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
-import { preflightLab, rootForwards } from '../runner/preflight.js';
+import { prestartProber } from '../runner/prober.js';
+import { neighbourTable, preflightLab, rootForwards } from '../runner/preflight.js';
+import { dynamicNeighbourEstimate, neighbourWarning } from '../plan/neighbours.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
 import { settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
@@ -185,6 +187,9 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   // (exit 3), before an id is claimed. The plan's needs do not depend on the id, so a draft id plans them.
   const draft = stagesToBuild(planLab(lab, instanceId(lab, opts), { pinForwarding: rootForwards() }), opts);
   await preflightLab(lab, { namespaces: draft.plan.namespaces, stages: opts.check ? draft.stages : draft.stages.map((s) => ({ ...s, checks: [] })) }, { pcap: opts.evidenceDir !== undefined && opts.pcap === true, sandbox: opts.sandbox === true });
+  // A lab whose dynamic neighbour entries would overflow the kernel-wide table is told so before anything is built.
+  const warn = neighbourWarning(dynamicNeighbourEstimate(lab, draft.stages.flatMap((s) => s.checks), (n) => draft.plan.namespaces.find((x) => x.node === n)?.ns ?? n), neighbourTable());
+  if (warn !== undefined && opts.check) process.stderr.write(warn);
   const { signal, dispose } = trapSignals();
   let claimed: { instance: string; plan: Plan; record: StateRecord };
   try {
@@ -239,6 +244,8 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const stageTask = (stage: PlannedStage, i: number): ProgressTask => ({
     title: i === 0 ? describeBuild(plan, lab) : `Step ${i}: ${stage.title}`,
     run: async (setTitle) => {
+      // The prober (ping checks) starts while the lab is built.
+      if (i === 0 && opts.check && plan.stages.some((s) => s.checks.some((c) => c.kind === 'ping'))) prestartProber();
       if (stage.ops.length) {
         try {
           await executor.apply(stage.ops);

@@ -32,6 +32,10 @@ let trace = process.env.NETLAB_TRACE === '1';
 export function setTrace(on: boolean): void {
   trace = on;
 }
+/** Whether commands are traced (for the few that do not start through this module: the prober's requests). */
+export function tracing(): boolean {
+  return trace;
+}
 
 const ENV = { LANG: 'C', LC_ALL: 'C' };
 

@@ -16,6 +16,7 @@ import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } f
 import { writeNewLabFile } from './lab-files.js';
 import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
+import { closeProbers } from './prober.js';
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
@@ -213,6 +214,8 @@ function processesIn(namespaces: readonly string[]): ProcRef[] {
  * process and namespace of the lab at once (a dead supervisor left nothing to remove but the run directory).
  */
 export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes' | 'sandbox'> & { instance?: string }): Promise<TeardownResult> {
+  // The prober's sockets would keep deleted namespaces alive in the kernel.
+  await closeProbers();
   if (rec.sandbox) {
     const sb = rec.sandbox;
     const present = new Set(await withRuntime(runtimeOf(rec), () => listNamespaces()));

@@ -73,7 +73,7 @@ describeLab('evidence, retries, settle and --only-failed (real namespaces)', () 
     expect(routes).toContain('# ns2\n$ ip route get 10.10.20.2\nlocal 10.10.20.2');
     expect(routes).toMatch(/# ns2[\s\S]*\$ ip route get 10\.10\.10\.2\nRTNETLINK answers: Network is unreachable/);
     expect(JSON.parse(readFileSync(join(folder, 'addr.json'), 'utf8'))).toEqual(expect.arrayContaining([expect.objectContaining({ ifname: 'v1' })]));
-    expect(readFileSync(join(folder, 'command.txt'), 'utf8')).toMatch(/^\$ nsenter --net=\S+ -- ping /);
+    expect(readFileSync(join(folder, 'command.txt'), 'utf8')).toMatch(/^\$ netlab-probe --netns=\S+ ping /);
     expect(existsSync(join(ev, 'setup', '1-ping'))).toBe(false);
   });
 

@@ -12,7 +12,8 @@ vi.mock('../../../src/runner/exec.js', () => ({
   },
 }));
 
-const { runPing } = await import('../../../src/checks/ping.js');
+// The ping process itself (runPing uses netlab's prober where Python runs; this is what it falls back to).
+const { runPingProcess: runPing } = await import('../../../src/checks/ping.js');
 
 const ping = (expect: 'pass' | 'fail') =>
   ({ kind: 'ping', id: 's/1', stage: 's', name: 'p', from: 'a', fromNs: 'netlab-x-a', toText: 'b', target: '10.0.0.2', expect, count: 1, timeoutMs: 500, retries: 0, more: [] }) as unknown as Extract<PlannedCheck, { kind: 'ping' }>;

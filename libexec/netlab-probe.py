@@ -1,0 +1,449 @@
+# netlab's prober: ONE process per netlab run that sends the ICMP echo of every ping check, from any of the lab's
+# network namespaces, through raw sockets it opens in each of them (setns into the namespace, open the socket, setns
+# back: a socket stays in the namespace it was made in). No process per check: a check is a line on stdin, its
+# result a line on stdout. Python 3 standard library only; started by src/checks/prober.ts as
+# `python3 -I -S netlab-probe.py` (inside the sandbox's box when the lab is boxed).
+#
+# Protocol (JSON, one object per line):
+#   in:  {"id": N, "op": "ping", "netns": "/run/netns/NS", "target": "10.0.0.1", "count": 1,
+#         "interval": 0.05, "wait": 2.0, "resend": 0.25}
+#   out: {"id": N, "outcome": "reply"|"no-route"|"icmp-unreachable"|"no-reply"|"error",
+#         "sent": S, "received": R, "ttls": [...], "message": "...", "lines": ["64 bytes from ...", ...]}
+#   out at start: {"ready": true}
+# `count` echoes go `interval` s apart; the probe ends when every one was answered (a reply or an ICMP error) or
+# `wait` s after the last. With count 1 and `resend` > 0, an echo not answered after `resend` s is sent once more
+# (the first packet to a new neighbour can wait on ARP/ND): either reply counts, and the wait runs from the first.
+# The outcomes mean what iputils ping's output means to netlab (src/checks/ping.ts parsePing): reply; no-route (the
+# source's own routing refused the packet: ENETUNREACH/EHOSTUNREACH on send); icmp-unreachable (an ICMP destination
+# unreachable came back, or the source's neighbour resolution failed); no-reply; error (the probe could not be made).
+# netlab only ever sends what a check asks; stdin's end (netlab gone, however it ended) ends the prober.
+import ctypes
+import errno
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+CLONE_NEWNET = 0x40000000
+IP_RECVERR = 11
+IPV6_RECVERR = 25
+IPV6_RECVHOPLIMIT = 51
+IPV6_HOPLIMIT = 52
+SO_EE_ORIGIN_LOCAL = 1
+MSG_ERRQUEUE = 0x2000
+PAYLOAD = 56  # as ping's default: 64-byte ICMP packets
+
+libc = ctypes.CDLL(None, use_errno=True)
+HOME = os.open('/proc/self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+
+# iputils' words for ICMP errors (ping_common / ping6 pr_icmph), so a report reads as ping's did.
+UNREACH4 = {
+    0: 'Destination Net Unreachable', 1: 'Destination Host Unreachable', 2: 'Destination Protocol Unreachable',
+    3: 'Destination Port Unreachable', 4: 'Frag needed and DF set', 5: 'Source Route Failed',
+    6: 'Destination Net Unknown', 7: 'Destination Host Unknown', 8: 'Source Host Isolated',
+    9: 'Destination Net Prohibited', 10: 'Destination Host Prohibited',
+    11: 'Destination Net Unreachable for Type of Service', 12: 'Destination Host Unreachable for Type of Service',
+    13: 'Packet filtered', 14: 'Precedence Violation', 15: 'Precedence Cutoff',
+}
+UNREACH6 = {
+    0: 'Destination unreachable: No route', 1: 'Destination unreachable: Administratively prohibited',
+    2: 'Destination unreachable: Beyond scope of source address', 3: 'Destination unreachable: Address unreachable',
+    4: 'Destination unreachable: Port unreachable', 5: 'Destination unreachable: Source address failed policy',
+    6: 'Destination unreachable: Reject route',
+}
+
+
+def setns(fd):
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+class Sock:
+    """A raw ICMP (or ICMPv6) socket opened inside one namespace, and the probes waiting on it by ICMP id."""
+
+    def __init__(self, netns, v6):
+        fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            setns(fd)
+            try:
+                if v6:
+                    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+                    s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+                    s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+                else:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+            finally:
+                setns(HOME)
+        finally:
+            os.close(fd)
+        s.setblocking(False)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.s = s
+        self.v6 = v6
+        self.probes = {}
+
+
+class Probe:
+    def __init__(self, req, sock, ident):
+        self.req = req
+        self.id = req['id']
+        self.sock = sock
+        self.ident = ident
+        self.target = req['target']
+        self.count = max(1, int(req.get('count', 1)))
+        self.interval = float(req.get('interval', 0.05))
+        self.wait = float(req.get('wait', 2.0))
+        self.resend = float(req.get('resend', 0)) if self.count == 1 else 0.0
+        self.sent = 0
+        self.seqs = set()
+        self.received = 0
+        self.errors = 0
+        self.ttls = []
+        self.lines = []
+        self.unreach = None
+        self.deadline = 0.0
+        self.next_send = 0.0
+        self.started = time.monotonic()
+        self.sent_at = {}
+
+
+probes = {}  # request id -> Probe
+sockets = {}  # (netns, v6) -> Sock
+by_fd = {}
+ep = select.epoll()
+next_ident = [int.from_bytes(os.urandom(2), 'big') or 1]
+out = sys.stdout
+
+
+def reply(p, outcome, message):
+    sock = p.sock
+    if sock is not None:
+        sock.probes.pop(p.ident, None)
+    probes.pop(p.id, None)
+    line = {'id': p.id, 'outcome': outcome, 'sent': p.sent, 'received': p.received, 'ttls': p.ttls,
+            'message': message, 'lines': p.lines}
+    out.write(json.dumps(line) + '\n')
+
+
+def answer_error(req_id, message):
+    out.write(json.dumps({'id': req_id, 'outcome': 'error', 'sent': 0, 'received': 0, 'ttls': [], 'message': message,
+                          'lines': []}) + '\n')
+
+
+def sock_for(netns, v6):
+    key = (netns, v6)
+    s = sockets.get(key)
+    if s is None:
+        s = Sock(netns, v6)
+        sockets[key] = s
+        by_fd[s.s.fileno()] = s
+        ep.register(s.s.fileno(), select.EPOLLIN | select.EPOLLERR)
+    return s
+
+
+def free_ident(sock):
+    for _ in range(65536):
+        i = next_ident[0]
+        next_ident[0] = i % 65535 + 1
+        if i not in sock.probes:
+            return i
+    raise OSError(errno.EBUSY, 'no free ICMP id')
+
+
+def send(p, now):
+    """Sends the next echo; False once the probe is over (it was answered: no route)."""
+    sock = p.sock
+    seq = p.sent + 1
+    stamp = struct.pack('!d', time.time())
+    body = stamp + bytes(PAYLOAD - len(stamp))
+    if sock.v6:
+        pkt = struct.pack('!BBHHH', 128, 0, 0, p.ident, seq) + body
+    else:
+        head = struct.pack('!BBHHH', 8, 0, 0, p.ident, seq)
+        pkt = struct.pack('!BBHHH', 8, 0, checksum(head + body), p.ident, seq) + body
+    # A raw socket keeps the last ICMP error it was told of (sk_err) and fails the next send with it: a send that fails
+    # with a routing error is tried again after clearing it, so only the source's own routing says no-route.
+    for attempt in range(3):
+        sock.s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        try:
+            sock.s.sendto(pkt, (p.target, 0))
+            break
+        except BlockingIOError:
+            # The socket's send buffer is full: this echo is lost, as a packet on a full queue would be.
+            break
+        except OSError as e:
+            if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) and attempt < 2:
+                continue
+            if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                reply(p, 'no-route', 'no route (%s)' % os.strerror(e.errno))
+                return False
+            if e.errno == errno.EPERM:
+                # ping goes on waiting when a firewall of the source refused its packet; so does the probe.
+                p.lines.append('sendto: %s' % os.strerror(e.errno))
+                break
+            reply(p, 'error', 'sendto: %s' % os.strerror(e.errno))
+            return False
+    p.sent = seq
+    p.sent_at[seq] = now
+    return True
+
+
+def start(req):
+    try:
+        v6 = ':' in req['target']
+        sock = sock_for(req['netns'], v6)
+        p = Probe(req, sock, free_ident(sock))
+    except OSError as e:
+        answer_error(req.get('id'), '%s: %s' % (req.get('netns'), e.strerror or e))
+        return
+    except (KeyError, ValueError, TypeError) as e:
+        answer_error(req.get('id'), 'bad request: %s' % e)
+        return
+    sock.probes[p.ident] = p
+    probes[p.id] = p
+    now = time.monotonic()
+    if not send(p, now):
+        return
+    p.next_send = now + p.interval if p.count > 1 else (now + p.resend if p.resend > 0 else float('inf'))
+    p.deadline = now + p.wait if p.count == 1 else float('inf')
+
+
+def settle(p):
+    """Ends the probe once every echo sent is answered (or the first one, for a resent single echo)."""
+    answered = p.received + p.errors
+    done = answered >= 1 if p.count == 1 else (p.sent >= p.count and answered >= p.count)
+    if not done:
+        return
+    finish(p)
+
+
+def finish(p):
+    if p.received:
+        reply(p, 'reply', 'reply, TTL %s' % (p.ttls[0] if p.ttls else '?'))
+    elif p.unreach is not None:
+        reply(p, 'icmp-unreachable', p.unreach)
+    else:
+        reply(p, 'no-reply', 'no reply in time')
+
+
+def on_echo_reply(sock, ident, seq, src, ttl, size):
+    p = sock.probes.get(ident)
+    if p is None or seq in p.seqs or seq > p.sent or src != p.target_norm():
+        return
+    p.seqs.add(seq)
+    p.received += 1
+    p.ttls.append(ttl)
+    rtt = (time.monotonic() - p.sent_at.get(seq, p.started)) * 1000
+    p.lines.append('%d bytes from %s: icmp_seq=%d ttl=%d time=%.3f ms' % (size, src, seq, ttl, rtt))
+    settle(p)
+
+
+def on_icmp_error(sock, ident, seq, src, text):
+    p = sock.probes.get(ident)
+    if p is None or seq > p.sent:
+        return
+    p.errors += 1
+    p.lines.append('From %s icmp_seq=%d %s' % (src, seq, text))
+    if p.unreach is None and 'nreachable' in text:
+        p.unreach = '%s (from %s)' % (text, src)
+    settle(p)
+
+
+def norm(addr):
+    try:
+        if ':' in addr:
+            return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, addr.split('%')[0]))
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, addr))
+    except OSError:
+        return addr
+
+
+Probe.target_norm = lambda self: self.__dict__.setdefault('_norm', norm(self.target))
+
+
+def inner_echo(data, v6):
+    """The id and seq of the echo an ICMP error quotes, or None."""
+    if v6:
+        if len(data) < 48 or data[6] != 58 or data[40] != 128:
+            return None
+        return struct.unpack('!HH', data[44:48])
+    if len(data) < 20:
+        return None
+    ihl = (data[0] & 0xF) * 4
+    if data[9] != 1 or len(data) < ihl + 8 or data[ihl] != 8:
+        return None
+    return struct.unpack('!HH', data[ihl + 4:ihl + 8])
+
+
+def read(sock):
+    while True:
+        try:
+            if sock.v6:
+                data, anc, _flags, addr = sock.s.recvmsg(65535, socket.CMSG_SPACE(4))
+            else:
+                data, addr = sock.s.recvfrom(65535)
+                anc = ()
+        except BlockingIOError:
+            return
+        except OSError:
+            # An ICMP error the socket was told of (sk_err), reported once: the packet itself arrives as well.
+            continue
+        src = norm(addr[0])
+        if sock.v6:
+            ttl = next((struct.unpack('i', d[:4])[0] for lvl, t, d in anc if lvl == socket.IPPROTO_IPV6 and t == IPV6_HOPLIMIT), 0)
+            icmp = data
+            if len(icmp) < 8:
+                continue
+            if icmp[0] == 129:
+                ident, seq = struct.unpack('!HH', icmp[4:8])
+                on_echo_reply(sock, ident, seq, src, ttl, len(icmp))
+            elif icmp[0] in (1, 2, 3, 4):
+                quoted = inner_echo(icmp[8:], True)
+                if quoted:
+                    text = UNREACH6.get(icmp[1], 'Destination unreachable: Unknown code %d' % icmp[1]) if icmp[0] == 1 else \
+                        {2: 'Packet too big', 3: 'Time exceeded: Hop limit', 4: 'Parameter problem'}[icmp[0]]
+                    on_icmp_error(sock, quoted[0], quoted[1], src, text)
+        else:
+            if len(data) < 28:
+                continue
+            ihl = (data[0] & 0xF) * 4
+            ttl = data[8]
+            icmp = data[ihl:]
+            if icmp[0] == 0:
+                ident, seq = struct.unpack('!HH', icmp[4:8])
+                on_echo_reply(sock, ident, seq, src, ttl, len(icmp))
+            elif icmp[0] in (3, 11, 12):
+                quoted = inner_echo(icmp[8:], False)
+                if quoted:
+                    text = UNREACH4.get(icmp[1], 'Dest Unreachable, Bad Code: %d' % icmp[1]) if icmp[0] == 3 else \
+                        ('Time to live exceeded' if icmp[0] == 11 else 'Parameter problem')
+                    on_icmp_error(sock, quoted[0], quoted[1], src, text)
+
+
+def read_errors(sock):
+    """Errors the source itself found (its neighbour resolution failed): ping's "From SELF … Destination Host Unreachable"."""
+    level = socket.IPPROTO_IPV6 if sock.v6 else socket.IPPROTO_IP
+    kind = IPV6_RECVERR if sock.v6 else IP_RECVERR
+    while True:
+        try:
+            data, anc, _flags, _addr = sock.s.recvmsg(65535, 512, MSG_ERRQUEUE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        for lvl, t, d in anc:
+            if lvl != level or t != kind or len(d) < 16:
+                continue
+            ee_errno, origin = struct.unpack('=IB', d[:5])
+            if origin != SO_EE_ORIGIN_LOCAL or ee_errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+                continue
+            # The quoted packet: for a raw socket, what was sent, from the ICMP header on (or with its IP header).
+            quoted = None
+            for off in (0, (data[0] & 0xF) * 4 if data and data[0] >> 4 == 4 else -1, 40):
+                if 0 <= off and len(data) >= off + 8 and data[off] in (8, 128):
+                    quoted = struct.unpack('!HH', data[off + 4:off + 8])
+                    break
+            if quoted is None:
+                continue
+            p = sock.probes.get(quoted[0])
+            if p is None:
+                continue
+            src = 'the source'
+            on_icmp_error(sock, quoted[0], quoted[1], src, 'Destination Host Unreachable')
+
+
+def timers(now):
+    for p in list(probes.values()):
+        if p.id not in probes:
+            continue
+        if p.count > 1:
+            if p.sent < p.count and now >= p.next_send:
+                if not send(p, now):
+                    continue
+                if p.sent < p.count:
+                    p.next_send = now + p.interval
+                else:
+                    p.next_send = float('inf')
+                    p.deadline = now + p.wait
+                    settle(p)
+        elif p.resend > 0 and p.sent == 1 and now >= p.next_send and now < p.deadline:
+            # The resend carries seq 2; its answer counts as the echo's answer.
+            if not send(p, now):
+                continue
+            p.next_send = float('inf')
+        if p.id in probes and now >= p.deadline:
+            finish(p)
+
+
+def main():
+    buf = b''
+    stdin = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, 'raw') else sys.stdin.buffer
+    fd = stdin.fileno()
+    os.set_blocking(fd, False)
+    ep.register(fd, select.EPOLLIN | select.EPOLLHUP)
+    out.write(json.dumps({'ready': True}) + '\n')
+    out.flush()
+    closed = False
+    while not closed or probes:
+        now = time.monotonic()
+        soonest = min([min(p.next_send, p.deadline) for p in probes.values()], default=float('inf'))
+        timeout = -1 if soonest == float('inf') else max(0.0, soonest - now)
+        for f, ev in ep.poll(timeout):
+            if f == fd:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    closed = True
+                    ep.unregister(fd)
+                    continue
+                buf += chunk
+                if len(buf) > (1 << 24):
+                    return
+                *lines, buf = buf.split(b'\n')
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    try:
+                        req = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(req, dict) and req.get('op') == 'ping':
+                        start(req)
+                    elif isinstance(req, dict):
+                        answer_error(req.get('id'), 'unknown op')
+            else:
+                sock = by_fd.get(f)
+                if sock is None:
+                    continue
+                if ev & select.EPOLLERR:
+                    read_errors(sock)
+                if ev & select.EPOLLIN:
+                    read(sock)
+        timers(time.monotonic())
+        out.flush()
+        if closed:
+            # netlab is gone: nobody reads the answers.
+            return
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass

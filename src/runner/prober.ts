@@ -1,0 +1,228 @@
+// netlab's side of the prober (libexec/netlab-probe.py): one small Python process per netlab run and runtime that
+// sends every ping check's echoes through raw sockets it opens in the lab's namespaces. A ping check costs a line on
+// a pipe, not a process: no fork of netlab's large process, no nsenter, no ping (PERFORMANCE.md: ~12 ms a spawn
+// here, 2,450 of them for a 50-node all-pairs matrix). Where Python 3 is missing, ping checks run `ping` as before.
+//
+// Lifetime: started on first use (or early, by prestart, so its start overlaps the build); teardown ends it before
+// deleting namespaces (a socket keeps its namespace alive in the kernel); when netlab ends however it ends, the
+// prober's stdin reaches EOF and it exits. It runs in the instance's runtime: inside the box for a sandboxed lab.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tracing } from './exec.js';
+import { currentRuntime, type Runtime } from './runtime.js';
+
+/** The prober's program, passed with `python3 -c` (its path may be hidden inside the box). */
+export const PROBER_FILE = fileURLToPath(new URL('../../libexec/netlab-probe.py', import.meta.url));
+
+/** What the prober answers for one ping request. */
+export interface ProbeAnswer {
+  outcome: 'reply' | 'no-route' | 'icmp-unreachable' | 'no-reply' | 'error';
+  sent: number;
+  received: number;
+  ttls: number[];
+  message: string;
+  /** ping-like lines: "64 bytes from …", "From … Destination Host Unreachable". */
+  lines: string[];
+}
+
+export interface PingRequest {
+  /** The namespace's path as the prober sees it (/run/netns/NS, inside the box for a boxed lab). */
+  netns: string;
+  target: string;
+  count: number;
+  /** Seconds between echoes (count > 1). */
+  interval: number;
+  /** Seconds to wait for answers after the last echo. */
+  wait: number;
+  /** Seconds after which a single unanswered echo is sent once more (0: never). */
+  resend: number;
+}
+
+/** How long the prober may take to start (Python and its imports: ~0.1 s here; seconds on a machine that is swapping). */
+const START_TIMEOUT_MS = 20_000;
+
+/** Beyond a probe's own wait: only a hung or starved prober reaches it. */
+const ANSWER_SLACK_MS = 10_000;
+
+/** The Python to run: the system's own (a version manager's shim, e.g. pyenv's, costs 0.5 s a start), else PATH's. */
+export function pythonPath(): string {
+  for (const p of ['/usr/bin/python3', '/usr/local/bin/python3']) {
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return 'python3';
+}
+
+let code: string | undefined;
+function proberCode(): string {
+  return (code ??= readFileSync(PROBER_FILE, 'utf8'));
+}
+
+interface Waiting {
+  resolve: (a: ProbeAnswer) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Prober {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private buf = '';
+  private errTail = '';
+  /** Resolves true once the prober said it is ready, false if it could not start (no Python) or died first. */
+  readonly ready: Promise<boolean>;
+  private dead: string | undefined;
+  readonly exited: Promise<void>;
+
+  constructor(rt: Runtime) {
+    const argv = rt.argv([pythonPath(), '-I', '-S', '-c', proberCode()]);
+    const [file, ...args] = argv;
+    if (tracing()) process.stderr.write(`+ ${argv.slice(0, -1).join(' ')} <libexec/netlab-probe.py> &\n`);
+    this.child = spawn(file as string, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C', LC_ALL: 'C', ...rt.env } });
+    let ready: (ok: boolean) => void = () => undefined;
+    this.ready = new Promise((r) => (ready = r));
+    // The child and its pipes are unref'd (below): this timer is what keeps netlab waiting for the prober's start
+    // (and bounds it), as each request's own timer does for its answer.
+    const starting = setTimeout(() => {
+      this.die(`the prober did not start in ${START_TIMEOUT_MS / 1000} s`, ready);
+      this.child.kill('SIGKILL');
+    }, START_TIMEOUT_MS);
+    void this.ready.then(() => clearTimeout(starting));
+    this.exited = new Promise((r) => this.child.once('close', () => r()));
+    this.child.once('error', (e) => this.die(`could not start the prober: ${e.message}`, ready));
+    this.child.once('close', (code, sig) => this.die(`the prober ended (${sig ?? `exit ${code}`})${this.errTail.trim() ? `: ${this.errTail.trim().split('\n').at(-1)}` : ''}`, ready));
+    this.child.stderr?.on('data', (d: Buffer) => void (this.errTail = (this.errTail + d.toString()).slice(-2000)));
+    this.child.stdout?.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      const lines = this.buf.split('\n');
+      this.buf = lines.pop() ?? '';
+      for (const line of lines) this.onLine(line, ready);
+    });
+    // Never what keeps netlab alive: a pending request holds its own timer.
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+    this.child.stdin?.on('error', () => undefined);
+  }
+
+  private onLine(line: string, ready: (ok: boolean) => void): void {
+    let m: unknown;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof m !== 'object' || m === null) return;
+    if ((m as { ready?: unknown }).ready === true) return ready(true);
+    const id = (m as { id?: unknown }).id;
+    const w = typeof id === 'number' ? this.waiting.get(id) : undefined;
+    if (!w) return;
+    this.waiting.delete(id as number);
+    clearTimeout(w.timer);
+    const a = m as Partial<ProbeAnswer>;
+    w.resolve({
+      outcome: a.outcome ?? 'error',
+      sent: Number(a.sent ?? 0),
+      received: Number(a.received ?? 0),
+      ttls: Array.isArray(a.ttls) ? a.ttls.map(Number) : [],
+      message: String(a.message ?? ''),
+      lines: Array.isArray(a.lines) ? a.lines.map(String) : [],
+    });
+  }
+
+  private die(why: string, ready: (ok: boolean) => void): void {
+    this.dead ??= why;
+    ready(false);
+    for (const [id, w] of this.waiting) {
+      clearTimeout(w.timer);
+      w.resolve(errorAnswer(this.dead));
+      this.waiting.delete(id);
+    }
+  }
+
+  /** Sends one ping request; never rejects (a prober that died or hung answers `error`). */
+  async ping(req: PingRequest, signal?: AbortSignal): Promise<ProbeAnswer> {
+    if (!(await this.ready)) return errorAnswer(this.dead ?? 'the prober is not running');
+    signal?.throwIfAborted();
+    const id = this.nextId++;
+    const budget = (req.wait + req.count * req.interval) * 1000 + ANSWER_SLACK_MS;
+    return new Promise<ProbeAnswer>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(errorAnswer(`the prober did not answer in ${(budget / 1000).toFixed(1)} s`));
+      }, budget);
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(errorAnswer('stopped'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, {
+        resolve: (a) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(a);
+        },
+        timer,
+      });
+      const line = `${JSON.stringify({ id, op: 'ping', ...req })}\n`;
+      if (tracing()) process.stderr.write(`+ [prober] ${line}`);
+      this.child.stdin?.write(line);
+    });
+  }
+
+  /** Ends the prober (its sockets hold the lab's namespaces) and waits until it is gone. */
+  async close(): Promise<void> {
+    this.child.stdin?.end();
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}
+
+function errorAnswer(message: string): ProbeAnswer {
+  return { outcome: 'error', sent: 0, received: 0, ttls: [], message, lines: [] };
+}
+
+/** One prober per runtime (plain, or a sandbox's box) in this netlab process. */
+const probers = new Map<Runtime, Prober>();
+
+/** Whether netlab may use a prober (NETLAB_PROBER=0 turns it off: every ping check then runs `ping`). */
+export function proberEnabled(): boolean {
+  return process.env.NETLAB_PROBER !== '0';
+}
+
+/**
+ * The prober of the current runtime, started now if it is not running; undefined when it cannot run (no Python, or
+ * turned off), so the caller runs `ping` instead.
+ */
+export async function currentProber(): Promise<Prober | undefined> {
+  if (!proberEnabled()) return undefined;
+  const rt = currentRuntime();
+  let p = probers.get(rt);
+  if (!p) {
+    p = new Prober(rt);
+    probers.set(rt, p);
+  }
+  return (await p.ready) ? p : undefined;
+}
+
+/** Starts the current runtime's prober without waiting for it, so its start overlaps the build. */
+export function prestartProber(): void {
+  if (!proberEnabled() || probers.has(currentRuntime())) return;
+  try {
+    probers.set(currentRuntime(), new Prober(currentRuntime()));
+  } catch {
+    /* a runtime that cannot start processes any more: the checks will say so */
+  }
+}
+
+/** Ends every prober of this process (before namespaces are deleted: its sockets keep them alive in the kernel). */
+export async function closeProbers(): Promise<void> {
+  const all = [...probers.values()];
+  probers.clear();
+  await Promise.all(all.map((p) => p.close()));
+}

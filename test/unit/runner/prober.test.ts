@@ -1,0 +1,42 @@
+// The prober's plumbing, without root (no namespace is entered): it starts and answers even when nothing else keeps
+// netlab's event loop alive, a request it cannot carry out is an error answer (never a silent pass or fail), a line
+// that is not a request is dropped, and close() ends the process.
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeProbers, currentProber, PROBER_FILE, pythonPath } from '../../../src/runner/prober.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+afterAll(() => closeProbers());
+
+describe('the prober', () => {
+  it('is waited for by a netlab with nothing else to do (its pipes are unref\'d; its start timer is not)', async () => {
+    // A process that only asks for the prober: before the start timer, Node exited at once, printing nothing.
+    const code = `const m = await import(${JSON.stringify(`${ROOT}dist/runner/prober.js`)}); const p = await m.currentProber(); console.log(p ? 'ready' : 'none'); await m.closeProbers(); console.log('closed');`;
+    const r = await execa(process.execPath, ['--input-type=module', '-e', code], { reject: false });
+    expect(r.stdout.split('\n')).toEqual(['ready', 'closed']);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('answers error for a namespace that does not exist, and for a malformed request', async () => {
+    const p = await currentProber();
+    expect(p).toBeDefined();
+    const a = await p?.ping({ netns: '/run/netns/netlab-no-such-namespace-x', target: '10.0.0.1', count: 1, interval: 0.05, wait: 0.5, resend: 0 });
+    expect(a).toMatchObject({ outcome: 'error', sent: 0, received: 0 });
+    expect(a?.message).toMatch(/netlab-no-such-namespace-x: No such file or directory/);
+  });
+
+  it('drops lines that are not requests and answers the next request', async () => {
+    const child = execa(pythonPath(), ['-I', '-S', PROBER_FILE], { input: 'not json\n[1,2]\n{"id": 7, "op": "nope"}\n{"id": 8, "op": "ping", "netns": "/nonexistent/ns", "target": "10.0.0.1"}\n', reject: false });
+    const r = await child;
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({ ready: true });
+    expect(lines.slice(1).map((l) => [l.id, l.outcome])).toEqual([
+      [7, 'error'],
+      [8, 'error'],
+    ]);
+    // stdin's end ends it.
+    expect(r.exitCode).toBe(0);
+  });
+});
