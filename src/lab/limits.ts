@@ -54,9 +54,9 @@ export const LIMITS = {
     why: 'up to one process each, kept running for the life of the lab',
   },
   checks: {
-    default: 2000,
+    default: 5000,
     counts: 'checks of all steps, each matrix counted as the checks it expands to (sources × targets)',
-    why: 'a check costs a process or more (~15 ms each); 2000 is a 45 × 45 all-pairs matrix, about a minute of checks',
+    why: 'a ping check is a line to netlab\'s prober (a 50 × 50 all-pairs matrix, 2,450 pings, takes about a second); other kinds cost a process or more (~15 ms each): 5000 of those is over a minute of checks',
   },
   steps: {
     default: 100,

@@ -73,6 +73,7 @@ const IP_WORDS = {
   'link-add': (o) => (LINK_WORDS[o.spec.type] as (n: string, s: LinkSpec, into?: string) => string[])(o.ifname, o.spec, o.into),
   'link-set': (o) => ['link', 'set', 'dev', o.ifname, ...(o.mtu !== undefined ? ['mtu', String(o.mtu)] : []), ...(o.mac !== undefined ? ['address', o.mac] : [])],
   'link-del': (o) => ['link', 'del', 'dev', o.ifname],
+  'neigh-add': (o) => ['neigh', 'replace', o.address, 'lladdr', o.mac, 'dev', o.ifname, 'nud', 'permanent'],
   'link-master': (o) => ['link', 'set', 'dev', o.ifname, 'master', o.master],
   'link-nomaster': (o) => ['link', 'set', 'dev', o.ifname, 'nomaster'],
   'link-up': (o) => ['link', 'set', 'dev', o.ifname, 'up'],

@@ -38,6 +38,8 @@ export type Op =
   /** Creates a device; runs in `ns` and, with `into`, puts it straight into that namespace (macvlan/ipvlan children). */
   | { kind: 'link-add'; ns: string; ifname: string; spec: LinkSpec; into?: string }
   | { kind: 'link-set'; ns: string; ifname: string; mtu?: number; mac?: string }
+  /** A permanent neighbour entry (plan/neighbours.ts: busy bridges keep the kernel-wide neighbour table's limit). */
+  | { kind: 'neigh-add'; ns: string; ifname: string; address: string; mac: string }
   /** `replace`: on a running instance (solve, step), set it whether or not the learner already did (`tc qdisc replace`). */
   | { kind: 'netem-add'; ns: string; ifname: string; netem: NetemSpec; replace?: true }
   | { kind: 'netem-del'; ns: string; ifname: string }
@@ -81,6 +83,7 @@ const INVERSE = {
   'veth-add': (o) => ({ kind: 'link-del', ns: o.ns, ifname: o.ifname }),
   'link-add': (o) => ({ kind: 'link-del', ns: o.into ?? o.ns, ifname: o.ifname }),
   'link-set': () => undefined,
+  'neigh-add': () => undefined,
   'netem-add': (o) => ({ kind: 'netem-del', ns: o.ns, ifname: o.ifname }),
   'netem-del': () => undefined,
   'link-del': () => undefined,

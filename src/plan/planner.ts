@@ -1,4 +1,5 @@
 // Lab → Plan: a pure function producing the ordered ops of every stage and the checks with resolved targets.
+import { staticNeighbourOps } from './neighbours.js';
 import { formatValue, parseCidr } from '../lab/ip.js';
 import type { Address, Check, Config, Device, DhcpClient, Lab, Target } from '../lab/types.js';
 import { nsName } from './naming.js';
@@ -251,5 +252,7 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
     const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, addresses, leased));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };
   });
+  // Busy bridges: the neighbour entries every check needs, permanent (neighbours.ts).
+  stages[0]?.ops.push(...staticNeighbourOps(lab, stages.flatMap((s) => s.checks), ns));
   return { lab: lab.name, instance, namespaces: lab.nodes.map((n) => ({ node: n.name, ns: ns(n.name) })), stages };
 }

@@ -132,6 +132,7 @@ const OP_FEATURES = {
   // Every device kind is a lab feature (and a kernel feature) of the same name.
   'link-add': (o) => [o.spec.type],
   'link-set': () => [],
+  'neigh-add': () => [],
   'netem-add': () => ['netem'],
   'netem-del': () => [],
   'link-del': () => [],

@@ -1,5 +1,6 @@
 // What the machine must have to build labs: privileges, tools, kernel features. `doctor` shows it all; `run`/`up`
 // check what their lab needs before building anything (preflightLab), other commands the basics (preflight).
+import { type NeighbourTable } from '../plan/neighbours.js';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -280,4 +281,16 @@ export async function preflightLab(lab: Lab, plan: Pick<Plan, 'namespaces' | 'st
     [`lab "${lab.name}" needs ${what} this machine lacks; nothing was created`, ...missingLines(src, needs, tools, kernel)].join('\n'),
     { hint: `\`netlab doctor\` lists every tool and kernel feature${tools.length ? `; ${aptLine(tools.map((t) => TOOL_INFO[t]))}` : ''}` },
   );
+}
+
+/** The kernel-wide IPv4 neighbour table's limit and fill, as /proc shows them to any namespace (read, never written). */
+export function neighbourTable(): NeighbourTable | undefined {
+  try {
+    const limit = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
+    const stat = readFileSync('/proc/net/stat/arp_cache', 'utf8').split('\n')[1]?.trim().split(/\s+/)[0];
+    const inUse = stat !== undefined ? parseInt(stat, 16) : NaN;
+    return Number.isFinite(limit) && Number.isFinite(inUse) ? { limit, inUse } : undefined;
+  } catch {
+    return undefined;
+  }
 }
