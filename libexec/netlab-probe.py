@@ -366,6 +366,205 @@ def read_errors(sock):
             on_icmp_error(sock, quoted[0], quoted[1], src, 'Destination Host Unreachable')
 
 
+# ---- netlink: configure a namespace's links, addresses, routes and neighbours without a process per namespace ----
+# {"id": N, "op": "configure", "netns": PATH, "steps": [[kind, {...}], ...]} → {"id": N, "ok": true} or
+# {"id": N, "ok": false, "step": I, "message": "RTNETLINK answers: File exists"}. Steps run in order; the first
+# that fails ends the request (as `ip -batch` without -force does). Kinds: link-up, link-down, link-set (mtu, mac),
+# link-master, addr-add (cidr, replace), route-add (dst, via, dev, metric, replace), neigh-add (address, mac, ifname).
+NETLINK_EXT_ACK = 11
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x100, 0x200, 0x400
+NLMSG_ERROR = 2
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH = 16, 20, 24, 28
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO = 1, 3, 4, 10, 18
+IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
+IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE, IFLA_BR_VLAN_FILTERING = 1, 5, 7
+NLA_F_NESTED = 0x8000
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_NODAD = 0x02
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
+NDA_DST, NDA_LLADDR = 1, 2
+NUD_PERMANENT = 0x80
+IFF_UP = 1
+NLMSGERR_ATTR_MSG = 1
+
+
+def rta(kind, data):
+    size = 4 + len(data)
+    return struct.pack('=HH', size, kind) + data + b'\0' * ((4 - size % 4) % 4)
+
+
+def ip_bytes(addr):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    return fam, socket.inet_pton(fam, addr)
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(':'))
+
+
+class NetlinkError(Exception):
+    pass
+
+
+class Netlink:
+    """A NETLINK_ROUTE socket opened inside one namespace; requests answered with an ACK, one at a time."""
+
+    def __init__(self, netns):
+        self.fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        setns(self.fd)
+        try:
+            self.s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        finally:
+            setns(HOME)
+        self.reindex()
+        try:
+            self.s.setsockopt(270, NETLINK_EXT_ACK, 1)
+        except OSError:
+            pass
+        self.s.bind((0, 0))
+        self.seq = 0
+
+    def reindex(self):
+        # if_nameindex asks the namespace the process is in: a map of the namespace's names, read from inside.
+        setns(self.fd)
+        try:
+            self.index = {name: i for i, name in socket.if_nameindex()}
+        finally:
+            setns(HOME)
+
+    def close(self):
+        self.s.close()
+        os.close(self.fd)
+
+    def ifindex(self, name):
+        i = self.index.get(name)
+        if i is None:
+            raise NetlinkError('Cannot find device "%s"' % name)
+        return i
+
+    def request(self, kind, flags, body):
+        self.seq += 1
+        msg = struct.pack('=IHHII', 16 + len(body), kind, NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0) + body
+        self.s.send(msg)
+        while True:
+            data = self.s.recv(65536)
+            off = 0
+            while off + 16 <= len(data):
+                length, mtype, _flags, seq, _pid = struct.unpack('=IHHII', data[off:off + 16])
+                if length < 16:
+                    break
+                if mtype == NLMSG_ERROR and seq == self.seq:
+                    err = struct.unpack('=i', data[off + 16:off + 20])[0]
+                    if err == 0:
+                        return
+                    text = None
+                    # Extended ACK: after the echoed request header (capped: 16 bytes), TLVs with the kernel's words.
+                    tlv = off + 20 + 16
+                    while tlv + 4 <= off + length:
+                        tl, tt = struct.unpack('=HH', data[tlv:tlv + 4])
+                        if tl < 4:
+                            break
+                        if tt == NLMSGERR_ATTR_MSG:
+                            text = data[tlv + 4:tlv + tl].split(b'\0')[0].decode('utf-8', 'replace')
+                        tlv += (tl + 3) & ~3
+                    raise NetlinkError('Error: %s.' % text if text else 'RTNETLINK answers: %s' % os.strerror(-err))
+                off += (length + 3) & ~3
+
+    def link(self, ifname, change=0, flags=0, attrs=b''):
+        body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, self.ifindex(ifname), flags, change) + attrs
+        self.request(RTM_NEWLINK, 0, body)
+
+    def step(self, kind, a):
+        if kind == 'link-up':
+            self.link(a['ifname'], IFF_UP, IFF_UP)
+        elif kind == 'link-down':
+            self.link(a['ifname'], IFF_UP, 0)
+        elif kind == 'link-set':
+            attrs = b''
+            if a.get('mtu') is not None:
+                attrs += rta(IFLA_MTU, struct.pack('=I', int(a['mtu'])))
+            if a.get('mac') is not None:
+                attrs += rta(IFLA_ADDRESS, mac_bytes(a['mac']))
+            self.link(a['ifname'], attrs=attrs)
+        elif kind == 'link-add':
+            spec = a['spec']
+            data = b''
+            if spec['type'] == 'bridge':
+                # As `ip link add NAME type bridge stp_state S [forward_delay CS] [vlan_filtering 1]`.
+                data += rta(IFLA_BR_STP_STATE, struct.pack('=I', 1 if spec.get('stp') else 0))
+                if spec.get('forwardDelayMs') is not None:
+                    data += rta(IFLA_BR_FORWARD_DELAY, struct.pack('=I', int(round(spec['forwardDelayMs'] / 10))))
+                if spec.get('vlanFiltering'):
+                    data += rta(IFLA_BR_VLAN_FILTERING, struct.pack('=B', 1))
+            elif spec['type'] != 'dummy':
+                raise NetlinkError('link type %s is not built over netlink' % spec['type'])
+            info = rta(IFLA_INFO_KIND, spec['type'].encode()) + (rta(IFLA_INFO_DATA | NLA_F_NESTED, data) if data else b'')
+            body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, 0, 0, 0)
+            body += rta(IFLA_IFNAME, a['ifname'].encode() + b'\0') + rta(IFLA_LINKINFO | NLA_F_NESTED, info)
+            self.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body)
+            self.reindex()
+        elif kind == 'link-master':
+            self.link(a['ifname'], attrs=rta(IFLA_MASTER, struct.pack('=I', self.ifindex(a['master']))))
+        elif kind == 'addr-add':
+            addr, plen = a['cidr'].split('/')
+            fam, raw = ip_bytes(addr)
+            v6 = fam == socket.AF_INET6
+            flags = IFA_F_NODAD if v6 else 0
+            body = struct.pack('=BBBBI', fam, int(plen), flags, 0, self.ifindex(a['ifname']))
+            body += rta(IFA_LOCAL, raw) + rta(IFA_ADDRESS, raw) + rta(IFA_FLAGS, struct.pack('=I', flags))
+            self.request(RTM_NEWADDR, NLM_F_CREATE | (NLM_F_REPLACE if a.get('replace') else NLM_F_EXCL), body)
+        elif kind == 'route-add':
+            dst = a['dst']
+            via = a.get('via')
+            if dst == 'default':
+                fam = (socket.AF_INET6 if via and ':' in via else socket.AF_INET)
+                plen, raw = 0, None
+            else:
+                addr, _, plen = dst.partition('/')
+                fam, raw = ip_bytes(addr)
+                plen = int(plen) if plen else (128 if fam == socket.AF_INET6 else 32)
+            scope = 0 if via or fam == socket.AF_INET6 else 253
+            body = struct.pack('=BBBBBBBBI', fam, plen, 0, 0, 254, 3, scope, 1, 0)
+            if raw is not None:
+                body += rta(RTA_DST, raw)
+            if via:
+                body += rta(RTA_GATEWAY, ip_bytes(via)[1])
+            if a.get('dev'):
+                body += rta(RTA_OIF, struct.pack('=I', self.ifindex(a['dev'])))
+            if a.get('metric') is not None:
+                body += rta(RTA_PRIORITY, struct.pack('=I', int(a['metric'])))
+            self.request(RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if a.get('replace') else NLM_F_EXCL), body)
+        elif kind == 'neigh-add':
+            fam, raw = ip_bytes(a['address'])
+            body = struct.pack('=BxxxiHBB', fam, self.ifindex(a['ifname']), NUD_PERMANENT, 0, 0)
+            body += rta(NDA_DST, raw) + rta(NDA_LLADDR, mac_bytes(a['mac']))
+            self.request(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, body)
+        else:
+            raise NetlinkError('unknown step %s' % kind)
+
+
+def configure(req):
+    rid = req.get('id')
+    try:
+        nl = Netlink(req['netns'])
+    except OSError as e:
+        out.write(json.dumps({'id': rid, 'ok': False, 'step': -1, 'message': 'Cannot open network namespace "%s": %s' % (req.get('netns'), e.strerror)}) + '\n')
+        return
+    try:
+        for i, (kind, a) in enumerate(req.get('steps', [])):
+            try:
+                nl.step(kind, a)
+            except NetlinkError as e:
+                out.write(json.dumps({'id': rid, 'ok': False, 'step': i, 'message': str(e)}) + '\n')
+                return
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                out.write(json.dumps({'id': rid, 'ok': False, 'step': i, 'message': str(e)}) + '\n')
+                return
+        out.write(json.dumps({'id': rid, 'ok': True}) + '\n')
+    finally:
+        nl.close()
+
+
 def timers(now):
     for p in list(probes.values()):
         if p.id not in probes:
@@ -425,6 +624,8 @@ def main():
                         continue
                     if isinstance(req, dict) and req.get('op') == 'ping':
                         start(req)
+                    elif isinstance(req, dict) and req.get('op') == 'configure':
+                        configure(req)
                     elif isinstance(req, dict):
                         answer_error(req.get('id'), 'unknown op')
             else:

@@ -16,7 +16,20 @@ import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } f
 import { writeNewLabFile } from './lab-files.js';
 import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
-import { closeProbers } from './prober.js';
+import { CONFIGURE_KINDS, closeProbers, currentProber, prestartProber, type ConfigureStep } from './prober.js';
+
+/** Whether the prober can apply `op` over netlink. */
+function configurable(op: Op): boolean {
+  // Devices other than bridges and dummies (parents, tun/tap, vxlan options) stay with ip.
+  if (op.kind === 'link-add') return op.into === undefined && (op.spec.type === 'bridge' || op.spec.type === 'dummy');
+  return (CONFIGURE_KINDS as readonly string[]).includes(op.kind);
+}
+
+/** An op as a step of a configure request: its kind and its fields, minus the namespace. */
+function configureStep(op: Op): ConfigureStep {
+  const { kind, ns: _ns, ...rest } = op as Op & { ns: string };
+  return [kind, rest];
+}
 import { alive, listNamespaces, procStart, runDir, type Lease, type ProcRef, type StateRecord } from './state.js';
 
 /** How many namespaces are configured at once (processes are short; the kernel does the waiting). */
@@ -69,6 +82,8 @@ export class Executor {
    */
   async apply(ops: readonly Op[]): Promise<void> {
     const opts = this.signal ? { signal: this.signal } : {};
+    // The prober configures namespaces over netlink (fanOut): its start overlaps the root batch.
+    if (ops.some((o) => configurable(o))) prestartProber();
     const root = ops.filter((o) => placement(o).where === 'root');
     if (root.length) {
       this.applied.push(...root);
@@ -133,7 +148,23 @@ export class Executor {
         const byNs = new Map<string, Op[]>();
         for (const o of ops) if (toolOf(o) === tool) byNs.set(o.ns, [...(byNs.get(o.ns) ?? []), o]);
         if (!byNs.size) continue;
-        const jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
+        let jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
+        // A namespace whose ip work is all links, addresses, routes and neighbours is configured by the prober over
+        // netlink, all namespaces at once, without a process each; the rest (devices, tc, nft, sysctl) as before.
+        const prober = tool === 'ip' && jobs.some((j) => j.ops.every(configurable)) ? await currentProber() : undefined;
+        if (prober) {
+          const direct = jobs.filter((j) => j.ops.every(configurable));
+          jobs = jobs.filter((j) => !direct.includes(j));
+          for (const j of direct) this.applied.push(...j.ops);
+          const failed = await Promise.all(direct.map(async (j) => ({ j, f: await prober.configure(nsPath(j.ns), j.ops.map(configureStep), this.signal) })));
+          this.signal?.throwIfAborted();
+          const bad = failed.find((x) => x.f !== undefined);
+          if (bad?.f) {
+            const op = bad.j.ops[bad.f.step];
+            throw new BuildError(`building ${bad.j.ns} (ip) failed${op ? ` at "${jobText('ip', [op]).trim()}"` : ''}: ${bad.f.message}`);
+          }
+          if (!jobs.length) continue;
+        }
         for (const j of jobs) writeNewLabFile(join(made, `${j.ns}.${j.tool}`), jobText(tool, j.ops));
         for (const j of jobs) this.applied.push(...j.ops);
         const r = await run(fanOutArgv(NS_CONCURRENCY), { input: fanOutInput(jobs), timeoutMs: 120_000, ...(this.signal ? { signal: this.signal } : {}) });

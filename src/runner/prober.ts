@@ -42,6 +42,13 @@ export interface PingRequest {
 /** How long the prober may take to start (Python and its imports: ~0.1 s here; seconds on a machine that is swapping). */
 const START_TIMEOUT_MS = 20_000;
 
+/** A namespace's configuration over netlink: a few messages each; only a hung prober takes this long. */
+const CONFIGURE_TIMEOUT_MS = 60_000;
+
+/** The op kinds the prober applies over netlink (plan/ops.ts), and a step as it is sent. */
+export const CONFIGURE_KINDS = ['link-add', 'link-up', 'link-down', 'link-set', 'link-master', 'addr-add', 'route-add', 'neigh-add'] as const;
+export type ConfigureStep = [string, Record<string, unknown>];
+
 /** Beyond a probe's own wait: only a hung or starved prober reaches it. */
 const ANSWER_SLACK_MS = 10_000;
 
@@ -123,6 +130,11 @@ export class Prober {
     if (!w) return;
     this.waiting.delete(id as number);
     clearTimeout(w.timer);
+    if ('ok' in m) {
+      const c = m as { ok?: unknown; step?: unknown; message?: unknown };
+      w.resolve({ outcome: c.ok === true ? 'reply' : 'error', sent: Number(c.step ?? -1), received: 0, ttls: [], message: String(c.message ?? ''), lines: [] });
+      return;
+    }
     const a = m as Partial<ProbeAnswer>;
     w.resolve({
       outcome: a.outcome ?? 'error',
@@ -174,6 +186,27 @@ export class Prober {
     });
   }
 
+  /**
+   * Configures one namespace over netlink (links, addresses, routes, neighbours: CONFIGURE_KINDS), steps in order,
+   * stopping at the first that fails; undefined when all were applied, else the failed step's index and the kernel's
+   * words. Never rejects: a prober that died or hung is a failure of step -1.
+   */
+  async configure(netns: string, steps: readonly ConfigureStep[], signal?: AbortSignal): Promise<{ step: number; message: string } | undefined> {
+    if (!(await this.ready)) return { step: -1, message: this.dead ?? 'the prober is not running' };
+    signal?.throwIfAborted();
+    const id = this.nextId++;
+    const line = `${JSON.stringify({ id, op: 'configure', netns, steps })}\n`;
+    if (tracing()) process.stderr.write(`+ [prober] ${line}`);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ step: -1, message: `the prober did not answer in ${CONFIGURE_TIMEOUT_MS / 1000} s` });
+      }, CONFIGURE_TIMEOUT_MS);
+      this.waiting.set(id, { resolve: (a) => resolve(a.outcome === 'reply' ? undefined : { step: a.sent, message: a.message }), timer });
+      this.child.stdin?.write(line);
+    });
+  }
+
   /** Ends the prober (its sockets hold the lab's namespaces) and waits until it is gone. */
   async close(): Promise<void> {
     this.child.stdin?.end();
@@ -184,7 +217,8 @@ export class Prober {
 }
 
 function errorAnswer(message: string): ProbeAnswer {
-  return { outcome: 'error', sent: 0, received: 0, ttls: [], message, lines: [] };
+  // sent -1: no step of a configure request is to blame (the prober itself failed).
+  return { outcome: 'error', sent: -1, received: 0, ttls: [], message, lines: [] };
 }
 
 /** One prober per runtime (plain, or a sandbox's box) in this netlab process. */
