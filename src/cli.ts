@@ -65,17 +65,26 @@ Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format
 docs/labs/ (a page per built-in lab: topology, steps, commands, expected results), docs/trust.md (lab files are code),
 docs/grading.md (rubrics, netlab grade).`;
 
-/** `netlab --version` alone: what yargs' .version() prints (package.json's version), without loading yargs. */
-function fastVersion(argv: readonly string[]): boolean {
-  if (argv.length !== 1 || argv[0] !== '--version') return false;
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  if (typeof pkg.version !== 'string') return false;
-  process.stdout.write(`${pkg.version}\n`);
+/** netlab's version, from its package.json (what yargs' .version() would find by searching up from node_modules). */
+function packageVersion(): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `netlab --version` alone: what yargs' .version() prints, without loading yargs. */
+function fastVersion(argv: readonly string[], version: string | undefined): boolean {
+  if (argv.length !== 1 || argv[0] !== '--version' || version === undefined) return false;
+  process.stdout.write(`${version}\n`);
   return true;
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (fastVersion(argv)) return EXIT.ok;
+  const version = packageVersion();
+  if (fastVersion(argv, version)) return EXIT.ok;
   let code: number = EXIT.ok;
   const [{ default: yargs }, { setTrace }, { limitsFromArgs, withLimitOptions }, { setLimits }] = await Promise.all([
     import('yargs'),
@@ -110,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
       }
       throw new UsageErrorWithHelp(msg);
     });
+  skipHelpCache(parser);
   const wanted = argv.find((a) => !a.startsWith('-'));
   for (const v of VERBS) {
     const name = v.usage.split(' ')[0];
@@ -120,8 +130,22 @@ async function main(argv: string[]): Promise<number> {
       code = await (selected ?? (await v.load())).handler(args);
     });
   }
-  await parser.help().alias('h', 'help').version().parseAsync();
+  parser = parser.help().alias('h', 'help');
+  // The version read above (yargs' own guess reads the same package.json, searching for it at every start).
+  await (version === undefined ? parser.version() : parser.version(version)).parseAsync();
   return code;
+}
+
+/**
+ * yargs renders the whole help text of a command each time it runs one (cacheHelpMessage: kept for a help printed
+ * after the handler failed), which with the --max-* options is tens of ms of string-width on every run. netlab never
+ * prints help after a handler ran: its fail handler rethrows and `--help` renders help on its own. A yargs without
+ * this internal hook is left as it is.
+ */
+function skipHelpCache(parser: Argv): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } };
+  const usage = (parser as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 class UsageErrorWithHelp extends NetlabError {
