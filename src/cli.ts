@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Entry point: yargs wiring of the verbs, and the single place an error becomes a message and an exit code.
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// Start-up is on every command's clock, so this module imports only what every path needs (errors.js, exit.js):
+// yargs, the --max-* options and runner/exec.js are loaded in main(), each verb's module (with zod, yaml, execa,
+// listr2...) only when that verb runs, and `netlab --version` loads nothing more at all (docs/benchmark.md, start-up).
+import { readFileSync } from 'node:fs';
+import nodeModule from 'node:module';
+import type { Argv } from 'yargs';
 import { EXIT, NetlabError } from './errors.js';
 import { quietBrokenPipe, reportError } from './exit.js';
-import { setTrace } from './runner/exec.js';
 import type { Command } from './commands/common.js';
-import { limitsFromArgs, withLimitOptions } from './commands/limit-options.js';
-import { setLimits } from './lab/limits.js';
+
+// Node >= 22 keeps V8's compiled code of netlab's modules and its dependencies on disk between runs (a no-op where
+// the function does not exist, as on Node 20; NODE_DISABLE_COMPILE_CACHE=1 turns it off).
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // A reader that stops reading (`netlab plan LAB | head`) is not an error: drop the rest, finish, exit as usual.
 quietBrokenPipe(process.stdout, (e) => {
@@ -60,8 +65,33 @@ Docs: docs/lab-format.md (lab files), docs/cli.md (commands), docs/report-format
 docs/labs/ (a page per built-in lab: topology, steps, commands, expected results), docs/trust.md (lab files are code),
 docs/grading.md (rubrics, netlab grade).`;
 
+/** netlab's version, from its package.json (what yargs' .version() would find by searching up from node_modules). */
+function packageVersion(): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `netlab --version` alone: what yargs' .version() prints, without loading yargs. */
+function fastVersion(argv: readonly string[], version: string | undefined): boolean {
+  if (argv.length !== 1 || argv[0] !== '--version' || version === undefined) return false;
+  process.stdout.write(`${version}\n`);
+  return true;
+}
+
 async function main(argv: string[]): Promise<number> {
+  const version = packageVersion();
+  if (fastVersion(argv, version)) return EXIT.ok;
   let code: number = EXIT.ok;
+  const [{ default: yargs }, { setTrace }, { limitsFromArgs, withLimitOptions }, { setLimits }] = await Promise.all([
+    import('yargs'),
+    import('./runner/exec.js'),
+    import('./commands/limit-options.js'),
+    import('./lab/limits.js'),
+  ]);
   let parser = yargs(argv)
     .scriptName('netlab')
     .parserConfiguration({ 'populate--': true })
@@ -89,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
       }
       throw new UsageErrorWithHelp(msg);
     });
+  skipHelpCache(parser);
   const wanted = argv.find((a) => !a.startsWith('-'));
   for (const v of VERBS) {
     const name = v.usage.split(' ')[0];
@@ -99,8 +130,22 @@ async function main(argv: string[]): Promise<number> {
       code = await (selected ?? (await v.load())).handler(args);
     });
   }
-  await parser.help().alias('h', 'help').version().parseAsync();
+  parser = parser.help().alias('h', 'help');
+  // The version read above (yargs' own guess reads the same package.json, searching for it at every start).
+  await (version === undefined ? parser.version() : parser.version(version)).parseAsync();
   return code;
+}
+
+/**
+ * yargs renders the whole help text of a command each time it runs one (cacheHelpMessage: kept for a help printed
+ * after the handler failed), which with the --max-* options is tens of ms of string-width on every run. netlab never
+ * prints help after a handler ran: its fail handler rethrows and `--help` renders help on its own. A yargs without
+ * this internal hook is left as it is.
+ */
+function skipHelpCache(parser: Argv): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } };
+  const usage = (parser as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 class UsageErrorWithHelp extends NetlabError {
@@ -111,7 +156,8 @@ class UsageErrorWithHelp extends NetlabError {
   }
 }
 
-main(hideBin(process.argv)).then(
+// yargs' hideBin(process.argv), which for node (not an Electron app) is the arguments after the script.
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

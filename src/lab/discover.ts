@@ -27,6 +27,9 @@ const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * at all) is not: it is left to the lab loader, which says what is wrong with it, line and column.
  */
 export function isRubricText(text: string): boolean {
+  // Without the word and without a backslash (a double-quoted key's escape, "\x72ubric"), no key can be `rubric`:
+  // a lab file is told apart without a second YAML parse of it (validate and test parse it once more, as a lab).
+  if (!text.includes('rubric') && !text.includes('\\')) return false;
   try {
     const doc = parseDocument(text, { uniqueKeys: false });
     if (!isMap(doc.contents)) return false;

@@ -1,6 +1,6 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
 import type { EventEmitter } from 'node:events';
-import { execa } from 'execa';
+import { execa } from './execa-lazy.js';
 import { BuildError } from '../errors.js';
 import { closeSync } from 'node:fs';
 import { openLabLog } from './lab-files.js';

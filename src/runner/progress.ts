@@ -1,5 +1,4 @@
 // Progress on stderr via listr2: the animated renderer on a colour terminal, plain lines otherwise, nothing with --quiet.
-import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import { useColor } from '../report/color.js';
 import { printable } from '../printable.js';
 
@@ -17,6 +16,8 @@ export interface ProgressTask {
  * error rethrown is the task's own.
  */
 export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: boolean } = {}): Promise<void> {
+  // Loaded here, not when the module is: commands that import the lifecycle but run no task list skip listr2.
+  const { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } = await import('listr2');
   const plain = !useColor(process.stderr) || process.env.CI !== undefined;
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr), useIcons: !plain });
   const originals = new Map<unknown, unknown>();

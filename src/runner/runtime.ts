@@ -11,7 +11,7 @@ import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { execa } from 'execa';
+import { execa } from './execa-lazy.js';
 import { BuildError } from '../errors.js';
 import { Launcher, launcherCode, type LaunchOptions, type Launched } from './launcher.js';
 import { limitArgv, type LimitsRef } from './limits.js';

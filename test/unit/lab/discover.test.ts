@@ -142,6 +142,10 @@ describe('isRubricText', () => {
     ['empty text', '', false],
     ['broken YAML', 'rubric: [\n', true],
     ['not YAML at all', '\t{{{', false],
+    // The word-and-backslash pre-check must not hide these: the key is `rubric` only after YAML's escapes.
+    ['a key spelled with a \\x escape', '"\\x72ubric": x\n', true],
+    ['a key spelled with a \\u escape', 'title: t\n"rub\\u0072ic": x\n', true],
+    ['a quoted key', "'rubric': x\n", true],
   ])('%s', (_, text, expected) => {
     expect(isRubricText(text)).toBe(expected);
   });
