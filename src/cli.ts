@@ -68,7 +68,9 @@ docs/grading.md (rubrics, netlab grade).`;
 /** netlab's version, from its package.json (what yargs' .version() would find by searching up from node_modules). */
 function packageVersion(): string | undefined {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    // dist/cli.unbundled.js, or dist/bundle/cli.js (scripts/bundle.mjs): the package is one or two levels up.
+    const url = import.meta.url.includes('/dist/bundle/') ? '../../package.json' : '../package.json';
+    const pkg = JSON.parse(readFileSync(new URL(url, import.meta.url), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : undefined;
   } catch {
     return undefined;

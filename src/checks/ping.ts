@@ -63,7 +63,8 @@ export function probeEvidence(c: PingPlanned, a: ProbeAnswer, durationMs: number
   const stats = a.outcome === 'error' || a.outcome === 'no-route' ? '' : `\n--- ${c.target} ping statistics ---\n${a.sent} packets transmitted, ${a.received} received\n`;
   const stdout = a.lines.length || stats ? `${a.lines.join('\n')}${a.lines.length ? '\n' : ''}${stats}` : '';
   const stderr = a.outcome === 'error' || a.outcome === 'no-route' ? `${a.message}\n` : '';
-  return { argv, exitCode: a.outcome === 'reply' ? 0 : a.outcome === 'error' ? 2 : 1, stdout, stderr, durationMs };
+  // As ping's: 0 a reply, 2 it could not send (no route) or failed, 1 nothing came back.
+  return { argv, exitCode: a.outcome === 'reply' ? 0 : a.outcome === 'error' || a.outcome === 'no-route' ? 2 : 1, stdout, stderr, durationMs };
 }
 
 /** Judges what a ping showed against the check: TTL and reason assertions included. */
