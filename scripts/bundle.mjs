@@ -17,7 +17,9 @@ const unbundled = join(DIST, 'cli.unbundled.js');
 // tsc rewrites dist/cli.js on every build; an earlier bundle's stub is never bundled again.
 if (!readFileSync(entry, 'utf8').includes('// netlab-bundle-stub')) renameSync(entry, unbundled);
 rmSync(join(DIST, 'bundle'), { recursive: true, force: true });
-await build({
+const result = await build({
+  // Which sources went into which chunk: the start-up test (test/e2e/startup-loads.test.ts) reads it.
+  metafile: true,
   entryPoints: { cli: unbundled },
   outdir: join(DIST, 'bundle'),
   bundle: true,
@@ -30,6 +32,10 @@ await build({
   // execa is loaded on the first process started, by name (runner/execa-lazy.ts), from node_modules.
   external: ['execa'],
   legalComments: 'none',
+  // Less to parse at every start; identifiers kept, so NETLAB_DEBUG=1's stacks still name functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
+writeFileSync(join(DIST, 'bundle', 'meta.json'), JSON.stringify(result.metafile));
 writeFileSync(entry, "#!/usr/bin/env node\n// netlab-bundle-stub: the CLI is dist/bundle/cli.js (scripts/bundle.mjs); tsc's own is dist/cli.unbundled.js.\nimport './bundle/cli.js';\n", { mode: 0o755 });

@@ -1,5 +1,6 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
 import type { EventEmitter } from 'node:events';
+import { spawn } from 'node:child_process';
 import { execa } from './execa-lazy.js';
 import { BuildError } from '../errors.js';
 import { closeSync } from 'node:fs';
@@ -93,17 +94,69 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
     process.stderr.write(`+ ${argv.join(' ')}${background ? ' &' : ''}\n`);
     if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
   }
-  return execa(file, args, {
-    reject: false,
-    env: { ...ENV, ...currentRuntime().env },
-    stdin: opts.input === undefined ? 'ignore' : 'pipe',
-    ...(opts.input !== undefined ? { input: opts.input } : {}),
-    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    forceKillAfterDelay: 1000,
-    stripFinalNewline: false,
-    maxBuffer: MAX_OUTPUT,
+  return spawnShort(file, args, { ...process.env, ...ENV, ...currentRuntime().env }, opts);
+}
+
+/** As execa's forceKillAfterDelay: SIGKILL this long after a SIGTERM that did not end the process. */
+const FORCE_KILL_MS = 1000;
+
+/**
+ * Starts a short-lived process with node's own spawn and gives what execa's ResultPromise gave exec.ts (execa options
+ * reject: false, timeout, cancelSignal, forceKillAfterDelay 1 s, maxBuffer MAX_OUTPUT, stripFinalNewline: false).
+ * Loading execa's ~100 modules cost ~0.2 s of a run's start-up, and its own JS ~6 ms per process
+ * (PERFORMANCE.md); the few processes a run still starts need none of what it adds.
+ */
+function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEnv, opts: RunOptions): Started {
+  const child = spawn(file, args, { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let isMaxBuffer = false;
+  let timedOut = false;
+  let isCanceled = false;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+    child.kill(sig);
+    if (sig === 'SIGTERM') forceTimer ??= setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS);
+  };
+  // Per stream, as execa's maxBuffer: past MAX_OUTPUT the process is stopped and its result says so.
+  const keep = (into: Buffer[]) => {
+    let size = 0;
+    return (d: Buffer) => {
+      if (isMaxBuffer) return;
+      size += d.length;
+      if (size > MAX_OUTPUT) {
+        isMaxBuffer = true;
+        kill();
+        return;
+      }
+      into.push(d);
+    };
+  };
+  child.stdout?.on('data', keep(out));
+  child.stderr?.on('data', keep(err));
+  const timer = opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), kill()), opts.timeoutMs) : undefined;
+  const onAbort = () => ((isCanceled = true), kill());
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.input !== undefined && child.stdin) {
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input);
+  }
+  const done = new Promise<Finished>((resolve) => {
+    const finish = (f: Omit<Finished, 'timedOut' | 'isCanceled' | 'isMaxBuffer'>) => {
+      clearTimeout(timer);
+      clearTimeout(forceTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      const text = (b: Buffer[]) => Buffer.concat(b).toString().slice(0, MAX_OUTPUT);
+      resolve({ ...f, stdout: text(out), stderr: text(err), timedOut, isCanceled, isMaxBuffer });
+    };
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      // Not started at all (ENOENT, EACCES): no exit code, execa's words.
+      if (child.pid === undefined) finish({ exitCode: undefined, signal: undefined, failed: true, shortMessage: `Command failed with ${e.code ?? 'an error'}: ${[file, ...args].join(' ')}\n${e.message}` });
+    });
+    child.once('close', (code, sig) => finish({ exitCode: code ?? undefined, signal: sig ?? undefined, failed: code !== 0 }));
   });
+  return Object.assign(done, { stdout: child.stdout, stderr: child.stderr, kill });
 }
 
 /** What a finished process gave, as a RunResult. */

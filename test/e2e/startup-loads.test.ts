@@ -25,9 +25,15 @@ async function loads(args: string[]): Promise<{ exitCode: number | undefined; st
   } catch {
     /* nothing was loaded through a hook */
   }
-  const packages = new Set([...text.matchAll(/\/node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//g)].map((m) => m[1] as string));
+  // A chunk of the bundle (scripts/bundle.mjs) stands for the sources esbuild put in it.
+  const chunks = [...text.matchAll(/\/dist\/bundle\/([^/\n]+\.js)/g)].map((m) => m[1] as string);
+  const inputs = chunks.flatMap((c) => Object.keys(BUNDLE.outputs[`dist/bundle/${c}`]?.inputs ?? {})).join('\n');
+  const packages = new Set([...`${text}\n${inputs}`.matchAll(/(?:^|\/)node_modules\/((?:@[^/\n]+\/)?[^/\n]+)\//gm)].map((m) => m[1] as string));
   return { exitCode: r.exitCode, stdout: r.stdout, packages };
 }
+
+/** esbuild's metafile of the bundle: each chunk's sources (paths relative to the checkout). */
+const BUNDLE = JSON.parse(readFileSync(join(ROOT, 'dist/bundle/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
 
 const HEAVY = ['yargs', 'execa', 'zod', 'yaml', 'listr2', 'junit-report-builder'];
 
