@@ -12,7 +12,7 @@ import { teardown } from '../runner/executor.js';
 import { cgroupPids, removeLimits, strayCgroups } from '../runner/limits.js';
 import { runtimeOf, unprivileged, withRuntime } from '../runner/runtime.js';
 import { preflight, which } from '../runner/preflight.js';
-import { settle, settleNamespaces } from '../runner/settle.js';
+import { ipv6Routers, settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, listNamespaces, readRecords, removeRecord, removeStaleTempFiles, staleTempFiles, type StateRecord } from '../runner/state.js';
 import { checkSelection, emitReport, printJson, rememberFailed, reportTargets, requireRecord, rubricLab, withCheckOptions, withReportOptions, withRubricOptions, type CheckArgs, type Command, type RubricArgs } from './common.js';
@@ -57,7 +57,8 @@ export async function gradeInstance(rec: StateRecord, picks: readonly number[], 
   const stages: StageReport[] = [];
   try {
     // Usually settled long ago (one look per namespace with devices); right after `up` it may not be.
-    await settle(settleNamespaces(plan.stages.slice(0, rec.stage + 1).flatMap((s) => s.ops)), signal);
+    const ops = plan.stages.slice(0, rec.stage + 1).flatMap((s) => s.ops);
+    await settle(settleNamespaces(ops), signal, ipv6Routers(ops));
     for (const i of picks) {
       const s = plan.stages[i];
       if (!s) continue;

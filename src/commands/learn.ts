@@ -9,7 +9,7 @@ import { teardown } from '../runner/executor.js';
 import { preflight, preflightLab, rootForwards } from '../runner/preflight.js';
 import { runTasks } from '../runner/progress.js';
 import { PLAIN, useRuntime } from '../runner/runtime.js';
-import { settle, settleNamespaces } from '../runner/settle.js';
+import { ipv6Routers, settle, settleNamespaces } from '../runner/settle.js';
 import { trapSignals } from '../runner/signals.js';
 import { alive, removeRecord, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { requireRecord, withCheckOptions, withReportOptions, type Command } from './common.js';
@@ -91,7 +91,7 @@ export async function advance(rec: StateRecord, to: number, opts: { quiet?: bool
           current = from + k;
           if (s.ops.length) {
             await executor.apply(replacing(s.ops));
-            await settle(settleNamespaces(s.ops), signal);
+            await settle(settleNamespaces(s.ops), signal, ipv6Routers(s.ops));
           }
           rec.stage = from + k;
           await updateRecord(rec);

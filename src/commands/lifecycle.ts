@@ -14,7 +14,7 @@ import { prestartProber } from '../runner/prober.js';
 import { neighbourTable, preflightLab, rootForwards } from '../runner/preflight.js';
 import { dynamicNeighbourEstimate, neighbourWarning } from '../plan/neighbours.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
-import { settle, settleNamespaces } from '../runner/settle.js';
+import { ipv6Routers, settle, settleNamespaces } from '../runner/settle.js';
 import { createRecord, listNamespaces, removeRecord, runDir, self, updateRecord, type StateRecord } from '../runner/state.js';
 import { trapSignals } from '../runner/signals.js';
 import { PLAIN, sandboxRuntime, startSandbox, stopSandbox, unprivileged, withRuntime } from '../runner/runtime.js';
@@ -254,7 +254,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
           throw e;
         }
         // Checks, and a learner after `up`, find the lab ready: bridges on, ports forwarding, no tentative address.
-        await settle(settleNamespaces(stage.ops), signal);
+        await settle(settleNamespaces(stage.ops), signal, ipv6Routers(stage.ops));
       }
       record.stage = i;
       await updateRecord(record);

@@ -1,5 +1,5 @@
 // Waiting for the kernel after a build: bridges and devices switched on, bridge ports forwarding, no tentative IPv6
-// address. Until then a lab drops packets (the first ARP reply of a bridge, say), and a check would measure that.
+// address (an IPv6 router's link-local ones included). Until then a lab drops packets (the first ARP reply of a bridge, say), and a check would measure that.
 import type { Op } from '../plan/ops.js';
 import { inNamespace } from '../plan/argv.js';
 import { run } from './exec.js';
@@ -30,8 +30,21 @@ interface IpLink {
   addr_info?: { local: string; scope?: string; tentative?: boolean }[];
 }
 
-/** What is not settled yet in `ip -j -d addr show` output: bridge ports still listening/learning, tentative addresses. */
-export function unsettled(ipJson: string): string[] {
+/**
+ * Namespaces that forward IPv6 (a forwarding sysctl set to 1 by these ops). A router resolves the next hop of a
+ * packet it forwards from its link-local address: until that address has passed DAD (~1-2 s after the link came
+ * up) its neighbour solicitations go unanswered and forwarded packets are dropped. Measured: a two-hop IPv6 ping
+ * right after the build got no reply for 2 s; one hop (the router's own address) answered.
+ */
+export function ipv6Routers(ops: readonly Op[]): string[] {
+  return [...new Set(ops.filter((o) => o.kind === 'sysctl' && /^net\.ipv6\.conf\.[^.]+\.forwarding$/.test(o.key) && o.value === '1').map((o) => o.ns))];
+}
+
+/**
+ * What is not settled yet in `ip -j -d addr show` output: bridge ports still listening/learning, tentative addresses
+ * (link-local ones only with `linkLocal`: an IPv6 router's).
+ */
+export function unsettled(ipJson: string, linkLocal = false): string[] {
   let links: IpLink[];
   try {
     links = JSON.parse(ipJson) as IpLink[];
@@ -46,18 +59,18 @@ export function unsettled(ipJson: string): string[] {
       ...(carrier && /^(DOWN|LOWERLAYERDOWN)$/.test(l.operstate ?? '') ? [`${l.ifname}: operstate ${l.operstate} with carrier`] : []),
       ...(/^(listening|learning)$/.test(port) || (carrier && port === 'disabled') ? [`${l.ifname}: bridge port ${port}`] : []),
     // Link-local addresses are left out: checks aim at configured addresses, which netlab adds with nodad.
-      ...(l.addr_info ?? []).filter((a) => a.tentative && a.scope !== 'link').map((a) => `${l.ifname}: ${a.local} tentative`),
+      ...(l.addr_info ?? []).filter((a) => a.tentative && (linkLocal || a.scope !== 'link')).map((a) => `${l.ifname}: ${a.local} tentative`),
     ];
   });
 }
 
 /** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
-export async function settle(namespaces: readonly string[], signal?: AbortSignal): Promise<void> {
-  await pool(namespaces, 8, async (ns) => {
+export async function settle(namespaces: readonly string[], signal?: AbortSignal, routers: readonly string[] = []): Promise<void> {
+  await pool([...new Set([...namespaces, ...routers])], 8, async (ns) => {
     const end = performance.now() + SETTLE_LIMIT_MS;
     for (;;) {
       const r = await run(inNamespace(ns, ['ip', '-j', '-d', 'addr', 'show']), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
-      if (!unsettled(r.stdout).length || performance.now() > end) return;
+      if (!unsettled(r.stdout, routers.includes(ns)).length || performance.now() > end) return;
       await pause(50, signal);
     }
   });

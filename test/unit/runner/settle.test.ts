@@ -1,7 +1,7 @@
 // What netlab waits for after a build before anything is timed: links switched on, ports forwarding, no tentative address.
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../../src/plan/ops.js';
-import { settleNamespaces, unsettled } from '../../../src/runner/settle.js';
+import { ipv6Routers, settleNamespaces, unsettled } from '../../../src/runner/settle.js';
 
 /** `ip -j -d addr show` of a namespace with a bridge port still listening and a tentative global IPv6 address. */
 const SETTLING = JSON.stringify([
@@ -50,3 +50,17 @@ describe('settle', () => {
   });
 });
 
+
+describe('IPv6 routers', () => {
+  it('are the namespaces whose ops turn IPv6 forwarding on; their link-local addresses must pass DAD too', () => {
+    const ops: Op[] = [
+      { kind: 'sysctl', ns: 'r', key: 'net.ipv6.conf.all.forwarding', value: '1' },
+      { kind: 'sysctl', ns: 'h', key: 'net.ipv6.conf.all.forwarding', value: '0' },
+      { kind: 'sysctl', ns: 'q', key: 'net.ipv4.ip_forward', value: '1' },
+    ];
+    expect(ipv6Routers(ops)).toEqual(['r']);
+    const json = JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ local: 'fe80::1', scope: 'link', tentative: true }, { local: '2001:db8::1', scope: 'global' }] }]);
+    expect(unsettled(json)).toEqual([]);
+    expect(unsettled(json, true)).toEqual(['eth0: fe80::1 tentative']);
+  });
+});
