@@ -452,6 +452,20 @@ export function kernelModules(f: KernelFeature): string[] {
   return k.module ? k.module.split(',').map((m) => m.trim()) : [];
 }
 
+/**
+ * docs/lab-format.md's table of what each lab feature needs from the kernel: the kernel option and the modules (a
+ * unit test keeps the two equal), one row per lab feature that needs any.
+ */
+export function kernelTableMarkdown(): string {
+  const rows = (Object.keys(LAB_FEATURES) as LabFeature[]).flatMap((lf) => {
+    const ks: readonly KernelFeature[] = LAB_FEATURES[lf].kernel;
+    if (!ks.length) return [];
+    const cell = (f: (k: KernelFeature) => string) => ks.map(f).join('; ');
+    return [`| ${LAB_FEATURES[lf].what} | ${ks.join(', ')} | ${cell((k) => KERNEL_INFO[k].config)} | ${cell((k) => kernelModules(k).map((m) => `\`${m}\``).join(', '))} |`];
+  });
+  return ['| lab feature | kernel feature | kernel option | modules |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** What to do about a missing kernel feature: the module to load, or the kernel option a kernel without modules needs. */
 export function kernelHint(f: KernelFeature, loadable = modulesLoadable()): string {
   const k: KernelInfo = KERNEL_INFO[f];
