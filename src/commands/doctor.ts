@@ -5,7 +5,7 @@ import { builtinLabs, loadLab } from '../lab/catalog.js';
 import { planLab } from '../plan/planner.js';
 import { run } from '../runner/exec.js';
 import {
-  KERNEL_FEATURES, KERNEL_INFO, kernelHint, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel, probeUserns,
+  KERNEL_FEATURES, KERNEL_INFO, kernelHint, kernelModules, LAB_FEATURES, labNeeds, modulesLoadable, probeKernel, probeUserns,
   type KernelFeature, type LabFeature, type ToolName, type UsernsResult,
 } from '../runner/features.js';
 import {
@@ -126,6 +126,8 @@ export const doctorCommand: Command<{ json: boolean }> = {
         // A feature that was not probed gets no hint: nothing says the kernel lacks it.
         ...(r && status !== 'ok' ? { hint: tunClosed(r) ? TUN_CLOSED_HINT : kernelHint(f, loadable) } : {}),
         config: KERNEL_INFO[f].config,
+        // The module(s) to load where it is not built in: the table the kernel VM (scripts/kernel-vm) loads too.
+        module: kernelModules(f),
         probe: r?.probe ?? '',
         neededBy: featuresNeedingKernel(f),
         builtinLabs: labsNeedingKernel(f),
@@ -162,7 +164,7 @@ export const doctorCommand: Command<{ json: boolean }> = {
       '',
       `kernel features (tried in a throwaway network namespace${loadable ? '' : '; this kernel cannot load modules'}), and what needs them:`,
       ...kernel.flatMap((k) => [
-        `${k.status === 'unknown' ? yellow(c, '?') : mark(k.status === 'ok', k.builtinLabs.length > 0)} ${pad(k.feature, 8)} ${pad(k.status === 'ok' ? 'ok' : `${k.status}: ${k.reason ?? ''}`, 44)} ${words(k.neededBy)}`,
+        `${k.status === 'unknown' ? yellow(c, '?') : mark(k.status === 'ok', k.builtinLabs.length > 0)} ${pad(k.feature, 8)} ${pad(k.status === 'ok' ? 'ok' : `${k.status}: ${k.reason ?? ''}`, 44)} ${words(k.neededBy)} [${k.config}${k.module.length ? `; module ${k.module.join(', ')}` : ''}]`,
         ...(k.hint ? [`             hint: ${k.hint}`] : []),
       ]),
       '',

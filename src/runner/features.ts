@@ -61,8 +61,10 @@ export const KERNEL_INFO = {
   tap: { probe: 'ip', config: 'CONFIG_TUN', module: 'tun', note: '/dev/net/tun must exist (mknod /dev/net/tun c 10 200)' },
   tun: { probe: 'ip', config: 'CONFIG_TUN', module: 'tun', note: '/dev/net/tun must exist (mknod /dev/net/tun c 10 200)' },
   netem: { probe: 'tc', config: 'CONFIG_NET_SCH_NETEM', module: 'sch_netem' },
-  nftables: { probe: 'nft', config: 'CONFIG_NF_TABLES_INET, CONFIG_NFT_CT', module: 'nf_tables, nft_ct' },
-  'nft-nat': { probe: 'nft', config: 'CONFIG_NFT_NAT, CONFIG_NFT_MASQ, CONFIG_NFT_FIB_INET', module: 'nft_nat, nft_masq, nft_fib_inet' },
+  // The modules are every one the probe's ruleset needs when nothing loads them on demand (the kernel VM of
+  // scripts/kernel-vm loads exactly these): `reject` is nft_reject_inet, a `type nat` chain nft_chain_nat.
+  nftables: { probe: 'nft', config: 'CONFIG_NF_TABLES_INET, CONFIG_NFT_CT, CONFIG_NFT_REJECT_INET', module: 'nf_tables, nft_ct, nft_reject_inet' },
+  'nft-nat': { probe: 'nft', config: 'CONFIG_NFT_NAT, CONFIG_NFT_MASQ, CONFIG_NFT_FIB_INET', module: 'nft_nat, nft_chain_nat, nft_masq, nft_fib_inet' },
   ipv6: { probe: 'file', config: 'CONFIG_IPV6', module: 'ipv6', note: 'and no ipv6.disable=1 on the kernel command line' },
 } as const satisfies Record<string, KernelInfo>;
 export type KernelFeature = keyof typeof KERNEL_INFO;
@@ -303,7 +305,8 @@ export interface ProbeResult {
 /** Names of the probe devices: fixed, short, only ever inside the probe's own unnamed namespace. */
 const PARENT = 'nlp0';
 /** The veth pair the child devices (macvlan, ipvlan, vlan) are created on. The veth-add op names namespaces, so it is spelled here. */
-const VETH_LINE = ['link', 'add', 'name', PARENT, 'type', 'veth', 'peer', 'name', 'nlp1'];
+const PEER = 'nlp1';
+const VETH_LINE = ['link', 'add', 'name', PARENT, 'type', 'veth', 'peer', 'name', PEER];
 const NEEDS_PARENT: ReadonlySet<KernelFeature> = new Set(['macvlan', 'ipvlan', 'vlan']);
 
 const PROBE_SPECS: { [T in LinkSpec['type']]: Extract<LinkSpec, { type: T }> } = {
@@ -312,7 +315,9 @@ const PROBE_SPECS: { [T in LinkSpec['type']]: Extract<LinkSpec, { type: T }> } =
   tap: { type: 'tap' },
   tun: { type: 'tun' },
   macvlan: { type: 'macvlan', parent: PARENT, mode: 'bridge' },
-  ipvlan: { type: 'ipvlan', parent: PARENT, mode: 'l2' },
+  // On the pair's other end: a device with a macvlan on it cannot take an ipvlan too (EBUSY), so the ipvlan probe
+  // on nlp0 failed on every kernel that has both (found running doctor on a stock kernel, scripts/kernel-vm).
+  ipvlan: { type: 'ipvlan', parent: PEER, mode: 'l2' },
   vlan: { type: 'vlan', parent: PARENT, id: 5 },
   vxlan: { type: 'vxlan', id: 42, port: 4789 },
 };
@@ -442,11 +447,31 @@ export function modulesLoadable(): boolean {
   return existsSync('/proc/modules');
 }
 
+/** The modules that provide a kernel feature (none when it is always built in), in the order to load them. */
+export function kernelModules(f: KernelFeature): string[] {
+  const k: KernelInfo = KERNEL_INFO[f];
+  return k.module ? k.module.split(',').map((m) => m.trim()) : [];
+}
+
+/**
+ * docs/lab-format.md's table of what each lab feature needs from the kernel: the kernel option and the modules (a
+ * unit test keeps the two equal), one row per lab feature that needs any.
+ */
+export function kernelTableMarkdown(): string {
+  const rows = (Object.keys(LAB_FEATURES) as LabFeature[]).flatMap((lf) => {
+    const ks: readonly KernelFeature[] = LAB_FEATURES[lf].kernel;
+    if (!ks.length) return [];
+    const cell = (f: (k: KernelFeature) => string) => ks.map(f).join('; ');
+    return [`| ${LAB_FEATURES[lf].what} | ${ks.join(', ')} | ${cell((k) => KERNEL_INFO[k].config)} | ${cell((k) => kernelModules(k).map((m) => `\`${m}\``).join(', '))} |`];
+  });
+  return ['| lab feature | kernel feature | kernel option | modules |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** What to do about a missing kernel feature: the module to load, or the kernel option a kernel without modules needs. */
 export function kernelHint(f: KernelFeature, loadable = modulesLoadable()): string {
   const k: KernelInfo = KERNEL_INFO[f];
   const base = loadable && k.module
-    ? `load the module: modprobe ${k.module.split(', ').join(' && modprobe ')} (kernel option ${k.config})`
+    ? `load the module: modprobe ${kernelModules(f).join(' && modprobe ')} (kernel option ${k.config})`
     : `this kernel cannot load modules: it needs ${k.config.split(', ').map((c) => `${c}=y`).join(', ')} built in (another kernel, VM or host)`;
   return k.note ? `${base}; ${k.note}` : base;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/model.js';
 import { probeKernel, type KernelFeature } from '../../src/runner/features.js';
-import { canBuildLabs, describeLab, instanceNamespaces, itRootOnly, netlab, ROOT, tempDir } from './helpers.js';
+import { canBuildLabs, describeLab, instanceNamespaces, itRootOnly, KERNEL, KERNEL_COMMAND, netlab, ROOT, tempDir } from './helpers.js';
 
 const dir = tempDir('netlab-devices-');
 function labFile(name: string, yaml: string): string {
@@ -24,7 +24,7 @@ const probed = canBuildLabs ? await probeKernel(KINDS) : [];
 const support = Object.fromEntries(KINDS.map((k) => [k, probed.find((r) => r.feature === k)?.status === 'ok'])) as Record<(typeof KINDS)[number], boolean>;
 
 const missing = KINDS.filter((k) => !support[k]);
-if (canBuildLabs && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their labs are checked to be refused before building\n`);
+if (canBuildLabs && missing.length) process.stdout.write(`devices: this kernel lacks ${missing.join(', ')}; their labs are checked to be refused before building (\`${KERNEL_COMMAND}\` runs them on a kernel that has them)\n`);
 
 /** On a kernel without `feature`: `run` exits 3 before building, naming the feature; nothing is left. */
 async function refused(file: string, id: string, feature: KernelFeature): Promise<void> {
@@ -147,13 +147,13 @@ checks:
 `), 'e2e-vx');
   });
 
-  it('dummy: an address on a dummy device answers locally and via a route (refused before building without dummy)', async () => {
+  it('dummy: an address on a dummy device answers locally and via a route (refused before building without dummy)', KERNEL, async () => {
     const file = join(ROOT, 'test/fixtures/labs/dummy.yaml');
     if (support.dummy) await run(file, 'e2e-dummy');
     else await refused(file, 'e2e-dummy', 'dummy');
   });
 
-  it('vlan: sub-interfaces with the same id talk, a different id does not (refused before building without 8021q)', async () => {
+  it('vlan: sub-interfaces with the same id talk, a different id does not (refused before building without 8021q)', KERNEL, async () => {
     const file = labFile('vlan', `
 name: vlan
 nodes: { a: {}, b: {} }
@@ -172,7 +172,7 @@ checks:
     else await refused(file, 'e2e-vlan', 'vlan');
   });
 
-  it('ipvlan l2: children on one parent reach each other (refused before building without ipvlan)', async () => {
+  it('ipvlan l2: children on one parent reach each other (refused before building without ipvlan)', KERNEL, async () => {
     const file = labFile('ipvlan', `
 name: ipvlan
 nodes: { host: {}, sw: {}, ns1: {}, ns2: {} }
@@ -188,7 +188,7 @@ checks:
     else await refused(file, 'e2e-ipvlan', 'ipvlan');
   });
 
-  it('netem: added delay shows in the round-trip time (refused before building without sch_netem)', async () => {
+  it('netem: added delay shows in the round-trip time (refused before building without sch_netem)', KERNEL, async () => {
     const file = labFile('netem', `
 name: netem
 nodes:

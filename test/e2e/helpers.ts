@@ -47,6 +47,19 @@ export function skipIfNeedsRoot(ctx: TestContext, r: { exitCode?: number; stderr
   if (why !== undefined) ctx.skip(`needs root: ${why}`);
 }
 
+/**
+ * Test options of a test that needs kernel features the machines here may lack (dummy, ipvlan, vlan, netem): tagged
+ * `kernel`, so `npm run test:kernel` (KERNEL_COMMAND) runs it inside a VM on Debian's stock kernel (scripts/kernel-vm),
+ * with every module of src/runner/features.ts loaded. On a kernel without them the test still runs in the normal
+ * suite where it can say something (a refusal before building), or skips saying this command runs it.
+ */
+export const KERNEL = { tags: ['kernel'] };
+export const KERNEL_COMMAND = 'npm run test:kernel';
+/** Set by scripts/kernel-vm: this process runs in its VM, where the kernel has every feature of the table. */
+export const IN_KERNEL_VM = process.env.NETLAB_KERNEL_VM === '1';
+/** How much slower than this machine the tests run (NETLAB_TEST_TIME_SCALE; the VM's emulation: 8): for time bounds. */
+export const TIME_SCALE = Number(process.env.NETLAB_TEST_TIME_SCALE) > 0 ? Number(process.env.NETLAB_TEST_TIME_SCALE) : 1;
+
 /** Where netlab keeps state records and run directories for this user: /run/netlab as root (stateDir()). */
 export const STATE = stateDir();
 /** Path of an instance's state record, and of its run directory (logs, leases, the box's work directory). */

@@ -1,8 +1,10 @@
-// Docs stay true to the code: the complete example in docs/lab-format.md validates, and the README's commands match .ci/run.
+// Docs stay true to the code: the complete example in docs/lab-format.md validates, its kernel table is features.ts's,
+// and the README's commands match .ci/run.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLab } from '../../src/lab/load.js';
 import { labJsonSchema } from '../../src/lab/schema.js';
+import { kernelTableMarkdown } from '../../src/runner/features.js';
 
 describe('docs', () => {
   it('the complete example of docs/lab-format.md is a valid lab', () => {
@@ -16,8 +18,15 @@ describe('docs', () => {
   it('.ci/run runs the README test command', () => {
     const readme = readFileSync('README.md', 'utf8');
     const ci = readFileSync('.ci/run', 'utf8');
-    expect(readme).toContain('bash scripts/setup.sh && npm test');
-    expect(ci).toMatch(/^bash scripts\/setup.sh && npm test$/m);
+    const command = /^(bash scripts\/setup\.sh && npm test.*)$/m.exec(ci)?.[1];
+    expect(command).toBe('bash scripts/setup.sh && npm test && npm run test:kernel');
+    expect(readme).toContain(`\`\`\`sh\n${command}\n\`\`\``);
+  });
+
+  it('docs/lab-format.md\'s kernel table is what src/runner/features.ts says (the table doctor and the kernel VM use)', () => {
+    const md = readFileSync('docs/lab-format.md', 'utf8');
+    const table = /<!-- kernel-features: generated from src\/runner\/features\.ts -->\n([\s\S]*?)\n<!-- \/kernel-features -->/.exec(md)?.[1];
+    expect(table).toBe(kernelTableMarkdown());
   });
 
   it('schema/lab.schema.json is the schema the code emits', () => {

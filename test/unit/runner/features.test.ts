@@ -147,6 +147,9 @@ describe('probe commands use netlab\'s own syntax', () => {
     expect(all.map((l) => l.feature)).toEqual(KERNEL_FEATURES.filter((f) => KERNEL_INFO[f].probe === 'ip'));
     expect(all.every((l) => /^(link add|tuntap add) /.test(l.line))).toBe(true);
     for (const l of all) expect(l.line.split(' ').filter((w) => w.startsWith('nlp')).every((n) => n.length <= 15)).toBe(true);
+    // A device that has a macvlan cannot take an ipvlan (EBUSY): the two probes use the pair's two ends.
+    const parent = (f: string) => /link (\S+) name nlp-/.exec(all.find((l) => l.feature === f)!.line)?.[1];
+    expect([parent('macvlan'), parent('ipvlan')]).toEqual(['nlp0', 'nlp1']);
   });
 
   it('netem and nft probes', () => {
