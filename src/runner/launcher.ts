@@ -13,6 +13,7 @@
 // it can reach the pipes of any check running beside it; what it could write is at worst a false output or exit of a
 // process of the same lab. netlab never takes a pid, a path or a command from the launcher, and a malformed or
 // oversized line is dropped, not obeyed.
+import { jsonObject } from './json-lines.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -135,13 +136,8 @@ export class Launcher {
   }
 
   private onLine(line: string): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (typeof m !== 'object' || m === null) return;
+    const m = jsonObject(line);
+    if (!m) return;
     if ((m as { ready?: unknown }).ready === true) {
       this.ready = true;
       return;

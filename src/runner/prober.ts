@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tracing } from './exec.js';
+import { jsonObject } from './json-lines.js';
 import { currentRuntime, type Runtime } from './runtime.js';
 
 /** The prober's program, passed with `python3 -c` (its path may be hidden inside the box). */
@@ -84,6 +85,8 @@ export class Prober {
   /** Resolves true once the prober said it is ready, false if it could not start (no Python) or died first. */
   readonly ready: Promise<boolean>;
   private dead: string | undefined;
+  /** Set once the prober said it is ready. */
+  isReady = false;
   readonly exited: Promise<void>;
 
   constructor(rt: Runtime) {
@@ -99,7 +102,10 @@ export class Prober {
       this.die(`the prober did not start in ${START_TIMEOUT_MS / 1000} s`, ready);
       this.child.kill('SIGKILL');
     }, START_TIMEOUT_MS);
-    void this.ready.then(() => clearTimeout(starting));
+    void this.ready.then((ok) => {
+      clearTimeout(starting);
+      this.isReady = ok;
+    });
     this.exited = new Promise((r) => this.child.once('close', () => r()));
     this.child.once('error', (e) => this.die(`could not start the prober: ${e.message}`, ready));
     this.child.once('close', (code, sig) => this.die(`the prober ended (${sig ?? `exit ${code}`})${this.errTail.trim() ? `: ${this.errTail.trim().split('\n').at(-1)}` : ''}`, ready));
@@ -117,14 +123,9 @@ export class Prober {
   }
 
   private onLine(line: string, ready: (ok: boolean) => void): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (typeof m !== 'object' || m === null) return;
-    if ((m as { ready?: unknown }).ready === true) return ready(true);
+    const m = jsonObject(line);
+    if (!m) return;
+    if (m.ready === true) return ready(true);
     const id = (m as { id?: unknown }).id;
     const w = typeof id === 'number' ? this.waiting.get(id) : undefined;
     if (!w) return;
@@ -242,6 +243,11 @@ export async function currentProber(): Promise<Prober | undefined> {
     probers.set(rt, p);
   }
   return (await p.ready) ? p : undefined;
+}
+
+/** Whether the current runtime's prober has started and said it is ready (without waiting for it). */
+export function proberReady(): boolean {
+  return proberEnabled() && probers.get(currentRuntime())?.isReady === true;
 }
 
 /** Starts the current runtime's prober without waiting for it, so its start overlaps the build. */
