@@ -126,6 +126,10 @@ function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEn
       size += d.length;
       if (size > MAX_OUTPUT) {
         isMaxBuffer = true;
+        // Our ends of the pipes closed: a writer the signal does not reach (a grandchild: `ip netns exec` forks, and
+        // setpriv's pdeathsig is not inherited) gets SIGPIPE, and the process's close is not held up by it (as execa).
+        child.stdout?.destroy();
+        child.stderr?.destroy();
         kill();
         return;
       }
@@ -153,6 +157,13 @@ function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEn
     child.once('error', (e: NodeJS.ErrnoException) => {
       // Not started at all (ENOENT, EACCES): no exit code, execa's words.
       if (child.pid === undefined) finish({ exitCode: undefined, signal: undefined, failed: true, shortMessage: `Command failed with ${e.code ?? 'an error'}: ${[file, ...args].join(' ')}\n${e.message}` });
+    });
+    // Stopped by netlab (time, cancel): once it exited, what a grandchild still holds open is not waited for.
+    child.once('exit', () => {
+      if (timedOut || isCanceled || isMaxBuffer) {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
     });
     child.once('close', (code, sig) => finish({ exitCode: code ?? undefined, signal: sig ?? undefined, failed: code !== 0 }));
   });
