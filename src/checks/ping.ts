@@ -90,7 +90,10 @@ export async function runPing(c: PingPlanned, signal?: AbortSignal): Promise<Che
     const started = performance.now();
     const a = await prober.ping(probeRequest(c), signal);
     signal?.throwIfAborted();
-    return judge(c, a, probeEvidence(c, a, performance.now() - started));
+    // The source's namespace file is gone: said as for a check run with nsenter (index.ts cannotRun).
+    const gone = a.outcome === 'error' && /^\/run\/netns\/(\S+): No such file or directory$/.exec(a.message);
+    const said = gone ? { ...a, message: `namespace ${gone[1]} is gone (cannot open /run/netns/${gone[1]}: No such file or directory)` } : a;
+    return judge(c, said, probeEvidence(c, a, performance.now() - started));
   }
   return runPingProcess(c, signal);
 }

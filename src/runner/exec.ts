@@ -1,6 +1,6 @@
 // The one module that spawns processes: argv arrays only (never a shell), explicit timeouts, optional trace.
 import type { EventEmitter } from 'node:events';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from './execa-lazy.js';
 import { BuildError } from '../errors.js';
 import { closeSync } from 'node:fs';
@@ -107,7 +107,15 @@ const FORCE_KILL_MS = 1000;
  * (PERFORMANCE.md); the few processes a run still starts need none of what it adds.
  */
 function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEnv, opts: RunOptions): Started {
-  const child = spawn(file, args, { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  } catch (e) {
+    // Some refusals come as a throw, not an 'error' event (EPERM: root without capabilities): a spawn error all the same.
+    const err = e as NodeJS.ErrnoException;
+    const failed: Finished = { exitCode: undefined, signal: undefined, stdout: '', stderr: '', timedOut: false, isCanceled: false, isMaxBuffer: false, failed: true, shortMessage: `Command failed with ${err.code ?? 'an error'}: ${[file, ...args].join(' ')}\n${err.message}` };
+    return Object.assign(Promise.resolve(failed), { stdout: null, stderr: null, kill: () => undefined });
+  }
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let isMaxBuffer = false;

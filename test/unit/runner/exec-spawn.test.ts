@@ -27,3 +27,12 @@ describe('run (no root needed)', () => {
     expect(missing.spawnError).toMatch(/ENOENT/);
   });
 });
+
+describe('run, where the kernel refuses to start anything', () => {
+  it('gives a spawn error, not a throw, when spawn itself throws (EPERM as root without capabilities)', async () => {
+    // An argv that makes node's spawn throw synchronously: a NUL in an argument.
+    const r = await run(['sh', '-c', 'true\0x']);
+    expect(r.exitCode).toBeUndefined();
+    expect(r.spawnError).toMatch(/Command failed with/);
+  });
+});
