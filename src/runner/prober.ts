@@ -72,7 +72,8 @@ function proberCode(): string {
 }
 
 interface Waiting {
-  resolve: (a: ProbeAnswer) => void;
+  /** The prober's answer, or why there is none. */
+  resolve: (a: Record<string, unknown> | string) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -126,25 +127,11 @@ export class Prober {
     const m = jsonObject(line);
     if (!m) return;
     if (m.ready === true) return ready(true);
-    const id = (m as { id?: unknown }).id;
-    const w = typeof id === 'number' ? this.waiting.get(id) : undefined;
+    const w = typeof m.id === 'number' ? this.waiting.get(m.id) : undefined;
     if (!w) return;
-    this.waiting.delete(id as number);
+    this.waiting.delete(m.id as number);
     clearTimeout(w.timer);
-    if ('ok' in m) {
-      const c = m as { ok?: unknown; step?: unknown; message?: unknown };
-      w.resolve({ outcome: c.ok === true ? 'reply' : 'error', sent: Number(c.step ?? -1), received: 0, ttls: [], message: String(c.message ?? ''), lines: [] });
-      return;
-    }
-    const a = m as Partial<ProbeAnswer>;
-    w.resolve({
-      outcome: a.outcome ?? 'error',
-      sent: Number(a.sent ?? 0),
-      received: Number(a.received ?? 0),
-      ttls: Array.isArray(a.ttls) ? a.ttls.map(Number) : [],
-      message: String(a.message ?? ''),
-      lines: Array.isArray(a.lines) ? a.lines.map(String) : [],
-    });
+    w.resolve(m);
   }
 
   private die(why: string, ready: (ok: boolean) => void): void {
@@ -152,26 +139,28 @@ export class Prober {
     ready(false);
     for (const [id, w] of this.waiting) {
       clearTimeout(w.timer);
-      w.resolve(errorAnswer(this.dead));
+      w.resolve(this.dead);
       this.waiting.delete(id);
     }
   }
 
-  /** Sends one ping request; never rejects (a prober that died or hung answers `error`). */
-  async ping(req: PingRequest, signal?: AbortSignal): Promise<ProbeAnswer> {
-    if (!(await this.ready)) return errorAnswer(this.dead ?? 'the prober is not running');
+  /**
+   * Sends one request and waits for its answer: the prober's object, or why there is none (a string: the prober did
+   * not start, died, did not answer within `budgetMs`, or the signal fired). Never rejects.
+   */
+  private async request(body: Record<string, unknown>, budgetMs: number, signal?: AbortSignal): Promise<Record<string, unknown> | string> {
+    if (!(await this.ready)) return this.dead ?? 'the prober is not running';
     signal?.throwIfAborted();
     const id = this.nextId++;
-    const budget = (req.wait + req.count * req.interval) * 1000 + ANSWER_SLACK_MS;
-    return new Promise<ProbeAnswer>((resolve) => {
+    return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        resolve(errorAnswer(`the prober did not answer in ${(budget / 1000).toFixed(1)} s`));
-      }, budget);
+        resolve(`the prober did not answer in ${(budgetMs / 1000).toFixed(1)} s`);
+      }, budgetMs);
       const onAbort = () => {
         clearTimeout(timer);
         this.waiting.delete(id);
-        resolve(errorAnswer('stopped'));
+        resolve('stopped');
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.set(id, {
@@ -181,10 +170,25 @@ export class Prober {
         },
         timer,
       });
-      const line = `${JSON.stringify({ id, op: 'ping', ...req })}\n`;
+      const line = `${JSON.stringify({ id, ...body })}\n`;
       if (tracing()) process.stderr.write(`+ [prober] ${line}`);
       this.child.stdin?.write(line);
     });
+  }
+
+  /** Sends one ping request; never rejects (a prober that died or hung answers `error`). */
+  async ping(req: PingRequest, signal?: AbortSignal): Promise<ProbeAnswer> {
+    const a = await this.request({ op: 'ping', ...req }, (req.wait + req.count * req.interval) * 1000 + ANSWER_SLACK_MS, signal);
+    if (typeof a === 'string') return errorAnswer(a);
+    const p = a as Partial<ProbeAnswer>;
+    return {
+      outcome: p.outcome ?? 'error',
+      sent: Number(p.sent ?? 0),
+      received: Number(p.received ?? 0),
+      ttls: Array.isArray(p.ttls) ? p.ttls.map(Number) : [],
+      message: String(p.message ?? ''),
+      lines: Array.isArray(p.lines) ? p.lines.map(String) : [],
+    };
   }
 
   /**
@@ -193,19 +197,9 @@ export class Prober {
    * words. Never rejects: a prober that died or hung is a failure of step -1.
    */
   async configure(netns: string, steps: readonly ConfigureStep[], signal?: AbortSignal): Promise<{ step: number; message: string } | undefined> {
-    if (!(await this.ready)) return { step: -1, message: this.dead ?? 'the prober is not running' };
-    signal?.throwIfAborted();
-    const id = this.nextId++;
-    const line = `${JSON.stringify({ id, op: 'configure', netns, steps })}\n`;
-    if (tracing()) process.stderr.write(`+ [prober] ${line}`);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        resolve({ step: -1, message: `the prober did not answer in ${CONFIGURE_TIMEOUT_MS / 1000} s` });
-      }, CONFIGURE_TIMEOUT_MS);
-      this.waiting.set(id, { resolve: (a) => resolve(a.outcome === 'reply' ? undefined : { step: a.sent, message: a.message }), timer });
-      this.child.stdin?.write(line);
-    });
+    const a = await this.request({ op: 'configure', netns, steps }, CONFIGURE_TIMEOUT_MS, signal);
+    if (typeof a === 'string') return { step: -1, message: a };
+    return a.ok === true ? undefined : { step: Number(a.step ?? -1), message: String(a.message ?? '') };
   }
 
   /** Ends the prober (its sockets hold the lab's namespaces) and waits until it is gone. */
@@ -218,8 +212,7 @@ export class Prober {
 }
 
 function errorAnswer(message: string): ProbeAnswer {
-  // sent -1: no step of a configure request is to blame (the prober itself failed).
-  return { outcome: 'error', sent: -1, received: 0, ttls: [], message, lines: [] };
+  return { outcome: 'error', sent: 0, received: 0, ttls: [], message, lines: [] };
 }
 
 /** One prober per runtime (plain, or a sandbox's box) in this netlab process. */
