@@ -60,8 +60,8 @@ checks:
 describeLab('evidence, retries, settle and --only-failed (real namespaces)', () => {
   it('a missing route back is named in the findings and in the evidence files', async () => {
     const ev = join(dir, 'ev-route');
-    const { code, results } = await runJson(labFile('ev-route', ONE_WAY.replace('ROUTES', '{}')), 'e2e-ev-route', ['--evidence', ev]);
-    expect(code).toBe(1);
+    const { code, stderr, results } = await runJson(labFile('ev-route', ONE_WAY.replace('ROUTES', '{}')), 'e2e-ev-route', ['--evidence', ev]);
+    expect(code, stderr).toBe(1);
     const [reach, across] = results;
     expect(reach?.ok).toBe(true);
     expect(reach?.findings).toBeUndefined();
