@@ -115,6 +115,20 @@ describe('matrix grids', () => {
   });
 });
 
+describe('displayWidth', () => {
+  it('counts a symbol of the BMP emoji block alone as the grapheme segmenter does, without it', () => {
+    expect(displayWidth('a ✔ → b')).toBe(7);
+    expect(displayWidth('⌚')).toBe(2); // emoji presentation
+    expect(displayWidth('✔\ufe0f')).toBe(2); // a variation selector: the segmenter's path
+    // Each symbol alone (the fast path) and followed by a combining mark (the segmenter's path: the mark is in its
+    // grapheme and takes no column) are as wide.
+    for (let cp = 0x2300; cp <= 0x2bff; cp++) {
+      const ch = String.fromCodePoint(cp);
+      expect(displayWidth(ch), ch).toBe(displayWidth(`${ch}\u0301`));
+    }
+  });
+});
+
 describe('wrapText', () => {
   it('wraps at spaces, splits only words wider than the column, after a - / . where it can', () => {
     expect(wrapText('ns1 reaches its end of the cable', 12)).toBe('ns1 reaches\nits end of\nthe cable');
