@@ -39,4 +39,18 @@ describe('the prober', () => {
     // stdin's end ends it.
     expect(r.exitCode).toBe(0);
   });
+
+  // Entering a namespace (even its own) needs CAP_SYS_ADMIN: as root the pings below wait for loopback's answers.
+  it.skipIf(process.getuid?.() !== 0)('a signal that fires stops every request waiting on it, and no other', async () => {
+    const p = await currentProber();
+    const slow = { netns: '/proc/self/ns/net', target: '127.0.0.1', count: 3, interval: 1, wait: 1, resend: 0 };
+    const ac = new AbortController();
+    const other = new AbortController();
+    const stopped = [p?.ping(slow, ac.signal), p?.ping({ ...slow, target: '::1' }, ac.signal)];
+    const kept = p?.ping(slow, other.signal);
+    await new Promise((r) => setImmediate(r)); // the requests are sent once the (resolved) ready promise is awaited
+    ac.abort();
+    for (const a of await Promise.all(stopped)) expect(a).toMatchObject({ outcome: 'error', message: 'stopped' });
+    expect(await kept).toMatchObject({ outcome: 'reply', sent: 3, received: 3 });
+  });
 });
