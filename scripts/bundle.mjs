@@ -1,41 +1,120 @@
 #!/usr/bin/env node
-// Bundles the CLI (tsc's dist/cli.js and everything it imports, dependencies included) into dist/bundle/, one chunk
-// per lazily loaded verb, and makes dist/cli.js a two-line entry that imports it. Why: Node's ES module loader
-// resolves, stats and reads every file of a module graph on every start (~230 files for `run`), which was most of
-// netlab's start-up (docs/benchmark.md, start-up). The bundle is two directories below the package, like every
-// module of dist/: the paths netlab resolves from import.meta.url (../../labs, ../../libexec, ../services/server.js,
+// Bundles the CLI (tsc's dist/cli.js and everything it imports, dependencies included) into one CommonJS script,
+// dist/bundle/netlab.cjs, run by dist/bundle/load.cjs (scripts/bundle-loader.cjs) with V8's code cache, and makes
+// dist/cli.js a short entry that loads it (and answers `--version` by itself). Why (docs/benchmark.md, start-up):
+// Node's ES module loader resolves, stats and reads every file of a module graph on every start (~230 files for
+// `run`), and compiling what it read was the next largest part; Node 20 can keep compiled code only for a script
+// compiled through vm.Script. Each verb's modules still run only when that verb does: esbuild wraps a module that is
+// imported with import() in a lazy initialiser. The bundle is two directories below the package, like every module
+// of dist/: the paths netlab resolves from import.meta.url (../../labs, ../../libexec, ../services/server.js,
 // ../cli.js) stay right. dist/services/server.js and dist/grade/worker-main.js (started as processes of their own)
-// stay tsc's output. Run by `npm run build` after tsc.
+// stay tsc's output. Run by `npm run build` after tsc; it ends by running `validate` once, which checks the bundle
+// runs and writes its code cache.
 import { build } from 'esbuild';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+const OUT = join(DIST, 'bundle');
 const entry = join(DIST, 'cli.js');
 const unbundled = join(DIST, 'cli.unbundled.js');
 // tsc rewrites dist/cli.js on every build; an earlier bundle's stub is never bundled again.
 if (!readFileSync(entry, 'utf8').includes('// netlab-bundle-stub')) renameSync(entry, unbundled);
-rmSync(join(DIST, 'bundle'), { recursive: true, force: true });
+rmSync(OUT, { recursive: true, force: true });
+
+/**
+ * string-width (yargs' and cliui's, for help text) builds an Intl.Segmenter and a /^\p{RGI_Emoji}$/v regex when it is
+ * loaded, ~45 ms of every command's start-up, used only when a help text holds something other than printable ASCII.
+ * Both are made on first use instead. The replaced lines are checked: a string-width that no longer has them fails
+ * the build, so that this is looked at again.
+ */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](?:.*[\\/])?string-width[\\/]index\.js$/ }, async (args) => {
+      let text = await readFile(args.path, 'utf8');
+      if (!text.includes('Intl.Segmenter')) return undefined; // an older string-width (cli-table3's): nothing to do
+      const lazy = [
+        ['const segmenter = new Intl.Segmenter();', 'let segmenterMade;\nconst segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };'],
+        ['const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', "let rgiEmojiMade;\nconst rgiEmojiRegex = { test: (s) => (rgiEmojiMade ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(s) };"],
+      ];
+      for (const [from, to] of lazy) {
+        if (from.startsWith('const rgi') && !text.includes('\\p{RGI_Emoji}$/v')) continue; // string-width 7 has no such regex
+        if (!text.includes(from)) throw new Error(`${args.path}: "${from}" not found; scripts/bundle.mjs's lazy-string-width needs a look`);
+        text = text.replace(from, () => to);
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 const result = await build({
-  // Which sources went into which chunk: the start-up test (test/e2e/startup-loads.test.ts) reads it.
+  // Which sources went into the bundle: the start-up test (test/e2e/startup-loads.test.ts) reads it.
   metafile: true,
-  entryPoints: { cli: unbundled },
-  outdir: join(DIST, 'bundle'),
+  entryPoints: { netlab: unbundled },
+  outdir: OUT,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // CommonJS dependencies inside an ES module bundle call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __netlabRequire } from 'node:module'; const require = __netlabRequire(import.meta.url);" },
+  // A CommonJS script has no import.meta: the bundle's own file stands in for the module's.
+  define: { 'import.meta.url': '__netlabModuleUrl', 'import.meta.dirname': '__dirname' },
+  banner: {
+    js: [
+      "const __netlabModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+      // Called as each lazily initialised module runs (below): test/fixtures/load-recorder sets the global to record them.
+      'const __netlabInit = (o) => globalThis.__netlabLoaded?.(Object.getOwnPropertyNames(o)[0]);',
+    ].join('\n'),
+  },
   // execa is loaded on the first process started, by name (runner/execa-lazy.ts), from node_modules.
   external: ['execa'],
+  charset: 'ascii',
   legalComments: 'none',
   // Less to parse at every start; identifiers kept, so NETLAB_DEBUG=1's stacks still name functions.
   minifyWhitespace: true,
   minifySyntax: true,
+  plugins: [lazyStringWidth],
   logLevel: 'warning',
 });
-writeFileSync(join(DIST, 'bundle', 'meta.json'), JSON.stringify(result.metafile));
-writeFileSync(entry, "#!/usr/bin/env node\n// netlab-bundle-stub: the CLI is dist/bundle/cli.js (scripts/bundle.mjs); tsc's own is dist/cli.unbundled.js.\nimport './bundle/cli.js';\n", { mode: 0o755 });
+
+// The first line names this build: the loader uses a code cache only if it was made from the same one.
+const bundleFile = join(OUT, 'netlab.cjs');
+// The entry's shebang is dropped: the bundle is never run directly.
+let code = readFileSync(bundleFile, 'latin1').replace(/^#!.*\n/, '');
+// esbuild's lazy initialisers (an ES module's, a CommonJS module's) say which module they run, so that the start-up
+// test sees what each command loads; a changed esbuild fails here rather than making that test blind.
+for (const [from, to] of [
+  ['return fn&&(res=(0,fn[__getOwnPropNames(fn)[0]])(fn=0)),res', 'return fn&&(__netlabInit(fn),res=(0,fn[__getOwnPropNames(fn)[0]])(fn=0)),res'],
+  ['return mod||(0,cb[__getOwnPropNames(cb)[0]])((mod={exports:{}}).exports,mod),mod.exports', 'return mod||(__netlabInit(cb),(0,cb[__getOwnPropNames(cb)[0]])((mod={exports:{}}).exports,mod)),mod.exports'],
+]) {
+  if (code.split(from).length !== 2) throw new Error(`esbuild's helper "${from}" is not in the bundle once; scripts/bundle.mjs needs a look`);
+  code = code.replace(from, () => to);
+}
+if (/[^\x00-\x7f]/.test(code)) throw new Error(`${bundleFile} is not ASCII (the loader reads it as latin1)`);
+writeFileSync(bundleFile, `// netlab-build ${createHash('sha256').update(code).digest('hex')}\n${code}`, 'latin1');
+copyFileSync(join(ROOT, 'scripts', 'bundle-loader.cjs'), join(OUT, 'load.cjs'));
+writeFileSync(join(OUT, 'meta.json'), JSON.stringify(result.metafile));
+
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+writeFileSync(
+  entry,
+  [
+    '#!/usr/bin/env node',
+    "// netlab-bundle-stub: the CLI is dist/bundle/netlab.cjs, run by dist/bundle/load.cjs (scripts/bundle.mjs); tsc's own is dist/cli.unbundled.js.",
+    "import { createRequire } from 'node:module';",
+    `if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(${JSON.stringify(`${version}\n`)});`,
+    "else createRequire(import.meta.url)('./bundle/load.cjs');",
+    '',
+  ].join('\n'),
+  { mode: 0o755 },
+);
+
+// Runs the bundle once (a broken bundle fails the build here) and leaves the code cache of a command that loads the
+// lab file path: the schema, the YAML parser, the planner.
+execFileSync(process.execPath, [entry, 'validate', join(ROOT, 'labs', 'veth-routing.yaml')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NETLAB_CODE_CACHE: '1' } });
