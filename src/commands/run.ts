@@ -6,7 +6,6 @@ import { checkSelection, emitReport, rememberFailed, reportTargets, rubricLab, w
 import { execute } from './lifecycle.js';
 import { validInstance } from '../plan/naming.js';
 import { DEFAULT_LIMITS, DEFAULT_TIME_LIMIT_MS, parseDuration, parseSize } from '../runner/limits.js';
-import { closeProbers, prestartProber } from '../runner/prober.js';
 import { unprivileged } from '../runner/runtime.js';
 
 interface Args extends CheckArgs, RubricArgs {
@@ -63,18 +62,6 @@ export function exerciseIndex(lab: Awaited<ReturnType<typeof loadLab>>, step: st
 }
 
 async function go(args: Args, keep: boolean): Promise<number> {
-  // Plain (root, no --sandbox): the prober, which configures namespaces and pings, starts now, so that Python's start
-  // overlaps loading and planning the lab rather than following them. A boxed lab's prober starts in its box.
-  const early = !args.sandbox && !unprivileged();
-  if (early) prestartProber();
-  try {
-    return await runLab(args, keep);
-  } finally {
-    if (early) await closeProbers();
-  }
-}
-
-async function runLab(args: Args, keep: boolean): Promise<number> {
   if (args.instance !== undefined) validInstance(args.instance);
   const boxed = sandboxLimits(args, keep);
   const targets = reportTargets(args);

@@ -7,7 +7,7 @@
 // deleting namespaces (a socket keeps its namespace alive in the kernel); when netlab ends however it ends, the
 // prober's stdin reaches EOF and it exits. It runs in the instance's runtime: inside the box for a sandboxed lab.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tracing } from './exec.js';
 import { jsonObject } from './json-lines.js';
@@ -66,10 +66,28 @@ export function pythonPath(): string {
   return 'python3';
 }
 
-let code: string | undefined;
-function proberCode(): string {
-  return (code ??= readFileSync(PROBER_FILE, 'utf8'));
-}
+/**
+ * What `python3 -I -S -c` runs: netlab-probe.py (argv[1]) imported as a module through the import system's own file
+ * loader, which keeps the compiled code in libexec/__pycache__ where it can write (compiling the file was ~13 ms of
+ * every start); then its run(). The loader classes are the frozen ones Python starts with (importlib.util would cost
+ * more imports than the cache saves); should they be missing, the file is compiled and run as a script.
+ */
+export const PROBER_BOOT = [
+  'import sys',
+  'try:',
+  '    from _frozen_importlib import module_from_spec, spec_from_loader',
+  '    from _frozen_importlib_external import SourceFileLoader',
+  "    loader = SourceFileLoader('netlab_probe', sys.argv[1])",
+  "    probe = module_from_spec(spec_from_loader('netlab_probe', loader))",
+  '    loader.exec_module(probe)',
+  '    run = probe.run',
+  'except ImportError:',
+  "    probe = {'__name__': 'netlab_probe'}",
+  "    exec(compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec'), probe)",
+  "    run = probe['run']",
+  'run()',
+  '',
+].join('\n');
 
 interface Waiting {
   /** The prober's answer, or why there is none. */
@@ -95,9 +113,9 @@ export class Prober {
   readonly exited: Promise<void>;
 
   constructor(rt: Runtime) {
-    const argv = rt.argv([pythonPath(), '-I', '-S', '-c', proberCode()]);
+    const argv = rt.argv([pythonPath(), '-I', '-S', '-c', PROBER_BOOT, PROBER_FILE]);
     const [file, ...args] = argv;
-    if (tracing()) process.stderr.write(`+ ${argv.slice(0, -1).join(' ')} <libexec/netlab-probe.py> &\n`);
+    if (tracing()) process.stderr.write(`+ ${argv.slice(0, 4).join(' ')} <boot> ${argv.at(-1)} &\n`);
     this.child = spawn(file as string, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C', LC_ALL: 'C', ...rt.env } });
     let ready: (ok: boolean) => void = () => undefined;
     this.ready = new Promise((r) => (ready = r));
@@ -244,11 +262,6 @@ export async function currentProber(): Promise<Prober | undefined> {
     probers.set(rt, p);
   }
   return (await p.ready) ? p : undefined;
-}
-
-/** Whether the current runtime's prober has started and said it is ready (without waiting for it). */
-export function proberReady(): boolean {
-  return proberEnabled() && probers.get(currentRuntime())?.isReady === true;
 }
 
 /** Starts the current runtime's prober without waiting for it, so its start overlaps the build. */
