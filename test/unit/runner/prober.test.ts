@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeProbers, currentProber, PROBER_FILE, pythonPath } from '../../../src/runner/prober.js';
+import { closeProbers, currentProber, PROBER_BOOT, PROBER_FILE, pythonPath } from '../../../src/runner/prober.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -38,6 +38,16 @@ describe('the prober', () => {
     ]);
     // stdin's end ends it.
     expect(r.exitCode).toBe(0);
+  });
+
+  it('starts through its boot code, and through the boot code\'s fallback where the import machinery is not there', async () => {
+    const broken = PROBER_BOOT.replace('import module_from_spec', 'import no_such_name');
+    expect(broken).not.toBe(PROBER_BOOT);
+    for (const boot of [PROBER_BOOT, broken]) {
+      const r = await execa(pythonPath(), ['-I', '-S', '-c', boot, PROBER_FILE], { input: '{"id": 3, "op": "nope"}\n', reject: false });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([{ ready: true }, expect.objectContaining({ id: 3, outcome: 'error', message: 'unknown op' })]);
+    }
   });
 
   // Entering a namespace (even its own) needs CAP_SYS_ADMIN: as root the pings below wait for loopback's answers.
