@@ -33,7 +33,8 @@ if (enabled) {
   }
 }
 
-const script = new vm.Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
+// The bundle is one function expression, wrapped as Node wraps a CommonJS module (scripts/bundle.mjs).
+const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
 if (enabled && (!cachedData || script.cachedDataRejected) && writable(__dirname)) {
   process.once('exit', () => {
     const tmp = `${cacheFile}.tmp-${process.pid}`;

@@ -53,6 +53,21 @@ const lazyStringWidth = {
   },
 };
 
+/**
+ * zod re-exports all of its ~40 message locales (~300 KB of the bundle, read at every start); netlab's messages are
+ * its own, in English, and zod itself uses `en`. The locale index keeps `en` only.
+ */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 const result = await build({
   // Which sources went into the bundle: the start-up test (test/e2e/startup-loads.test.ts) reads it.
   metafile: true,
@@ -79,7 +94,7 @@ const result = await build({
   // Less to parse at every start; identifiers kept, so NETLAB_DEBUG=1's stacks still name functions.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [lazyStringWidth],
+  plugins: [lazyStringWidth, englishOnly],
   logLevel: 'warning',
 });
 
@@ -97,7 +112,12 @@ for (const [from, to] of [
   code = code.replace(from, () => to);
 }
 if (/[^\x00-\x7f]/.test(code)) throw new Error(`${bundleFile} is not ASCII (the loader reads it as latin1)`);
-writeFileSync(bundleFile, `// netlab-build ${createHash('sha256').update(code).digest('hex')}\n${code}`, 'latin1');
+// Wrapped as Node wraps a CommonJS module, here rather than by the loader: no 1.7 MB string is copied at each start.
+writeFileSync(
+  bundleFile,
+  `// netlab-build ${createHash('sha256').update(code).digest('hex')}\n(function (exports, require, module, __filename, __dirname) {${code}\n})`,
+  'latin1',
+);
 copyFileSync(join(ROOT, 'scripts', 'bundle-loader.cjs'), join(OUT, 'load.cjs'));
 writeFileSync(join(OUT, 'meta.json'), JSON.stringify(result.metafile));
 
