@@ -116,7 +116,8 @@ function dockerfileProblems(text: string, ignore = DOCKERIGNORE): string[] {
   if (!build.some((i) => i.keyword === 'RUN' && /npm run build\b/.test(i.args))) problems.push('build stage: no `npm run build`');
   // What package.json "files" ships is what the runtime stage must hold, next to dist/cli.js.
   const copies = runtime.filter((i) => i.keyword === 'COPY');
-  for (const f of PKG.files) {
+  // An entry that starts with ! leaves files out of the package (libexec/__pycache__): nothing to copy.
+  for (const f of PKG.files.filter((x) => !x.startsWith('!'))) {
     if (!copies.some((c) => c.args.split(' ').some((a) => a.replace(/\/$/, '').endsWith(`/${f}`) || a === f) && new RegExp(`/opt/netlab/${f}$|\\./${f}$`).test(c.args))) problems.push(`runtime stage: ${f} (package.json "files") is not copied`);
   }
   for (const i of all.filter((x) => x.keyword === 'LABEL')) if (!/org\.opencontainers\.image\.title=/.test(i.args)) at(i, 'LABEL without org.opencontainers.image.title');
