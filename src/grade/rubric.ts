@@ -4,7 +4,7 @@
 import { gradedChecks } from '../checks/graded.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../lab/zod.js';
 import { ValidationError, type Problem } from '../errors.js';
 import { labFile } from '../lab/catalog.js';
 import { parseDuration } from '../lab/duration.js';

@@ -1,5 +1,5 @@
 // The lab file format v1 as a zod schema: what the user may write (WrittenLab). Also emits the JSON Schema.
-import { z } from 'zod';
+import { z } from './zod.js';
 import { parseCidr } from './ip.js';
 import { parseDuration } from './duration.js';
 import { sysctlKeyProblem, sysctlSpec, sysctlValue } from './sysctls.js';

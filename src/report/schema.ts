@@ -1,5 +1,5 @@
 // The JSON report (`-f json`, RunReport schemaVersion 1) as a zod schema; the build writes its JSON Schema to schema/report.schema.json.
-import { z } from 'zod';
+import { z } from '../lab/zod.js';
 import { REPORT_SCHEMA_VERSION, type RunReport } from './model.js';
 
 const EvidenceSchema = z
