@@ -10,7 +10,7 @@ import { shellLine } from '../plan/argv.js';
 import { RUN_SUFFIX_HEX, validInstance } from '../plan/naming.js';
 import { planLab, type Plan, type PlannedStage } from '../plan/planner.js';
 import { Executor, teardown } from '../runner/executor.js';
-import { closeProbers, CONFIGURE_KINDS, prestartProber } from '../runner/prober.js';
+import { closeProbers, configurable, prestartProber } from '../runner/prober.js';
 import { neighbourTable, preflightLab, rootForwards } from '../runner/preflight.js';
 import { dynamicNeighbourEstimate, neighbourWarning } from '../plan/neighbours.js';
 import { runTasks, type ProgressTask } from '../runner/progress.js';
@@ -193,7 +193,7 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   // A plain lab's prober (it configures namespaces over netlink and sends ping checks) starts once the lab passed
   // preflight, so that Python's start overlaps claiming the instance and the root batch. A boxed lab's starts in its
   // box, as its build begins.
-  const probes = draft.stages.some((s) => s.ops.some((o) => (CONFIGURE_KINDS as readonly string[]).includes(o.kind)) || (opts.check && s.checks.some((c) => c.kind === 'ping')));
+  const probes = draft.stages.some((s) => s.ops.some(configurable) || (opts.check && s.checks.some((c) => c.kind === 'ping')));
   if (!opts.sandbox && probes) prestartProber();
   const { signal, dispose } = trapSignals();
   let claimed: { instance: string; plan: Plan; record: StateRecord };

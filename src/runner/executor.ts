@@ -16,14 +16,7 @@ import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } f
 import { writeNewLabFile } from './lab-files.js';
 import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
-import { CONFIGURE_KINDS, closeProbers, currentProber, prestartProber, type ConfigureStep } from './prober.js';
-
-/** Whether the prober can apply `op` over netlink. */
-function configurable(op: Op): boolean {
-  // Devices other than bridges and dummies (parents, tun/tap, vxlan options) stay with ip.
-  if (op.kind === 'link-add') return op.into === undefined && (op.spec.type === 'bridge' || op.spec.type === 'dummy');
-  return (CONFIGURE_KINDS as readonly string[]).includes(op.kind);
-}
+import { closeProbers, configurable, currentProber, prestartProber, type ConfigureStep } from './prober.js';
 
 /** An op as a step of a configure request: its kind and its fields, minus the namespace. */
 function configureStep(op: Op): ConfigureStep {
@@ -151,7 +144,7 @@ export class Executor {
         let jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
         // A namespace whose ip work is all links, addresses, routes and neighbours is configured by the prober over
         // netlink, all namespaces at once, without a process each; the rest (devices, tc, nft, sysctl) as before.
-        // The prober was started before the root batch and is ready ~40 ms after its start: waiting for it is
+        // The prober was started before the root batch and is ready ~30 ms after its start: waiting for it is
         // quicker than a process per namespace even for two (xargs, then nsenter and ip in each: ~70 ms).
         const direct = jobs.filter((j) => j.ops.every(configurable));
         const prober = tool === 'ip' && direct.length ? await currentProber() : undefined;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { tracing } from './exec.js';
 import { jsonObject } from './json-lines.js';
 import { currentRuntime, type Runtime } from './runtime.js';
+import type { Op } from '../plan/ops.js';
 
 /** The prober's program, passed with `python3 -c` (its path may be hidden inside the box). */
 export const PROBER_FILE = fileURLToPath(new URL('../../libexec/netlab-probe.py', import.meta.url));
@@ -48,6 +49,13 @@ const CONFIGURE_TIMEOUT_MS = 60_000;
 
 /** The op kinds the prober applies over netlink (plan/ops.ts), and a step as it is sent. */
 export const CONFIGURE_KINDS = ['link-add', 'link-up', 'link-down', 'link-set', 'link-master', 'addr-add', 'route-add', 'neigh-add'] as const;
+
+/** Whether the prober can apply `op` over netlink. */
+export function configurable(op: Op): boolean {
+  // Devices other than bridges and dummies (parents, tun/tap, vxlan options) stay with ip.
+  if (op.kind === 'link-add') return op.into === undefined && (op.spec.type === 'bridge' || op.spec.type === 'dummy');
+  return (CONFIGURE_KINDS as readonly string[]).includes(op.kind);
+}
 export type ConfigureStep = [string, Record<string, unknown>];
 
 /** Beyond a probe's own wait: only a hung or starved prober reaches it. */
@@ -108,8 +116,6 @@ export class Prober {
   /** Resolves true once the prober said it is ready, false if it could not start (no Python) or died first. */
   readonly ready: Promise<boolean>;
   private dead: string | undefined;
-  /** Set once the prober said it is ready. */
-  isReady = false;
   readonly exited: Promise<void>;
 
   constructor(rt: Runtime) {
@@ -125,10 +131,7 @@ export class Prober {
       this.die(`the prober did not start in ${START_TIMEOUT_MS / 1000} s`, ready);
       this.child.kill('SIGKILL');
     }, START_TIMEOUT_MS);
-    void this.ready.then((ok) => {
-      clearTimeout(starting);
-      this.isReady = ok;
-    });
+    void this.ready.then(() => clearTimeout(starting));
     this.exited = new Promise((r) => this.child.once('close', () => r()));
     this.child.once('error', (e) => this.die(`could not start the prober: ${e.message}`, ready));
     this.child.once('close', (code, sig) => this.die(`the prober ended (${sig ?? `exit ${code}`})${this.errTail.trim() ? `: ${this.errTail.trim().split('\n').at(-1)}` : ''}`, ready));
