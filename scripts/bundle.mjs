@@ -28,6 +28,18 @@ if (!readFileSync(entry, 'utf8').includes('// netlab-bundle-stub')) renameSync(e
 rmSync(OUT, { recursive: true, force: true });
 
 /**
+ * Replaces each `from` with its `to`; each must be in `text` exactly once, else the build fails: the patches below
+ * change a dependency's or esbuild's text, and one that no longer matches is to be looked at, not skipped.
+ */
+function replaceOnce(text, where, pairs) {
+  for (const [from, to] of pairs) {
+    if (text.split(from).length !== 2) throw new Error(`${where}: "${from}" is not there once; scripts/bundle.mjs needs a look`);
+    text = text.replace(from, () => to);
+  }
+  return text;
+}
+
+/**
  * string-width (yargs' and cliui's, for help text) builds an Intl.Segmenter and a /^\p{RGI_Emoji}$/v regex when it is
  * loaded, ~45 ms of every command's start-up, used only when a help text holds something other than printable ASCII.
  * Both are made on first use instead. The replaced lines are checked: a string-width that no longer has them fails
@@ -39,15 +51,12 @@ const lazyStringWidth = {
     b.onLoad({ filter: /[\\/]node_modules[\\/](?:.*[\\/])?string-width[\\/]index\.js$/ }, async (args) => {
       let text = await readFile(args.path, 'utf8');
       if (!text.includes('Intl.Segmenter')) return undefined; // an older string-width (cli-table3's): nothing to do
-      const lazy = [
+      // string-width 7 (cliui's) has the segmenter but no RGI_Emoji regex.
+      const rgi = text.includes('\\p{RGI_Emoji}$/v');
+      text = replaceOnce(text, args.path, [
         ['const segmenter = new Intl.Segmenter();', 'let segmenterMade;\nconst segmenter = { segment: (s) => (segmenterMade ??= new Intl.Segmenter()).segment(s) };'],
-        ['const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', "let rgiEmojiMade;\nconst rgiEmojiRegex = { test: (s) => (rgiEmojiMade ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(s) };"],
-      ];
-      for (const [from, to] of lazy) {
-        if (from.startsWith('const rgi') && !text.includes('\\p{RGI_Emoji}$/v')) continue; // string-width 7 has no such regex
-        if (!text.includes(from)) throw new Error(`${args.path}: "${from}" not found; scripts/bundle.mjs's lazy-string-width needs a look`);
-        text = text.replace(from, () => to);
-      }
+        ...(rgi ? [['const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', "let rgiEmojiMade;\nconst rgiEmojiRegex = { test: (s) => (rgiEmojiMade ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(s) };"]] : []),
+      ]);
       return { contents: text, loader: 'js' };
     });
   },
@@ -104,13 +113,10 @@ const bundleFile = join(OUT, 'netlab.cjs');
 let code = readFileSync(bundleFile, 'latin1').replace(/^#!.*\n/, '');
 // esbuild's lazy initialisers (an ES module's, a CommonJS module's) say which module they run, so that the start-up
 // test sees what each command loads; a changed esbuild fails here rather than making that test blind.
-for (const [from, to] of [
+code = replaceOnce(code, 'the bundle (esbuild\'s helpers)', [
   ['return fn&&(res=(0,fn[__getOwnPropNames(fn)[0]])(fn=0)),res', 'return fn&&(__netlabInit(fn),res=(0,fn[__getOwnPropNames(fn)[0]])(fn=0)),res'],
   ['return mod||(0,cb[__getOwnPropNames(cb)[0]])((mod={exports:{}}).exports,mod),mod.exports', 'return mod||(__netlabInit(cb),(0,cb[__getOwnPropNames(cb)[0]])((mod={exports:{}}).exports,mod)),mod.exports'],
-]) {
-  if (code.split(from).length !== 2) throw new Error(`esbuild's helper "${from}" is not in the bundle once; scripts/bundle.mjs needs a look`);
-  code = code.replace(from, () => to);
-}
+]);
 if (/[^\x00-\x7f]/.test(code)) throw new Error(`${bundleFile} is not ASCII (the loader reads it as latin1)`);
 // Wrapped as Node wraps a CommonJS module, here rather than by the loader: no 1.7 MB string is copied at each start.
 writeFileSync(

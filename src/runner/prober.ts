@@ -159,24 +159,20 @@ export class Prober {
     w.resolve(m);
   }
 
-  /** Answers 'stopped' to every request waiting on `signal` (it fired). */
-  private stopAll(signal: AbortSignal): void {
+  /** Answers every waiting request (only those waiting on `signal`, when given) with why there is no answer. */
+  private answerWaiting(why: string, signal?: AbortSignal): void {
     for (const [id, w] of this.waiting) {
-      if (w.signal !== signal) continue;
+      if (signal && w.signal !== signal) continue;
       clearTimeout(w.timer);
       this.waiting.delete(id);
-      w.resolve('stopped');
+      w.resolve(why);
     }
   }
 
   private die(why: string, ready: (ok: boolean) => void): void {
     this.dead ??= why;
     ready(false);
-    for (const [id, w] of this.waiting) {
-      clearTimeout(w.timer);
-      w.resolve(this.dead);
-      this.waiting.delete(id);
-    }
+    this.answerWaiting(this.dead);
   }
 
   /**
@@ -191,7 +187,7 @@ export class Prober {
       // One listener per signal, not one per request: an EventTarget checks each new listener against all it has,
       // which for a run's thousands of requests on one signal was quadratic (~20 ms at 200 requests).
       this.watched.add(signal);
-      signal.addEventListener('abort', () => this.stopAll(signal), { once: true });
+      signal.addEventListener('abort', () => this.answerWaiting('stopped', signal), { once: true });
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -16,14 +16,35 @@ export interface ProgressTask {
  * error rethrown is the task's own.
  */
 export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: boolean } = {}): Promise<void> {
-  if (opts.quiet) return runQuietly(tasks);
+  const runGroup = opts.quiet ? runQuietly : await listrRunner();
+  let failure: { error: unknown } | undefined;
+  for (const group of groups(tasks)) {
+    if (failure && !group.every((t) => t.always)) continue;
+    try {
+      await runGroup(group);
+    } catch (e) {
+      failure ??= { error: e };
+    }
+  }
+  if (failure) throw failure.error;
+}
+
+/** Runs one group of tasks, stopping at its first failure, which it rethrows as the task threw it. */
+type GroupRunner = (group: readonly ProgressTask[]) => Promise<void>;
+
+/** --quiet: the tasks without listr2 (loading it was ~20 ms of a run's start), as its silent renderer ran them. */
+async function runQuietly(group: readonly ProgressTask[]): Promise<void> {
+  for (const t of group) await t.run(() => undefined);
+}
+
+/** Each group as a listr2 task list: the animated renderer on a colour terminal, plain lines otherwise. */
+async function listrRunner(): Promise<GroupRunner> {
   // Loaded here, not when the module is: commands that import the lifecycle but run no task list skip listr2.
   const { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } = await import('listr2');
   const plain = !useColor(process.stderr) || process.env.CI !== undefined;
   const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr), useIcons: !plain });
-  const originals = new Map<unknown, unknown>();
-  let failure: unknown;
-  for (const group of groups(tasks)) {
+  return async (group) => {
+    const originals = new Map<unknown, unknown>();
     const list = new Listr(
       group.map((t) => ({
         title: printable(t.title),
@@ -40,41 +61,14 @@ export async function runTasks(tasks: readonly ProgressTask[], opts: { quiet?: b
           }
         },
       })),
-      {
-        renderer: opts.quiet ? 'silent' : plain ? 'simple' : 'default',
-        exitOnError: true,
-        registerSignalListeners: false,
-        rendererOptions: { logger, timer: PRESET_TIMER },
-      },
+      { renderer: plain ? 'simple' : 'default', exitOnError: true, registerSignalListeners: false, rendererOptions: { logger, timer: PRESET_TIMER } },
     );
-    if (failure !== undefined && !group.every((t) => t.always)) continue;
     try {
       await list.run();
     } catch (e) {
-      failure ??= originals.has(e) ? originals.get(e) : e;
+      throw originals.has(e) ? originals.get(e) : e;
     }
-  }
-  if (failure !== undefined) throw failure;
-}
-
-/**
- * --quiet: what listr2's silent renderer did, without loading listr2 (~20 ms of a run's start): each group in order,
- * stopping at its first failure; after a failure only groups of `always` tasks; then the first failure rethrown.
- */
-async function runQuietly(tasks: readonly ProgressTask[]): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  for (const group of groups(tasks)) {
-    if (failure && !group.every((t) => t.always)) continue;
-    for (const t of group) {
-      try {
-        await t.run(() => undefined);
-      } catch (e) {
-        failure ??= { error: e };
-        break;
-      }
-    }
-  }
-  if (failure) throw failure.error;
+  };
 }
 
 /** Splits tasks where `always` changes, so "always" tasks run in their own list after a failure. */
