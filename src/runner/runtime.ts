@@ -7,7 +7,7 @@
 //            before their argv; netlab reads the lab's /run/netns through /proc/SUPERVISOR/root. When the supervisor
 //            dies, the kernel ends the whole lab. Without root (unprivileged()), every instance is boxed.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -444,9 +444,66 @@ export async function startSandbox(mode: 'run' | 'up', workDir: string, timeoutM
   return { supervisor, ...(limits ? { limits } : {}), work: workDir, ...(user ? { unprivileged: true as const } : {}), stop: () => stopSandbox({ supervisor }) };
 }
 
-/** Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it). */
+/**
+ * What marks a process as one of the box's, read from the supervisor while it lives: the box's pid namespace (every
+ * process inside) and its mount namespace. nsenter, which netlab starts to enter the box (runtime argv, launcher),
+ * stays in the host's pid namespace: it has the box's mount namespace, or (unprivileged, the first of two nsenters)
+ * the box's pid namespace as the one its children get.
+ */
+function boxMarks(pid: number): Set<string> {
+  const marks = new Set<string>();
+  for (const ns of ['pid', 'mnt']) {
+    try {
+      marks.add(readlinkSync(`/proc/${pid}/ns/${ns}`));
+    } catch {
+      /* gone */
+    }
+  }
+  return marks;
+}
+
+/** The processes (not zombies) in the box `marks` names: inside its pid namespace, in its mount namespace, or forking into it. */
+function boxProcesses(marks: ReadonlySet<string>): ProcRef[] {
+  const found: ProcRef[] = [];
+  if (!marks.size) return found;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    const ours = ['pid', 'mnt', 'pid_for_children'].some((ns) => {
+      try {
+        return marks.has(readlinkSync(`/proc/${name}/ns/${ns}`));
+      } catch {
+        return false;
+      }
+    });
+    const start = ours ? procStart(pid) : undefined;
+    if (start !== undefined) found.push({ pid, start });
+  }
+  return found;
+}
+
+/** Waits (1 ms, doubling up to 20 ms) until none of `procs` runs, for at most `ms`; returns those still running. */
+async function waitGone(procs: readonly ProcRef[], ms: number): Promise<ProcRef[]> {
+  let left = procs.filter((p) => procStart(p.pid) === p.start);
+  for (let waited = 0, step = 1; left.length && waited < ms; waited += step, step = Math.min(step * 2, 20)) {
+    await new Promise((r) => setTimeout(r, step));
+    left = left.filter((p) => procStart(p.pid) === p.start);
+  }
+  return left;
+}
+
+/**
+ * Kills a sandbox's supervisor (pid 1 of its pid namespace: the kernel ends every process and namespace of it), and
+ * waits until no process of the box is left. The kernel reaps the box's processes before the supervisor is gone, but
+ * an nsenter netlab started into the box (in the host's pid namespace, waiting for its child there) exits only after
+ * it: `down` must not return while one of them still holds the box's mount namespace. They end on their own within
+ * ms of their child; nothing else is killed (only netlab's processes are), and the wait is bounded.
+ */
 export async function stopSandbox(sb: SandboxRef): Promise<void> {
   const { pid, start } = sb.supervisor;
+  if (procStart(pid) !== start) return;
+  const marks = boxMarks(pid);
+  // Read again: the marks must be the supervisor's, not those of a process that took its pid meanwhile.
   if (procStart(pid) !== start) return;
   try {
     process.kill(pid, 'SIGKILL');
@@ -455,7 +512,6 @@ export async function stopSandbox(sb: SandboxRef): Promise<void> {
   }
   // SIGKILL cannot be ignored: this takes a few ms, so look again after 1 ms, doubling up to 20 ms (a fixed 20 ms
   // step cost every run and down 20 ms for nothing); the bound of about 5 s is only a guard.
-  for (let waited = 0, step = 1; waited < 5000 && procStart(pid) === start; waited += step, step = Math.min(step * 2, 20)) {
-    await new Promise((r) => setTimeout(r, step));
-  }
+  if ((await waitGone([sb.supervisor], 5000)).length) return;
+  await waitGone(boxProcesses(marks), 5000);
 }

@@ -124,11 +124,23 @@ describeLab('--sandbox (real namespaces)', () => {
       const row = (JSON.parse(status.stdout) as { instance: string; mode: string; namespaces: string }[]).find((x) => x.instance === id);
       expect(row).toMatchObject({ mode: 'up (sandbox)', namespaces: '3/3' });
     } finally {
-      const down = await netlab(['down', id]);
-      expect(down.exitCode, down.stderr).toBe(0);
-      expect(down.stderr).toContain('deleted 3 namespaces');
+      // A stand-in for an nsenter netlab started into the box (the launcher's, a check's): in the box's mount
+      // namespace, in the host's pid namespace, and ending only after the box does (nsenter exits once the kernel has
+      // killed its child). down returns only when it is gone too: nothing of the box outlives down.
+      // (Its user namespace first: unprivileged, the box's mount namespace belongs to it.)
+      const wait = `while kill -0 ${sup!.pid} 2>/dev/null; do sleep 0.05; done; sleep 1.5`;
+      const lag = execa('nsenter', ['--preserve-credentials', '-t', String(sup!.pid), '--user', '--mount', '--', 'sh', '-c', wait], { reject: false });
+      try {
+        await waitFor(() => processesIn(mnt).includes(lag.pid!), { timeoutMs: 5000 });
+        const down = await netlab(['down', id]);
+        expect(down.exitCode, down.stderr).toBe(0);
+        expect(down.stderr).toContain('deleted 3 namespaces');
+        expect(processesIn(mnt)).toEqual([]);
+      } finally {
+        lag.kill('SIGKILL');
+        await lag;
+      }
     }
-    expect(processesIn(mnt)).toEqual([]);
     expect(existsSync(stateFile(id))).toBe(false);
   });
 
