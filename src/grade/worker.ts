@@ -15,7 +15,8 @@ import { learnerView, type RunReport } from '../report/model.js';
 import { run } from '../runner/exec.js';
 import { readLabTail, writeNewLabFile } from '../runner/lab-files.js';
 import { limitHits, type LimitSettings } from '../runner/limits.js';
-import { runDir } from '../runner/state.js';
+import { currentRuntime } from '../runner/runtime.js';
+import { listNamespaces, runDir } from '../runner/state.js';
 import type { GradeRow } from './gradebook.js';
 import { gradedLab, loadRubric } from './rubric.js';
 import { readScripts, shellOf, type NodeScript, type Submission } from './submissions.js';
@@ -63,6 +64,10 @@ async function applyScripts(scripts: readonly NodeScript[], ctx: GradeContext, j
   const mine = join(work, 'submission');
   // Created by netlab (root-owned as root): the box reads the scripts, and cannot change them.
   await mkdir(mine, { mode: 0o755 });
+  // Every script runs through the box's launcher, never through an nsenter from outside while it is still starting:
+  // a script that kills every process it may then always takes the launcher (and its own exit code) with it, and
+  // the same submission gets the same row however fast the launcher started.
+  await currentRuntime().launcherReady?.();
   for (const s of scripts) {
     const script = join(mine, s.file);
     writeNewLabFile(script, s.text);
@@ -94,12 +99,25 @@ async function applyScripts(scripts: readonly NodeScript[], ctx: GradeContext, j
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     log.push(`== ${s.file} (${shell}, ${r.timedOut ? 'stopped' : `exit ${r.exitCode ?? '?'}`}, ${secs}s) ==\n${text}`);
     if (r.timedOut) throw new SubmissionError(`${s.file} did not finish within ${job.scriptTimeLimitMs / 1000}s: it loops, or waits for something`);
+    // What the script did to the lab is the fault to name before how it ended: a script that deletes the namespaces
+    // and then kills every process it may ends with or without an exit code, depending on whether the box's launcher
+    // or an nsenter from outside started it (the launcher may still be starting). The same submission gets the same row.
+    const gone = await missingNodes(ctx);
+    if (gone.length) throw new SubmissionError(`${s.file} deleted the namespace of node(s) ${gone.join(', ')}: there is nothing left to check`);
     // No exit code: killed, or netlab's own process in the box went (the script killed everything it could).
-    // The message is the same every time the submission is graded: no pid, no instance name, no count.
+    // The message is the same every time the submission is graded: no pid, no instance name, no count, and no
+    // detail that depends on timing (that goes to the log).
     if (r.exitCode === undefined && !ctx.signal.aborted) {
-      throw new SubmissionError(`${s.file} was killed, or killed netlab's processes in its box, before it finished (${/launcher ended/.test(r.stderr) ? "the box's launcher ended" : r.spawnError !== undefined ? 'it could not be started' : 'killed'})`);
+      log.push(`(${s.file} ended without an exit code: ${/launcher ended/.test(r.stderr) ? "the box's launcher ended" : r.spawnError !== undefined ? 'it could not be started' : 'killed'})`);
+      throw new SubmissionError(`${s.file} was killed, or killed netlab's processes in its box, before it finished`);
     }
   }
+}
+
+/** The nodes of the lab whose namespace is no longer there (a script deleted it). */
+async function missingNodes(ctx: GradeContext): Promise<string[]> {
+  const present = new Set(await listNamespaces());
+  return ctx.plan.namespaces.filter((n) => !present.has(n.ns)).map((n) => n.node);
 }
 
 /** Past the scripts and again after the checks: a box that hit its process or memory limit had a submission that forks or eats without end. */

@@ -76,6 +76,8 @@ export class Launcher {
   private nextId = 1;
   private stderrTail = '';
   private ready = false;
+  /** Who waits for the launcher to be ready (whenReady): told true when it is, false when it ends first. */
+  private waiters: ((ok: boolean) => void)[] = [];
 
   /** `argv`: how to start `node -e CODE` inside the box (the runtime's wrapper around it). */
   /** `env`: what the box's processes get on top of netlab's environment (the runtime's env). */
@@ -115,6 +117,7 @@ export class Launcher {
         this.child = undefined;
         this.ready = false;
       }
+      this.settle(false);
       const why = this.stderrTail.trim();
       for (const p of this.pending.values()) p.finish({ lost: `the sandbox's launcher ended${why ? `: ${why}` : ''}` });
       this.pending.clear();
@@ -140,6 +143,7 @@ export class Launcher {
     if (!m) return;
     if ((m as { ready?: unknown }).ready === true) {
       this.ready = true;
+      this.settle(true);
       return;
     }
     const msg = m as { id?: unknown; o?: unknown; e?: unknown; exit?: unknown; signal?: unknown; error?: { code?: unknown; message?: unknown } };
@@ -160,6 +164,30 @@ export class Launcher {
       p.finish({ exit: msg.exit, signal: msg.signal, ...(typeof msg.error === 'object' && msg.error ? { error: msg.error } : {}) });
       this.idle();
     }
+  }
+
+  private settle(ok: boolean): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w(ok);
+  }
+
+  /**
+   * Starts the launcher if it is not running, and resolves true once it is ready; false if it ended first or was not
+   * ready within `timeoutMs`. For what must run through the launcher whatever the timing (grade's scripts).
+   */
+  whenReady(timeoutMs = 10_000): Promise<boolean> {
+    if (this.isReady()) return Promise.resolve(true);
+    this.ensure();
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.waiters.push(done);
+    });
   }
 
   /** Whether the launcher runs and reads requests. */

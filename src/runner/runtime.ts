@@ -56,6 +56,8 @@ export interface Runtime {
    * absent in plain mode: exec.ts then starts `argv(…)` itself.
    */
   launch?(argv: readonly string[], opts: LaunchOptions & { ownSys?: boolean }): Launched | undefined;
+  /** Starts the launcher if need be and resolves once launch() uses it (true), or false if it could not start. Absent in plain mode. */
+  launcherReady?(): Promise<boolean>;
   /** Hands a file or directory netlab made for the lab's processes (job files, logs, captures) to them: the box's root owns it. */
   own(path: string): void;
   /** Environment the lab's processes get on top of netlab's. */
@@ -198,6 +200,7 @@ export function sandboxRuntime(sb: SandboxRef): Runtime {
       if (!live()) rt.argv(argv);
       return launcherOf(sb, rt).startIfReady(inBoxPaths(boxedArgv(argv, opts)), opts);
     },
+    launcherReady: async () => (live() ? launcherOf(sb, rt).whenReady() : false),
     hostPath: (path) => `${root}${path}`,
     listNamespaces: async () => (live() ? namesIn(`${root}/run/netns`) : []),
     labPid: (p) => onlyChild(p) ?? p,

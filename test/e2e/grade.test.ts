@@ -131,6 +131,8 @@ const scores = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.id, r.stat
     expect(err.erin).toMatch(/^host\.sh does not parse \(sh -n\): host\.sh: 1: Syntax error/);
     expect(err.frank).toMatch(/host\.sh did not finish within 5s/);
     expect(err.grace).toMatch(/forks without end/);
+    // What ivan's script did is named, not how its shell happened to end (which depends on timing).
+    expect(err.ivan).toBe('host.sh deleted the namespace of node(s) host, vm1, vm2, internet: there is nothing left to check');
     // A lab file that does not parse: its problems, file:line:col, are the student's feedback.
     expect(err.mia).toMatch(/the lab file is not valid:[\s\S]*mia\.yaml:\d+:\d+/);
     // The table on stdout and the CSV say the same.

@@ -107,6 +107,20 @@ describe('launcher', () => {
     l.close();
   });
 
+  it('whenReady: true once the launcher reads requests (startIfReady then uses it), false when it ends first', async () => {
+    const l = new Launcher(node(launcherCode()));
+    expect(l.isReady()).toBe(false);
+    expect(await l.whenReady()).toBe(true);
+    expect(l.isReady()).toBe(true);
+    const r = l.startIfReady(['echo', 'through the launcher']);
+    expect(r).toBeDefined();
+    expect(await r).toMatchObject({ exitCode: 0, stdout: 'through the launcher\n' });
+    l.close();
+    const broken = new Launcher(node('process.exit(7)'));
+    expect(await broken.whenReady()).toBe(false);
+    expect(broken.isReady()).toBe(false);
+  });
+
   it('lines that are not the launcher\'s answers (garbage, unknown ids, a huge line) are dropped, not obeyed', async () => {
     // A fake launcher that first writes noise, then answers request 1 properly.
     const fake = `
