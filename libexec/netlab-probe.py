@@ -437,6 +437,16 @@ NDA_DST, NDA_LLADDR = 1, 2
 NUD_PERMANENT = 0x80
 IFF_UP = 1
 NLMSGERR_ATTR_MSG = 1
+# links: dumps, and the multicast groups of link and address changes.
+NLM_F_DUMP, NLMSG_DONE = 0x300, 3
+RTM_GETLINK, RTM_GETADDR = 18, 22
+RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR = 0x1, 0x10, 0x100
+IFLA_OPERSTATE, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA, IFLA_BRPORT_STATE = 16, 4, 5, 1
+IFF_LOWER_UP = 0x10000
+IFA_F_TENTATIVE = 0x40
+OPERSTATES = ('UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP')
+PORT_STATES = ('disabled', 'listening', 'learning', 'forwarding', 'blocking')
+SCOPES = {0: 'global', 200: 'site', 253: 'link', 254: 'host'}
 
 
 def rta(kind, data):
@@ -455,6 +465,18 @@ def mac_bytes(mac):
 
 class NetlinkError(Exception):
     pass
+
+
+def attrs(data, off):
+    """A message's (or a nested attribute's) attributes from `off`: type → payload (the last of a type wins)."""
+    out = {}
+    while off + 4 <= len(data):
+        length, kind = struct.unpack('=HH', data[off:off + 4])
+        if length < 4:
+            break
+        out[kind & 0x3fff] = data[off + 4:off + length]
+        off += (length + 3) & ~3
+    return out
 
 
 class Netlink:
@@ -520,6 +542,65 @@ class Netlink:
                         tlv += (tl + 3) & ~3
                     raise NetlinkError('Error: %s.' % text if text else 'RTNETLINK answers: %s' % os.strerror(-err))
                 off += (length + 3) & ~3
+
+    def dump(self, kind, body):
+        """A dump request: the payloads (header stripped) of every message of its answer."""
+        self.seq += 1
+        self.s.send(struct.pack('=IHHII', 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, self.seq, 0) + body)
+        msgs = []
+        while True:
+            data = self.s.recv(1 << 16)
+            off = 0
+            while off + 16 <= len(data):
+                length, mtype, _flags, seq, _pid = struct.unpack('=IHHII', data[off:off + 16])
+                if length < 16:
+                    break
+                if seq == self.seq:
+                    if mtype == NLMSG_DONE:
+                        return msgs
+                    if mtype == NLMSG_ERROR:
+                        err = struct.unpack('=i', data[off + 16:off + 20])[0]
+                        if err:
+                            raise NetlinkError('RTNETLINK answers: %s' % os.strerror(-err))
+                    else:
+                        msgs.append(data[off + 16:off + length])
+                off += (length + 3) & ~3
+
+    def links(self):
+        """The namespace's links as `ip -j -d addr show` gives the fields settling looks at (src/runner/settle.ts)."""
+        out = {}
+        for m in self.dump(RTM_GETLINK, struct.pack('=BxHiII', socket.AF_UNSPEC, 0, 0, 0, 0)):
+            _fam, _type, index, flags, _change = struct.unpack('=BxHiII', m[:16])
+            a = attrs(m, 16)
+            link = {
+                'ifname': a.get(IFLA_IFNAME, b'').split(b'\0')[0].decode('utf-8', 'replace'),
+                'flags': [name for bit, name in ((IFF_UP, 'UP'), (IFF_LOWER_UP, 'LOWER_UP')) if flags & bit],
+                'addr_info': [],
+            }
+            if IFLA_OPERSTATE in a:
+                state = a[IFLA_OPERSTATE][0]
+                link['operstate'] = OPERSTATES[state] if state < len(OPERSTATES) else 'UNKNOWN'
+            info = attrs(a.get(IFLA_LINKINFO, b''), 0)
+            if IFLA_INFO_SLAVE_KIND in info:
+                link['linkinfo'] = {'info_slave_kind': info[IFLA_INFO_SLAVE_KIND].split(b'\0')[0].decode('utf-8', 'replace')}
+                port = attrs(info.get(IFLA_INFO_SLAVE_DATA, b''), 0)
+                if IFLA_BRPORT_STATE in port:
+                    state = port[IFLA_BRPORT_STATE][0]
+                    link['linkinfo']['info_slave_data'] = {'state': PORT_STATES[state] if state < len(PORT_STATES) else str(state)}
+            out[index] = link
+        for m in self.dump(RTM_GETADDR, struct.pack('=BBBBI', socket.AF_UNSPEC, 0, 0, 0, 0)):
+            fam, _plen, flags, scope, index = struct.unpack('=BBBBI', m[:8])
+            a = attrs(m, 8)
+            raw = a.get(IFA_LOCAL, a.get(IFA_ADDRESS))
+            if index not in out or raw is None:
+                continue
+            if IFA_FLAGS in a:
+                flags = struct.unpack('=I', a[IFA_FLAGS][:4])[0]
+            addr = {'local': socket.inet_ntop(fam, raw), 'scope': SCOPES.get(scope, str(scope))}
+            if flags & IFA_F_TENTATIVE:
+                addr['tentative'] = True
+            out[index]['addr_info'].append(addr)
+        return [out[i] for i in sorted(out)]
 
     def link(self, ifname, change=0, flags=0, attrs=b''):
         body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, self.ifindex(ifname), flags, change) + attrs
@@ -616,7 +697,98 @@ def configure(req):
         nl.close()
 
 
+# ---- links: a namespace's links and addresses, and waiting for them to change (settling after a build) ----
+# {"id": N, "op": "links", "netns": PATH} → {"id": N, "ok": true, "links": [...]}: the links now, and from then on the
+# namespace is watched (a netlink socket in the groups of link and address changes, made before the dump). With
+# "waitMs": W the answer waits until a change came since the last answer, or W ms. {"op": "unwatch", "netns": PATH}
+# closes the watch (its sockets keep the namespace alive). Failures: {"id": N, "ok": false, "message": "..."}.
+watchers = {}
+watch_fds = {}
+
+
+class Watcher:
+    def __init__(self, netns):
+        self.netns = netns
+        self.nl = Netlink(netns)
+        setns(self.nl.fd)
+        try:
+            self.sub = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        finally:
+            setns(HOME)
+        self.sub.bind((0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR))
+        self.sub.setblocking(False)
+        self.changed = False
+        self.waiting = None  # (request id, deadline)
+        watch_fds[self.sub.fileno()] = self
+        ep.register(self.sub.fileno(), select.EPOLLIN)
+
+    def on_event(self):
+        while True:
+            try:
+                if not self.sub.recv(1 << 16):
+                    break
+            except BlockingIOError:
+                break
+            except OSError:
+                # ENOBUFS: changes were lost, which is a change all the same.
+                pass
+            self.changed = True
+        if self.changed and self.waiting:
+            self.answer(self.waiting[0])
+
+    def answer(self, rid):
+        self.waiting = None
+        self.changed = False
+        try:
+            links = self.nl.links()
+        except (OSError, NetlinkError, ValueError, IndexError, struct.error) as e:
+            out.write(dumps({'id': rid, 'ok': False, 'message': str(e)}) + '\n')
+            return
+        out.write(dumps({'id': rid, 'ok': True, 'links': links}) + '\n')
+
+    def close(self):
+        watch_fds.pop(self.sub.fileno(), None)
+        try:
+            ep.unregister(self.sub.fileno())
+        except OSError:
+            pass
+        self.sub.close()
+        self.nl.close()
+
+
+def links(req):
+    rid, netns = req.get('id'), req.get('netns')
+    w = watchers.get(netns)
+    if w is None:
+        try:
+            w = Watcher(netns)
+        except OSError as e:
+            out.write(dumps({'id': rid, 'ok': False, 'message': 'Cannot open network namespace "%s": %s' % (netns, e.strerror)}) + '\n')
+            return
+        watchers[netns] = w
+    wait = req.get('waitMs')
+    if w.waiting:
+        # One waiting request a namespace: an older one is answered now.
+        w.answer(w.waiting[0])
+    if isinstance(wait, (int, float)) and wait > 0 and not w.changed:
+        w.waiting = (rid, time.monotonic() + wait / 1000.0)
+    else:
+        w.answer(rid)
+
+
+def unwatch(req):
+    w = watchers.pop(req.get('netns'), None)
+    if w is not None:
+        if w.waiting:
+            w.answer(w.waiting[0])
+        w.close()
+    out.write(dumps({'id': req.get('id'), 'ok': True}) + '\n')
+
+
 def timers(now):
+    for w in list(watchers.values()):
+        if w.waiting and now >= w.waiting[1]:
+            w.answer(w.waiting[0])
     for p in list(probes.values()):
         if p.id not in probes:
             continue
@@ -650,7 +822,7 @@ def main():
     closed = False
     while not closed or probes:
         now = time.monotonic()
-        soonest = min([min(p.next_send, p.deadline) for p in probes.values()], default=float('inf'))
+        soonest = min([min(p.next_send, p.deadline) for p in probes.values()] + [w.waiting[1] for w in watchers.values() if w.waiting], default=float('inf'))
         timeout = -1 if soonest == float('inf') else max(0.0, soonest - now)
         for f, ev in ep.poll(timeout):
             if f == fd:
@@ -677,8 +849,14 @@ def main():
                         start(req)
                     elif isinstance(req, dict) and req.get('op') == 'configure':
                         configure(req)
+                    elif isinstance(req, dict) and req.get('op') == 'links':
+                        links(req)
+                    elif isinstance(req, dict) and req.get('op') == 'unwatch':
+                        unwatch(req)
                     elif isinstance(req, dict):
                         answer_error(req.get('id'), 'unknown op')
+            elif f in watch_fds:
+                watch_fds[f].on_event()
             else:
                 sock = by_fd.get(f)
                 if sock is None:

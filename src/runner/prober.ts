@@ -28,6 +28,15 @@ export interface ProbeAnswer {
   lines: string[];
 }
 
+/** A link as the prober reports it: what `ip -j -d addr show` says of it that settling looks at. */
+export interface ProbedLink {
+  ifname: string;
+  flags?: string[];
+  operstate?: string;
+  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
+  addr_info?: { local: string; scope?: string; tentative?: boolean }[];
+}
+
 export interface PingRequest {
   /** The namespace's path as the prober sees it (/run/netns/NS, inside the box for a boxed lab). */
   netns: string;
@@ -225,6 +234,23 @@ export class Prober {
     const a = await this.request({ op: 'configure', netns, steps }, CONFIGURE_TIMEOUT_MS, signal);
     if (typeof a === 'string') return { step: -1, message: a };
     return a.ok === true ? undefined : { step: Number(a.step ?? -1), message: String(a.message ?? '') };
+  }
+
+  /**
+   * A namespace's links and addresses (the fields of `ip -j -d addr show` that settle.ts reads), and from then on the
+   * namespace is watched: with `waitMs` the answer comes once a link or an address changed since the last answer, or
+   * after `waitMs`. A string says why there is no answer. Never rejects unless `signal` fired before the request.
+   */
+  async links(netns: string, waitMs?: number, signal?: AbortSignal): Promise<ProbedLink[] | string> {
+    const a = await this.request({ op: 'links', netns, ...(waitMs !== undefined ? { waitMs } : {}) }, (waitMs ?? 0) + ANSWER_SLACK_MS, signal);
+    if (typeof a === 'string') return a;
+    if (a.ok !== true) return String(a.message ?? 'the prober could not read the links');
+    return Array.isArray(a.links) ? (a.links as ProbedLink[]) : 'the prober answered without links';
+  }
+
+  /** Ends the watch links() started on a namespace (its sockets keep the namespace alive). */
+  async unwatch(netns: string): Promise<void> {
+    await this.request({ op: 'unwatch', netns }, ANSWER_SLACK_MS);
   }
 
   /** Ends the prober (its sockets hold the lab's namespaces) and waits until it is gone. */

@@ -4,6 +4,8 @@ import type { Op } from '../plan/ops.js';
 import { inNamespace } from '../plan/argv.js';
 import { run } from './exec.js';
 import { pause, pool } from './pool.js';
+import { currentProber, type Prober, type ProbedLink } from './prober.js';
+import { nsPath } from '../plan/naming.js';
 
 /** How long a namespace may take to settle (STP's listening + learning is 2 × 15 s by default). */
 const SETTLE_LIMIT_MS = 35_000;
@@ -22,13 +24,6 @@ export function settleNamespaces(ops: readonly Op[]): string[] {
   return [...out];
 }
 
-interface IpLink {
-  ifname: string;
-  flags?: string[];
-  operstate?: string;
-  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
-  addr_info?: { local: string; scope?: string; tentative?: boolean }[];
-}
 
 /**
  * Namespaces that forward IPv6 (a forwarding sysctl set to 1 by these ops). A router resolves the next hop of a
@@ -45,12 +40,17 @@ export function ipv6Routers(ops: readonly Op[]): string[] {
  * (link-local ones only with `linkLocal`: an IPv6 router's).
  */
 export function unsettled(ipJson: string, linkLocal = false): string[] {
-  let links: IpLink[];
+  let links: ProbedLink[];
   try {
-    links = JSON.parse(ipJson) as IpLink[];
+    links = JSON.parse(ipJson) as ProbedLink[];
   } catch {
     return [];
   }
+  return unsettledLinks(links, linkLocal);
+}
+
+/** unsettled() of links already read (`ip -j` parsed, or the prober's). */
+export function unsettledLinks(links: readonly ProbedLink[], linkLocal = false): string[] {
   return links.flatMap((l) => {
     // Up with carrier, but the kernel's link watcher has not switched it on yet: until then it drops what it sends.
     const carrier = (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');
@@ -64,10 +64,19 @@ export function unsettled(ipJson: string, linkLocal = false): string[] {
   });
 }
 
-/** Waits until every namespace has settled, polling `ip -j -d addr show` every 50 ms; gives up after the limit. */
+/**
+ * Waits until every namespace has settled; gives up after the limit. Through the prober: its links, then again each
+ * time the kernel says a link or an address changed (no process, no polling). Without one (or if it cannot read a
+ * namespace): `ip -j -d addr show` every 50 ms.
+ */
 export async function settle(namespaces: readonly string[], signal?: AbortSignal, routers: readonly string[] = []): Promise<void> {
-  await pool([...new Set([...namespaces, ...routers])], 8, async (ns) => {
+  const all = [...new Set([...namespaces, ...routers])];
+  if (!all.length) return;
+  const prober = await currentProber();
+  // Through the prober a waiting namespace costs two sockets, not a process: more at once.
+  await pool(all, prober ? 64 : 8, async (ns) => {
     const end = performance.now() + SETTLE_LIMIT_MS;
+    if (prober && (await settleWatching(prober, ns, routers.includes(ns), end, signal))) return;
     for (;;) {
       const r = await run(inNamespace(ns, ['ip', '-j', '-d', 'addr', 'show']), { timeoutMs: 5000, ...(signal ? { signal } : {}) });
       if (!unsettled(r.stdout, routers.includes(ns)).length || performance.now() > end) return;
@@ -76,3 +85,23 @@ export async function settle(namespaces: readonly string[], signal?: AbortSignal
   });
 }
 
+
+/** How long one wait for a change may last before the links are read again all the same. */
+const WATCH_STEP_MS = 250;
+
+/** settle() of one namespace through the prober; false when the prober could not read it (settle then polls). */
+async function settleWatching(prober: Prober, ns: string, linkLocal: boolean, end: number, signal?: AbortSignal): Promise<boolean> {
+  const path = nsPath(ns);
+  try {
+    let links = await prober.links(path, undefined, signal);
+    for (;;) {
+      // The signal fired: settling ends, as the build does; any other failure: settle polls instead.
+      if (typeof links === 'string') return signal?.aborted === true;
+      if (!unsettledLinks(links, linkLocal).length || performance.now() > end) return true;
+      links = await prober.links(path, Math.max(1, Math.min(WATCH_STEP_MS, end - performance.now())), signal);
+    }
+  } finally {
+    // Not waited for: the prober answers requests in order, so nothing sent after this sees the watch.
+    void prober.unwatch(path);
+  }
+}

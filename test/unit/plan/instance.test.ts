@@ -78,6 +78,15 @@ describe('reserveInstance', () => {
     expect(got).toBe(tried[2]);
   });
 
+  it('tries `first` (an id drawn before, whose plan is made) first, and draws fresh ones after a clash', async () => {
+    const { tried, claim } = claims(1);
+    const got = await reserveInstance(lab, { keep: false }, claim, counter, 'lab-first1');
+    expect(tried[0]).toBe('lab-first1');
+    expect(tried).toHaveLength(2);
+    expect(got).toBe(tried[1]);
+    expect(got).not.toBe('lab-first1');
+  });
+
   it('gives up after INSTANCE_ATTEMPTS clashes with the clash as the error', async () => {
     const { tried, claim } = claims(Infinity);
     await expect(reserveInstance(lab, { keep: false }, claim, counter)).rejects.toThrow(InstanceClash);

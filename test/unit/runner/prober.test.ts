@@ -4,7 +4,8 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeProbers, currentProber, PROBER_BOOT, PROBER_FILE, pythonPath } from '../../../src/runner/prober.js';
+import { closeProbers, currentProber, PROBER_BOOT, PROBER_FILE, pythonPath, type ProbedLink } from '../../../src/runner/prober.js';
+import { settle, unsettled } from '../../../src/runner/settle.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -62,5 +63,69 @@ describe('the prober', () => {
     ac.abort();
     for (const a of await Promise.all(stopped)) expect(a).toMatchObject({ outcome: 'error', message: 'stopped' });
     expect(await kept).toMatchObject({ outcome: 'reply', sent: 3, received: 3 });
+  });
+});
+
+// A namespace of this test's own (root only): its links as the prober reads them, and waiting for them to change.
+describe.skipIf(process.getuid?.() !== 0)('the prober\'s links (settling without a process)', () => {
+  const ns = `netlab-ut-links-${process.pid}`;
+  const ip = (...args: string[]) => execa('ip', ['-n', ns, ...args]);
+  const view = (links: ProbedLink[]) =>
+    links.map((l) => ({
+      ifname: l.ifname,
+      up: ['UP', 'LOWER_UP'].map((f) => (l.flags ?? []).includes(f)),
+      operstate: l.operstate,
+      port: l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data?.state : undefined,
+      addrs: (l.addr_info ?? []).map((a) => `${a.local} ${a.scope}`),
+    }));
+  afterAll(async () => {
+    await closeProbers();
+    await execa('ip', ['netns', 'del', ns], { reject: false });
+  });
+
+  it('reads what `ip -j -d addr show` says; a waiting request is answered by the change it waited for', async () => {
+    await execa('ip', ['netns', 'add', ns]);
+    await ip('link', 'add', 'br0', 'type', 'bridge');
+    await ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+    await ip('link', 'set', 'v0', 'master', 'br0');
+    for (const l of ['br0', 'v0', 'v1']) await ip('link', 'set', l, 'up');
+    await ip('addr', 'add', '10.9.0.1/24', 'dev', 'br0');
+    await ip('addr', 'add', 'fd00:9::1/64', 'dev', 'br0', 'nodad');
+    const p = await currentProber();
+    expect(p).toBeDefined();
+    const path = `/run/netns/${ns}`;
+    const probed = await p!.links(path);
+    expect(typeof probed).not.toBe('string');
+    const fromIp = JSON.parse((await ip('-j', '-d', 'addr', 'show')).stdout) as ProbedLink[];
+    // Link-local addresses come and go with DAD: the configured ones and everything else are compared.
+    const stable = (links: ProbedLink[]) => view(links).map((l) => ({ ...l, addrs: l.addrs.filter((a) => !a.startsWith('fe80:')) }));
+    expect(stable(probed as ProbedLink[])).toEqual(stable(fromIp));
+    expect(view(probed as ProbedLink[]).find((l) => l.ifname === 'v0')?.port).toMatch(/^(forwarding|disabled|listening|learning)$/);
+    // Waiting (30 s at most): the answer comes once v1 goes down, and shows it.
+    const started = performance.now();
+    const waiting = p!.links(path, 30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    await ip('link', 'set', 'v1', 'down');
+    const after = await waiting;
+    expect(typeof after).not.toBe('string');
+    expect(view(after as ProbedLink[]).find((l) => l.ifname === 'v1')?.up).toEqual([false, false]);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    // Nothing changes: the answer comes after the wait, unchanged.
+    expect(await p!.links(path, 200)).toEqual(await p!.links(path));
+    await p!.unwatch(path);
+    expect(await p!.links('/run/netns/netlab-no-such-namespace-y')).toMatch(/netlab-no-such-namespace-y": No such file or directory/);
+  });
+
+  it('settle() returns once an STP bridge\'s port forwards (listening, learning: 2 s each), not before', async () => {
+    await ip('link', 'add', 'br1', 'type', 'bridge', 'stp_state', '1', 'forward_delay', '200');
+    await ip('link', 'add', 'w0', 'type', 'veth', 'peer', 'name', 'w1');
+    await ip('link', 'set', 'w0', 'master', 'br1');
+    for (const l of ['br1', 'w0', 'w1']) await ip('link', 'set', l, 'up');
+    const before = unsettled((await ip('-j', '-d', 'addr', 'show', 'dev', 'w0')).stdout);
+    await settle([ns]);
+    const state = (await ip('-j', '-d', 'addr', 'show', 'dev', 'w0')).stdout;
+    expect(before).toEqual(['w0: bridge port listening']);
+    expect(unsettled(state)).toEqual([]);
+    expect((JSON.parse(state) as ProbedLink[])[0]?.linkinfo?.info_slave_data?.state).toBe('forwarding');
   });
 });
