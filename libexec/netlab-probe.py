@@ -785,6 +785,133 @@ def unwatch(req):
     out.write(dumps({'id': req.get('id'), 'ok': True}) + '\n')
 
 
+# ---- exec: a command started by this small process, not by netlab's large one (a fork of netlab costs ~10 ms) ----
+# {"id": N, "op": "exec", "argv": [file, ...], "input": "..."?, "timeoutMs": T?, "release": true?} →
+# {"id": N, "exit": code|null, "signal": name|null, "stdout": "...", "stderr": "...", "timedOut": bool} or, when it
+# could not start, {"id": N, "exit": null, "signal": null, "error": {"code": "ENOENT", "message": "..."}}.
+# netlab sends only its own batches (`ip -batch`: the namespaces and links of a build, their deletion) while nothing
+# else waits on the prober: the command runs to its end before the next request is read. `release` first closes
+# every socket the prober holds in a namespace (a socket keeps its namespace alive after `ip netns del`) and answers
+# the probes still waiting with an error.
+EXEC_OUTPUT = 4 * 1024 * 1024
+SIGNAMES = {1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM'}
+
+
+def release():
+    for w in list(watchers.values()):
+        if w.waiting:
+            w.answer(w.waiting[0])
+        w.close()
+    watchers.clear()
+    for p in list(probes.values()):
+        reply(p, 'error', 'stopped: the lab is being torn down')
+    for sock in list(sockets.values()):
+        by_fd.pop(sock.s.fileno(), None)
+        try:
+            ep.unregister(sock.s.fileno())
+        except OSError:
+            pass
+        sock.s.close()
+    sockets.clear()
+
+
+def run_exec(req):
+    rid, argv = req.get('id'), req.get('argv')
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        out.write(dumps({'id': rid, 'exit': None, 'signal': None, 'error': {'code': 'EINVAL', 'message': 'bad argv'}}) + '\n')
+        return
+    if req.get('release'):
+        release()
+    data = req.get('input')
+    data = data.encode('utf-8') if isinstance(data, str) else None
+    timeout = req.get('timeoutMs')
+    deadline = time.monotonic() + (timeout / 1000.0 if isinstance(timeout, (int, float)) and timeout > 0 else 60.0)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    in_r, in_w = os.pipe() if data is not None else (None, None)
+    actions = [(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
+    actions.append((os.POSIX_SPAWN_DUP2, in_r, 0) if in_r is not None else (os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0))
+    try:
+        # SIGPIPE back to its default: Python ignores it, and an ignored signal stays ignored across exec.
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setsigdef=(13,))
+    except OSError as e:
+        for fd in (out_r, out_w, err_r, err_w, in_r, in_w):
+            if fd is not None:
+                os.close(fd)
+        code = errno.errorcode.get(e.errno, 'ERROR') if e.errno else 'ERROR'
+        out.write(dumps({'id': rid, 'exit': None, 'signal': None, 'error': {'code': code, 'message': 'spawn %s %s' % (argv[0], code)}}) + '\n')
+        return
+    for fd in (out_w, err_w, in_r):
+        if fd is not None:
+            os.close(fd)
+    got = {out_r: [], err_r: []}
+    size = {out_r: 0, err_r: 0}
+    pl = select.poll()
+    for fd in (out_r, err_r):
+        pl.register(fd, select.POLLIN)
+    view = memoryview(data) if data is not None else None
+    if in_w is not None:
+        os.set_blocking(in_w, False)
+        pl.register(in_w, select.POLLOUT)
+    live = {out_r, err_r} | ({in_w} if in_w is not None else set())
+    timed_out = False
+    while out_r in live or err_r in live:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            if timed_out:
+                break  # killed 2 s ago and something still holds its pipes: stop reading
+            timed_out = True
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+            deadline = time.monotonic() + 2.0
+            continue
+        for fd, ev in pl.poll(left * 1000):
+            if fd == in_w:
+                try:
+                    n = os.write(in_w, view[:1 << 16])
+                    view = view[n:]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    view = view[:0]  # it stopped reading (EPIPE): what is left is not wanted
+                if not len(view):
+                    pl.unregister(in_w)
+                    os.close(in_w)
+                    live.discard(in_w)
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                pl.unregister(fd)
+                live.discard(fd)
+                continue
+            if size[fd] < EXEC_OUTPUT:
+                got[fd].append(chunk)
+                size[fd] += len(chunk)
+    for fd in live | {out_r, err_r}:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline and not timed_out:
+            timed_out = True
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        time.sleep(0.002)
+    text = lambda fd: b''.join(got[fd])[:EXEC_OUTPUT].decode('utf-8', 'replace')
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    out.write(dumps({'id': rid, 'exit': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                     'signal': SIGNAMES.get(sig, 'SIG%d' % sig) if sig else None,
+                     'stdout': text(out_r), 'stderr': text(err_r), 'timedOut': timed_out}) + '\n')
+
+
 def timers(now):
     for w in list(watchers.values()):
         if w.waiting and now >= w.waiting[1]:
@@ -853,6 +980,8 @@ def main():
                         links(req)
                     elif isinstance(req, dict) and req.get('op') == 'unwatch':
                         unwatch(req)
+                    elif isinstance(req, dict) and req.get('op') == 'exec':
+                        run_exec(req)
                     elif isinstance(req, dict):
                         answer_error(req.get('id'), 'unknown op')
             elif f in watch_fds:

@@ -209,8 +209,12 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
 
 /** Runs argv and throws BuildError (exit 3) unless it exits 0. */
 export async function runOk(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const r = await run(argv, opts);
-  opts.signal?.throwIfAborted();
+  return okOrThrow(argv, await run(argv, opts), opts.signal);
+}
+
+/** `r` (what argv gave, however it was started), unless the signal fired or argv did not exit 0: BuildError (exit 3). */
+export function okOrThrow(argv: readonly string[], r: RunResult, signal?: AbortSignal): RunResult {
+  signal?.throwIfAborted();
   if (r.exitCode !== 0) {
     const why = r.spawnError ?? (r.timedOut ? 'timed out' : r.stderr.trim() || `exit code ${r.exitCode}`);
     throw new BuildError(`${argv.join(' ')} failed: ${why}`, { cause: r });

@@ -9,14 +9,14 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { currentRuntime } from './runtime.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runOk, run } from './exec.js';
+import { okOrThrow, runOk, run, type RunOptions, type RunResult } from './exec.js';
 import { requestLease, startDhcpServer, startDnsServer, startServices, startTunnel, type LabProcess } from './processes.js';
 import { rm } from 'node:fs/promises';
 import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { writeNewLabFile } from './lab-files.js';
 import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
-import { closeProbers, configurable, currentProber, prestartProber, type ConfigureStep } from './prober.js';
+import { closeProbers, configurable, currentProber, prestartProber, startedProber, type ConfigureStep } from './prober.js';
 
 /** An op as a step of a configure request: its kind and its fields, minus the namespace. */
 function configureStep(op: Op): ConfigureStep {
@@ -80,7 +80,7 @@ export class Executor {
     const root = ops.filter((o) => placement(o).where === 'root');
     if (root.length) {
       this.applied.push(...root);
-      await runOk(ipBatchArgv(), { input: batchText(root), timeoutMs: 60_000, ...opts }).catch((e) => {
+      await runBatchOk(ipBatchArgv(), { input: batchText(root), timeoutMs: 60_000, ...opts }).catch((e) => {
         throw batchFailure(root, e, 'namespaces and links');
       });
     }
@@ -240,8 +240,10 @@ function processesIn(namespaces: readonly string[]): ProcRef[] {
  * process and namespace of the lab at once (a dead supervisor left nothing to remove but the run directory).
  */
 export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes' | 'sandbox'> & { instance?: string }): Promise<TeardownResult> {
-  // The prober's sockets would keep deleted namespaces alive in the kernel.
-  await closeProbers();
+  // A plain lab's running prober deletes the namespaces (releasing its sockets in them first); any other is ended
+  // now: the prober's sockets would keep deleted namespaces alive in the kernel.
+  const prober = rec.sandbox ? undefined : await startedProber(false);
+  if (!prober) await closeProbers();
   if (rec.sandbox) {
     const sb = rec.sandbox;
     const present = new Set(await withRuntime(runtimeOf(rec), () => listNamespaces()));
@@ -255,17 +257,34 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
     if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
     return { namespaces, killed };
   }
-  const killed = await stopAll(rec.processes);
-  const existing = new Set(await listNamespaces());
-  const mine = rec.namespaces.filter((ns) => existing.has(ns));
-  killed.push(...(await stopAll(processesIn(mine))));
-  if (mine.length) {
-    const ops: Op[] = mine.map((ns) => ({ kind: 'netns-del', ns }));
-    // -force: keep deleting the rest if one fails; the check below reports what is left.
-    await run(ipBatchArgv(true), { input: batchText(ops), timeoutMs: 60_000 });
-    const left = (await listNamespaces()).filter((ns) => mine.includes(ns));
-    if (left.length) throw new BuildError(`could not delete namespace(s) ${left.join(', ')}`, { hint: `look at ${left.map(nsPath).join(', ')}` });
+  try {
+    const killed = await stopAll(rec.processes);
+    const existing = new Set(await listNamespaces());
+    const mine = rec.namespaces.filter((ns) => existing.has(ns));
+    killed.push(...(await stopAll(processesIn(mine))));
+    if (mine.length) {
+      const ops: Op[] = mine.map((ns) => ({ kind: 'netns-del', ns }));
+      // -force: keep deleting the rest if one fails; the check below reports what is left.
+      const argv = ipBatchArgv(true);
+      const input = batchText(ops);
+      if (prober) await prober.exec(argv, { input, timeoutMs: 60_000, release: true });
+      else await run(argv, { input, timeoutMs: 60_000 });
+      const left = (await listNamespaces()).filter((ns) => mine.includes(ns));
+      if (left.length) throw new BuildError(`could not delete namespace(s) ${left.join(', ')}`, { hint: `look at ${left.map(nsPath).join(', ')}` });
+    }
+    if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
+    return { namespaces: mine, killed };
+  } finally {
+    if (prober) await closeProbers();
   }
-  if (rec.instance !== undefined) await rm(runDir(rec.instance), { recursive: true, force: true });
-  return { namespaces: mine, killed };
+}
+
+/**
+ * runOk for a root batch: run by the plain runtime's prober when one was started (a spawn from a small process, not a
+ * fork of netlab's large one; the prober configures the namespaces next, so it is waited for anyway), else as usual.
+ */
+async function runBatchOk(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const prober = currentRuntime().kind === 'plain' ? await startedProber() : undefined;
+  if (!prober) return runOk(argv, opts);
+  return okOrThrow(argv, await prober.exec(argv, { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }), opts.signal);
 }

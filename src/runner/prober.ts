@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tracing } from './exec.js';
+import { tracing, type RunResult } from './exec.js';
 import { jsonObject } from './json-lines.js';
 import { currentRuntime, type Runtime } from './runtime.js';
 import type { Op } from '../plan/ops.js';
@@ -125,6 +125,7 @@ export class Prober {
   /** Resolves true once the prober said it is ready, false if it could not start (no Python) or died first. */
   readonly ready: Promise<boolean>;
   private dead: string | undefined;
+  private up = false;
   readonly exited: Promise<void>;
 
   constructor(rt: Runtime) {
@@ -140,7 +141,10 @@ export class Prober {
       this.die(`the prober did not start in ${START_TIMEOUT_MS / 1000} s`, ready);
       this.child.kill('SIGKILL');
     }, START_TIMEOUT_MS);
-    void this.ready.then(() => clearTimeout(starting));
+    void this.ready.then((ok) => {
+      clearTimeout(starting);
+      this.up = ok;
+    });
     this.exited = new Promise((r) => this.child.once('close', () => r()));
     this.child.once('error', (e) => this.die(`could not start the prober: ${e.message}`, ready));
     this.child.once('close', (code, sig) => this.die(`the prober ended (${sig ?? `exit ${code}`})${this.errTail.trim() ? `: ${this.errTail.trim().split('\n').at(-1)}` : ''}`, ready));
@@ -155,6 +159,11 @@ export class Prober {
     this.child.unref();
     for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
     this.child.stdin?.on('error', () => undefined);
+  }
+
+  /** Whether it said it is ready and has not ended since. */
+  isReady(): boolean {
+    return this.up && this.dead === undefined;
   }
 
   private onLine(line: string, ready: (ok: boolean) => void): void {
@@ -188,7 +197,7 @@ export class Prober {
    * Sends one request and waits for its answer: the prober's object, or why there is none (a string: the prober did
    * not start, died, did not answer within `budgetMs`, or the signal fired). Never rejects.
    */
-  private async request(body: Record<string, unknown>, budgetMs: number, signal?: AbortSignal): Promise<Record<string, unknown> | string> {
+  private async request(body: Record<string, unknown>, budgetMs: number, signal?: AbortSignal, traced = true): Promise<Record<string, unknown> | string> {
     if (!(await this.ready)) return this.dead ?? 'the prober is not running';
     signal?.throwIfAborted();
     const id = this.nextId++;
@@ -205,7 +214,7 @@ export class Prober {
       }, budgetMs);
       this.waiting.set(id, { resolve, timer, signal });
       const line = `${JSON.stringify({ id, ...body })}\n`;
-      if (tracing()) process.stderr.write(`+ [prober] ${line}`);
+      if (traced && tracing()) process.stderr.write(`+ [prober] ${line}`);
       this.child.stdin?.write(line);
     });
   }
@@ -253,6 +262,37 @@ export class Prober {
     await this.request({ op: 'unwatch', netns }, ANSWER_SLACK_MS);
   }
 
+  /**
+   * Runs argv from the prober, a small process (a fork of netlab's large one costs ~10 ms here), and waits for it: for
+   * netlab's own batches, while nothing else waits on the prober (it reads no request until the command ended).
+   * `release`: the prober first closes every socket it holds in a namespace (before deleting namespaces). Never
+   * rejects: a prober that ended meanwhile gives a failed result.
+   */
+  async exec(argv: readonly string[], opts: { input?: string; timeoutMs?: number; release?: boolean } = {}): Promise<RunResult> {
+    const started = performance.now();
+    if (tracing()) {
+      process.stderr.write(`+ [prober] ${argv.join(' ')}\n`);
+      if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
+    }
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const body = { op: 'exec', argv, ...(opts.input !== undefined ? { input: opts.input } : {}), timeoutMs, ...(opts.release ? { release: true } : {}) };
+    // Its own time limit, then the 2 s it gives a killed command, then the usual slack.
+    const a = await this.request(body, timeoutMs + 2000 + ANSWER_SLACK_MS, undefined, false);
+    const result = (exitCode: number | undefined, stdout: string, stderr: string, extra: Partial<RunResult> = {}): RunResult => ({
+      argv: [...argv],
+      exitCode,
+      stdout,
+      stderr,
+      durationMs: performance.now() - started,
+      timedOut: false,
+      ...extra,
+    });
+    if (typeof a === 'string') return result(undefined, '', '', { spawnError: a });
+    const error = a.error as { code?: unknown; message?: unknown } | undefined;
+    if (error) return result(undefined, '', '', { spawnError: `Command failed with ${String(error.code)}: ${argv.join(' ')}\n${String(error.message ?? '')}` });
+    return result(typeof a.exit === 'number' ? a.exit : undefined, String(a.stdout ?? ''), String(a.stderr ?? ''), { timedOut: a.timedOut === true });
+  }
+
   /** Ends the prober (its sockets hold the lab's namespaces) and waits until it is gone. */
   async close(): Promise<void> {
     this.child.stdin?.end();
@@ -286,6 +326,17 @@ export async function currentProber(): Promise<Prober | undefined> {
     p = new Prober(rt);
     probers.set(rt, p);
   }
+  return (await p.ready) ? p : undefined;
+}
+
+/**
+ * The current runtime's prober if one was started (nothing is started here) and it is, or becomes, ready. `wait`
+ * false: only one that is ready now.
+ */
+export async function startedProber(wait = true): Promise<Prober | undefined> {
+  const p = probers.get(currentRuntime());
+  if (!p) return undefined;
+  if (!wait) return p.isReady() ? p : undefined;
   return (await p.ready) ? p : undefined;
 }
 

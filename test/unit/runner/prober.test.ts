@@ -51,6 +51,25 @@ describe('the prober', () => {
     }
   });
 
+  it('exec: runs argv (no shell) from the prober with its input, gives output, exit code, a spawn error, a time limit', async () => {
+    const p = await currentProber();
+    expect(p).toBeDefined();
+    const r = await p!.exec(['sh', '-c', 'cat; echo to-err >&2; exit 3', 'x'], { input: 'line one\n$(id)\n' });
+    expect(r).toMatchObject({ argv: ['sh', '-c', 'cat; echo to-err >&2; exit 3', 'x'], exitCode: 3, stdout: 'line one\n$(id)\n', stderr: 'to-err\n', timedOut: false });
+    expect(r.spawnError).toBeUndefined();
+    // More input than a pipe holds, and words that a shell would expand.
+    const big = 'x'.repeat(300_000);
+    expect(await p!.exec(['wc', '-c'], { input: big })).toMatchObject({ exitCode: 0, stdout: '300000\n' });
+    expect((await p!.exec(['printf', '%s|', '$(id)', '*'])).stdout).toBe('$(id)|*|');
+    const missing = await p!.exec(['netlab-no-such-tool-z']);
+    expect(missing.exitCode).toBeUndefined();
+    expect(missing.spawnError).toMatch(/ENOENT/);
+    const slow = await p!.exec(['sleep', '30'], { timeoutMs: 100 });
+    expect(slow).toMatchObject({ exitCode: undefined, timedOut: true });
+    // SIGPIPE is back to its default for the command (Python ignores it): `yes | head` ends.
+    expect(await p!.exec(['sh', '-c', 'yes | head -c 4'])).toMatchObject({ exitCode: 0, stdout: 'y\ny\n' });
+  });
+
   // Entering a namespace (even its own) needs CAP_SYS_ADMIN: as root the pings below wait for loopback's answers.
   it.skipIf(process.getuid?.() !== 0)('a signal that fires stops every request waiting on it, and no other', async () => {
     const p = await currentProber();
