@@ -143,11 +143,12 @@ export class Executor {
         if (!byNs.size) continue;
         let jobs = [...byNs].map(([ns, list]) => ({ ns, tool, file: join(dir, `${ns}.${tool}`), ops: list }));
         // A namespace whose ip work is all links, addresses, routes and neighbours is configured by the prober over
-        // netlink, all namespaces at once, without a process each; the rest (devices, tc, nft, sysctl) as before.
+        // netlink, and its sysctls through /proc/sys, all namespaces at once, without a process each; the rest
+        // (devices, tc, nft) as before.
         // The prober was started before the root batch and is ready ~30 ms after its start: waiting for it is
         // quicker than a process per namespace even for two (xargs, then nsenter and ip in each: ~70 ms).
         const direct = jobs.filter((j) => j.ops.every(configurable));
-        const prober = tool === 'ip' && direct.length ? await currentProber() : undefined;
+        const prober = (tool === 'ip' || tool === 'sysctl') && direct.length ? await currentProber() : undefined;
         if (prober) {
           jobs = jobs.filter((j) => !direct.includes(j));
           for (const j of direct) this.applied.push(...j.ops);
@@ -156,7 +157,7 @@ export class Executor {
           const bad = failed.find((x) => x.f !== undefined);
           if (bad?.f) {
             const op = bad.j.ops[bad.f.step];
-            throw new BuildError(`building ${bad.j.ns} (ip) failed${op ? ` at "${jobText('ip', [op]).trim()}"` : ''}: ${bad.f.message}`);
+            throw new BuildError(`building ${bad.j.ns} (${tool}) failed${op ? ` at "${jobText(tool, [op]).trim()}"` : ''}: ${bad.f.message}`);
           }
           if (!jobs.length) continue;
         }

@@ -56,8 +56,8 @@ const START_TIMEOUT_MS = 20_000;
 /** A namespace's configuration over netlink: a few messages each; only a hung prober takes this long. */
 const CONFIGURE_TIMEOUT_MS = 60_000;
 
-/** The op kinds the prober applies over netlink (plan/ops.ts), and a step as it is sent. */
-export const CONFIGURE_KINDS = ['link-add', 'link-up', 'link-down', 'link-set', 'link-master', 'addr-add', 'route-add', 'neigh-add'] as const;
+/** The op kinds the prober applies over netlink, and sysctls through /proc/sys (plan/ops.ts); a step as it is sent. */
+export const CONFIGURE_KINDS = ['link-add', 'link-up', 'link-down', 'link-set', 'link-master', 'addr-add', 'route-add', 'neigh-add', 'sysctl'] as const;
 
 /** Whether the prober can apply `op` over netlink. */
 export function configurable(op: Op): boolean {
