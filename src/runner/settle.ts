@@ -51,6 +51,10 @@ export function unsettled(ipJson: string, linkLocal = false): string[] {
 
 /** unsettled() of links already read (`ip -j` parsed, or the prober's). */
 export function unsettledLinks(links: readonly ProbedLink[], linkLocal = false): string[] {
+  // A router forwards IPv6 between the IPv6 networks it is on: with no IPv6 address of its own beyond link-local
+  // ones (an IPv4 lab whose router turns forwarding on for both families) there is nothing to forward, and waiting
+  // for its link-local DAD (1-2 s) would only delay the checks.
+  linkLocal &&= links.some((l) => (l.addr_info ?? []).some((a) => a.local.includes(':') && a.scope !== 'link' && a.scope !== 'host'));
   return links.flatMap((l) => {
     // Up with carrier, but the kernel's link watcher has not switched it on yet: until then it drops what it sends.
     const carrier = (l.flags ?? []).includes('UP') && (l.flags ?? []).includes('LOWER_UP');

@@ -62,5 +62,9 @@ describe('IPv6 routers', () => {
     const json = JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ local: 'fe80::1', scope: 'link', tentative: true }, { local: '2001:db8::1', scope: 'global' }] }]);
     expect(unsettled(json)).toEqual([]);
     expect(unsettled(json, true)).toEqual(['eth0: fe80::1 tentative']);
+    // A router without an IPv6 address of its own (an IPv4 lab that turned forwarding on for both families) has no
+    // IPv6 to forward: its link-local DAD is not waited for (it was 2 s of every run of veth-routing).
+    const v4only = JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ local: 'fe80::1', scope: 'link', tentative: true }, { local: '10.0.0.1', scope: 'global' }] }, { ifname: 'lo', addr_info: [{ local: '::1', scope: 'host' }] }]);
+    expect(unsettled(v4only, true)).toEqual([]);
   });
 });
