@@ -92,7 +92,8 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
           continue;
         }
         const lab = await loadLabFile(file);
-        const nft = await nftCheck(lab);
+        const plan = planLab(lab, 'validate');
+        const nft = await nftCheck(lab, plan);
         if (nft?.problems.length) {
           const problems = nft.problems.map((p) => ({ file, line: 0, col: 0, path: `nodes.${p.node}`, message: `nftables rejects the ruleset of step "${p.stage}": ${p.message}` }));
           results.push({ file, ok: false, problems });
@@ -109,7 +110,7 @@ export const validateCommand: Command<{ labs: string[]; json: boolean }> = {
         const extras = [nft?.checked ? `nft -c accepted its ${nft.checked} ruleset(s)` : '', filters?.checked ? `tcpdump compiled its ${filters.checked} capture filter(s)` : ''].filter(Boolean);
         if (!a.json) process.stderr.write(`ok  ${file}  (${lab.nodes.length} nodes, ${lab.veths.length} links, ${lab.stages.length - 1} steps, ${lab.stages.reduce((n, s) => n + s.checks.length, 0)} checks${extras.map((e) => `; ${e}`).join('')})\n`);
         // Without root: what `run` would refuse (it boxes the lab in a user namespace), said now, with why.
-        const rootOnly = rootOnlyLines(lab, planLab(lab, 'validate'));
+        const rootOnly = rootOnlyLines(lab, plan);
         if (rootOnly.length) {
           (results.at(-1) as { needsRoot?: string[] }).needsRoot = rootOnly;
           if (!a.json) process.stderr.write(rootOnly.map((l) => `    ${l}`).join('\n') + '\n');

@@ -2,7 +2,7 @@
 import type { Lab } from '../lab/types.js';
 import { nftText } from '../plan/argv.js';
 import { parseNsName } from '../plan/naming.js';
-import { planLab } from '../plan/planner.js';
+import { planLab, type Plan } from '../plan/planner.js';
 import { run } from './exec.js';
 import { capabilities, which } from './preflight.js';
 
@@ -13,12 +13,14 @@ export interface NftProblem {
 }
 
 /** Checks every ruleset of the lab with `nft -c`; undefined when it cannot (no nft, no privileges). */
-export async function nftCheck(lab: Lab): Promise<{ checked: number; problems: NftProblem[] } | undefined> {
+export async function nftCheck(lab: Lab, plan: Plan = planLab(lab, 'validate')): Promise<{ checked: number; problems: NftProblem[] } | undefined> {
+  // Tools and capabilities are looked for only when there is a ruleset to check (a PATH search is ~2 ms).
+  if (!plan.stages.some((s) => s.ops.some((o) => o.kind === 'nft-apply'))) return { checked: 0, problems: [] };
   const caps = capabilities();
   if (!which('nft') || !which('unshare') || !caps.netAdmin || !caps.sysAdmin) return undefined;
   const problems: NftProblem[] = [];
   let checked = 0;
-  for (const stage of planLab(lab, 'validate').stages) {
+  for (const stage of plan.stages) {
     for (const op of stage.ops) {
       if (op.kind !== 'nft-apply') continue;
       checked++;
