@@ -268,8 +268,8 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
       // -force: keep deleting the rest if one fails; the check below reports what is left.
       const argv = ipBatchArgv(true);
       const input = batchText(ops);
-      if (prober) await prober.exec(argv, { input, timeoutMs: 60_000, release: true });
-      else await run(argv, { input, timeoutMs: 60_000 });
+      // A prober that gave no answer (it ended): the batch runs as any command (-force: what is gone already is skipped).
+      if (!(prober && (await prober.exec(argv, { input, timeoutMs: 60_000, release: true })))) await run(argv, { input, timeoutMs: 60_000 });
       const left = (await listNamespaces()).filter((ns) => mine.includes(ns));
       if (left.length) throw new BuildError(`could not delete namespace(s) ${left.join(', ')}`, { hint: `look at ${left.map(nsPath).join(', ')}` });
     }
@@ -286,6 +286,7 @@ export async function teardown(rec: Pick<StateRecord, 'namespaces' | 'processes'
  */
 async function runBatchOk(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
   const prober = currentRuntime().kind === 'plain' ? await startedProber() : undefined;
-  if (!prober) return runOk(argv, opts);
-  return okOrThrow(argv, await prober.exec(argv, { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) }), opts.signal);
+  const r = await prober?.exec(argv, { ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+  // No answer (the prober ended): run as any command.
+  return r ? okOrThrow(argv, r, opts.signal) : runOk(argv, opts);
 }

@@ -199,6 +199,8 @@ export class Prober {
    */
   private async request(body: Record<string, unknown>, budgetMs: number, signal?: AbortSignal, traced = true): Promise<Record<string, unknown> | string> {
     if (!(await this.ready)) return this.dead ?? 'the prober is not running';
+    // Ended since it was ready: nothing would answer (the request would wait out its whole budget).
+    if (this.dead !== undefined) return this.dead;
     signal?.throwIfAborted();
     const id = this.nextId++;
     if (signal && !this.watched.has(signal)) {
@@ -266,9 +268,9 @@ export class Prober {
    * Runs argv from the prober, a small process (a fork of netlab's large one costs ~10 ms here), and waits for it: for
    * netlab's own batches, while nothing else waits on the prober (it reads no request until the command ended).
    * `release`: the prober first closes every socket it holds in a namespace (before deleting namespaces). Never
-   * rejects: a prober that ended meanwhile gives a failed result.
+   * rejects; undefined when the prober gave no answer (it ended, or hung): the caller runs argv itself.
    */
-  async exec(argv: readonly string[], opts: { input?: string; timeoutMs?: number; release?: boolean } = {}): Promise<RunResult> {
+  async exec(argv: readonly string[], opts: { input?: string; timeoutMs?: number; release?: boolean } = {}): Promise<RunResult | undefined> {
     const started = performance.now();
     if (tracing()) {
       process.stderr.write(`+ [prober] ${argv.join(' ')}\n`);
@@ -287,7 +289,7 @@ export class Prober {
       timedOut: false,
       ...extra,
     });
-    if (typeof a === 'string') return result(undefined, '', '', { spawnError: a });
+    if (typeof a === 'string') return undefined;
     const error = a.error as { code?: unknown; message?: unknown } | undefined;
     if (error) return result(undefined, '', '', { spawnError: `Command failed with ${String(error.code)}: ${argv.join(' ')}\n${String(error.message ?? '')}` });
     return result(typeof a.exit === 'number' ? a.exit : undefined, String(a.stdout ?? ''), String(a.stderr ?? ''), { timedOut: a.timedOut === true });

@@ -4,7 +4,8 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeProbers, currentProber, PROBER_BOOT, PROBER_FILE, pythonPath, type ProbedLink } from '../../../src/runner/prober.js';
+import { closeProbers, currentProber, Prober, PROBER_BOOT, PROBER_FILE, pythonPath, type ProbedLink } from '../../../src/runner/prober.js';
+import { PLAIN } from '../../../src/runner/runtime.js';
 import { settle, unsettled } from '../../../src/runner/settle.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -56,16 +57,23 @@ describe('the prober', () => {
     expect(p).toBeDefined();
     const r = await p!.exec(['sh', '-c', 'cat; echo to-err >&2; exit 3', 'x'], { input: 'line one\n$(id)\n' });
     expect(r).toMatchObject({ argv: ['sh', '-c', 'cat; echo to-err >&2; exit 3', 'x'], exitCode: 3, stdout: 'line one\n$(id)\n', stderr: 'to-err\n', timedOut: false });
-    expect(r.spawnError).toBeUndefined();
+    expect(r?.spawnError).toBeUndefined();
     // More input than a pipe holds, and words that a shell would expand.
     const big = 'x'.repeat(300_000);
     expect(await p!.exec(['wc', '-c'], { input: big })).toMatchObject({ exitCode: 0, stdout: '300000\n' });
-    expect((await p!.exec(['printf', '%s|', '$(id)', '*'])).stdout).toBe('$(id)|*|');
+    expect((await p!.exec(['printf', '%s|', '$(id)', '*']))?.stdout).toBe('$(id)|*|');
     const missing = await p!.exec(['netlab-no-such-tool-z']);
-    expect(missing.exitCode).toBeUndefined();
-    expect(missing.spawnError).toMatch(/ENOENT/);
+    expect(missing?.exitCode).toBeUndefined();
+    expect(missing?.spawnError).toMatch(/ENOENT/);
     const slow = await p!.exec(['sleep', '30'], { timeoutMs: 100 });
     expect(slow).toMatchObject({ exitCode: undefined, timedOut: true });
+    // A prober that has ended answers nothing: exec says so at once (undefined: the caller runs argv itself), and
+    // so does any other request, instead of waiting out its budget.
+    const gone = new Prober(PLAIN);
+    expect(await gone.ready).toBe(true);
+    await gone.close();
+    expect(await gone.exec(['true'])).toBeUndefined();
+    expect(await gone.links('/proc/self/ns/net')).toMatch(/the prober ended/);
     // SIGPIPE is back to its default for the command (Python ignores it): `yes | head` ends.
     expect(await p!.exec(['sh', '-c', 'yes | head -c 4'])).toMatchObject({ exitCode: 0, stdout: 'y\ny\n' });
   });
