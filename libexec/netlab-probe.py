@@ -730,6 +730,16 @@ watchers = {}
 watch_fds = {}
 
 
+def drop(table, s):
+    """Takes a socket out of the epoll set and of its fd table, and closes it."""
+    table.pop(s.fileno(), None)
+    try:
+        ep.unregister(s.fileno())
+    except OSError:
+        pass
+    s.close()
+
+
 class Watcher:
     def __init__(self, netns):
         self.netns = netns
@@ -771,12 +781,7 @@ class Watcher:
         out.write(dumps({'id': rid, 'ok': True, 'links': links}) + '\n')
 
     def close(self):
-        watch_fds.pop(self.sub.fileno(), None)
-        try:
-            ep.unregister(self.sub.fileno())
-        except OSError:
-            pass
-        self.sub.close()
+        drop(watch_fds, self.sub)
         self.nl.close()
 
 
@@ -830,12 +835,7 @@ def release():
     for p in list(probes.values()):
         reply(p, 'error', 'stopped: the lab is being torn down')
     for sock in list(sockets.values()):
-        by_fd.pop(sock.s.fileno(), None)
-        try:
-            ep.unregister(sock.s.fileno())
-        except OSError:
-            pass
-        sock.s.close()
+        drop(by_fd, sock.s)
     sockets.clear()
 
 
