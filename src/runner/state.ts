@@ -110,7 +110,7 @@ function writeWhole(path: string, text: string, exclusive = false): void {
 export async function createRecord(rec: StateRecord): Promise<void> {
   await mkdir(stateDir(), { recursive: true, mode: 0o755 });
   try {
-    writeWhole(recordPath(rec.instance), JSON.stringify(rec, null, 2), true);
+    writeWhole(recordPath(rec.instance), recordText(rec), true);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const other = await readRecord(rec.instance);
@@ -125,7 +125,15 @@ export async function createRecord(rec: StateRecord): Promise<void> {
 
 /** Rewrites a record atomically (write, rename: synchronous, so concurrent callers are written in call order). */
 export async function updateRecord(rec: StateRecord): Promise<void> {
-  writeWhole(recordPath(rec.instance), JSON.stringify(rec, null, 2));
+  writeWhole(recordPath(rec.instance), recordText(rec));
+}
+
+/**
+ * A record as written: compact JSON. A run rewrites its record a few times (each process started, each step), and
+ * with the lab's model in it (110 KB indented at 100 nodes) indenting was most of the cost; `jq . FILE` shows it.
+ */
+function recordText(rec: StateRecord): string {
+  return JSON.stringify(rec);
 }
 
 /** A temp file younger than this may still be being written by its (live) pid; older ones are left over. */
