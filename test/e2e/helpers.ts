@@ -214,6 +214,16 @@ export function waitFor(cond: () => boolean, opts: { timeoutMs?: number; watch?:
   });
 }
 
+/**
+ * Resolves once the instance has a namespace, woken by inotify on the directory they appear in, not by polling: the
+ * host's /run/netns, or — boxed — the box's (/proc/SUPERVISOR/root/run/netns), once the state record names the
+ * supervisor. A build is fast (a 60-node star's namespaces live ~0.3 s of a boxed run): polling can miss it.
+ */
+export async function waitForNamespaces(instance: string, timeoutMs = 15_000): Promise<void> {
+  if (BOXED) await waitFor(() => netnsDir(instance) !== '/run/netns', { watch: STATE, timeoutMs });
+  await waitFor(() => instanceNamespaces(instance).length > 0, { watch: netnsDir(instance), timeoutMs });
+}
+
 /** Writes a star lab (hub with a bridge, n nodes) to a temp file; returns its path. */
 export function starLab(n: number, name = `star-${n}`): string {
   const lines = [`name: ${name}`, 'nodes:', '  hub: {}', ...Array.from({ length: n }, (_, i) => `  n${i + 1}: {}`)];

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { BOXED, describeLab, instanceNamespaces, runDirOf, spawnNetlab, starLab, tempDir, waitFor, STATE } from './helpers.js';
+import { BOXED, describeLab, instanceNamespaces, runDirOf, spawnNetlab, starLab, tempDir, waitFor, waitForNamespaces, STATE } from './helpers.js';
 
 const stateFile = (id: string) => `${STATE}/${id}.json`;
 const stage = (id: string): number => {
@@ -26,8 +26,8 @@ describeLab('signals and crashes (real namespaces)', () => {
   ] as const)('%s during the build tears down (exit %i)', async (sig, code) => {
     const id = `e2e-build-${sig.toLowerCase()}`;
     const child = spawnNetlab(['run', star, '-i', id]);
-    // Woken by the first namespace file appearing in /run/netns, not by polling for it.
-    await waitFor(() => instanceNamespaces(id).length > 0, { watch: '/run/netns' });
+    // Woken by the first namespace file appearing (the host's /run/netns, or the box's), not by polling for it.
+    await waitForNamespaces(id);
     expect(stage(id)).toBe(-1); // still building
     child.kill(sig);
     const r = await child;

@@ -3,7 +3,7 @@
 // which would pull the rug from under tests running in parallel.
 import { existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { BOXED, describeLab, instanceNamespaces, isRoot, netlab, spawnNetlab, starLab, waitFor, STATE } from '../helpers.js';
+import { BOXED, describeLab, instanceNamespaces, isRoot, netlab, spawnNetlab, starLab, waitFor, waitForNamespaces, STATE } from '../helpers.js';
 
 const stateFile = (id: string) => `${STATE}/${id}.json`;
 
@@ -13,7 +13,7 @@ describeLab('crash recovery (real namespaces)', () => {
   it('kill -9 during the build leaves a state record that `netlab cleanup` uses', async () => {
     const id = 'e2e-kill9';
     const child = spawnNetlab(['run', star, '-i', id]);
-    await waitFor(() => instanceNamespaces(id).length > 0, { watch: '/run/netns' });
+    await waitForNamespaces(id);
     child.kill('SIGKILL');
     await child;
     // Boxed (the unprivileged pass, or NETLAB_E2E_SANDBOX=1), the kernel frees the lab with its supervisor, which
