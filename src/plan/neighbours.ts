@@ -27,13 +27,23 @@ interface Member {
 export function bridgeSegments(lab: Lab): { bridge: string; node: string; members: Member[] }[] {
   const first = lab.stages[0]?.config;
   if (!first) return [];
-  const addrs = (node: string, ifname: string) => first.addresses.filter((a) => a.node === node && a.ifname === ifname).map((a) => a.cidr.split('/')[0] as string);
+  // Looked up by "node ifname", not searched for: a 500-port bridge has 500 veths and 1,000 addresses.
+  const byIface = new Map<string, string[]>();
+  for (const a of first.addresses) {
+    const key = `${a.node} ${a.ifname}`;
+    const list = byIface.get(key) ?? byIface.set(key, []).get(key)!;
+    list.push(a.cidr.split('/')[0] as string);
+  }
+  const addrs = (node: string, ifname: string) => byIface.get(`${node} ${ifname}`) ?? [];
+  // The first veth with an end at "node ifname", as a search in the lab's order would find it.
+  const vethAt = new Map<string, Lab['veths'][number]>();
+  for (const v of lab.veths) for (const end of [v.a, v.b]) if (!vethAt.has(`${end.node} ${end.ifname}`)) vethAt.set(`${end.node} ${end.ifname}`, v);
   const out: { bridge: string; node: string; members: Member[] }[] = [];
   for (const d of lab.devices) {
     if (d.kind !== 'bridge') continue;
     const members: Member[] = [{ node: d.node, ifname: d.name, addresses: addrs(d.node, d.name) }];
     for (const port of d.ports) {
-      const v = lab.veths.find((x) => (x.a.node === d.node && x.a.ifname === port) || (x.b.node === d.node && x.b.ifname === port));
+      const v = vethAt.get(`${d.node} ${port}`);
       if (!v) continue;
       const far = v.a.node === d.node && v.a.ifname === port ? v.b : v.a;
       members.push({ node: far.node, ifname: far.ifname, addresses: addrs(far.node, far.ifname) });
@@ -49,13 +59,32 @@ function changedLater(lab: Lab, members: readonly Member[]): boolean {
   return lab.stages.slice(1).some((s) => s.config.addresses.some(on) || s.config.links.some(on) || s.config.dhcpClients.some(on));
 }
 
+/** Which node a namespace is (the first node with that namespace name), looked up, not searched for. */
+function nodeOfNamespace(lab: Lab, ns: (node: string) => string): (name: string) => string | undefined {
+  const map = new Map<string, string>();
+  for (const n of [...lab.nodes].reverse()) map.set(ns(n.name), n.name);
+  return (name) => map.get(name);
+}
+
+/** The first member of each node and of each address, as a search in the members' order would find it. */
+function memberIndex(members: readonly Member[]): { memberOf: Map<string, Member>; ownerOf: Map<string, Member> } {
+  const memberOf = new Map<string, Member>();
+  const ownerOf = new Map<string, Member>();
+  for (const m of members) {
+    if (!memberOf.has(m.node)) memberOf.set(m.node, m);
+    for (const a of m.addresses) if (!ownerOf.has(a)) ownerOf.set(a, m);
+  }
+  return { memberOf, ownerOf };
+}
+
 /** The neighbour entries the checks make on one segment: each (node, address it resolves), both directions. */
 function entriesOf(members: readonly Member[], checks: readonly PlannedCheck[], nodeOfNs: (ns: string) => string | undefined): Map<string, { node: string; ifname: string; address: string }> {
   const entries = new Map<string, { node: string; ifname: string; address: string }>();
+  const { memberOf, ownerOf } = memberIndex(members);
   for (const c of checks) {
     const from = nodeOfNs(c.fromNs);
-    const src = members.find((m) => m.node === from);
-    const dst = members.find((m) => m.addresses.includes(c.target));
+    const src = from === undefined ? undefined : memberOf.get(from);
+    const dst = ownerOf.get(c.target);
     if (!src || !dst || src === dst || !src.addresses.length) continue;
     // The source resolves the target; the target, answering, resolves the source's address of the same family.
     const back = src.addresses.find((a) => a.includes(':') === c.target.includes(':'));
@@ -77,7 +106,7 @@ export function segmentMac(s: number, m: number): string {
  * bridge a later step changes (a permanent entry would outlive the address it was written for).
  */
 export function staticNeighbourOps(lab: Lab, checks: readonly PlannedCheck[], ns: (node: string) => string): Op[] {
-  const nodeOfNs = (n: string) => lab.nodes.find((x) => ns(x.name) === n)?.name;
+  const nodeOfNs = nodeOfNamespace(lab, ns);
   const ops: Op[] = [];
   bridgeSegments(lab).forEach((seg, s) => {
     const entries = entriesOf(seg.members, checks, nodeOfNs);
@@ -91,8 +120,9 @@ export function staticNeighbourOps(lab: Lab, checks: readonly PlannedCheck[], ns
       macOf.set(key, mac);
       if (!own.has(key)) ops.push({ kind: 'link-set', ns: ns(m.node), ifname: m.ifname, mac });
     });
+    const { ownerOf } = memberIndex(seg.members);
     for (const e of entries.values()) {
-      const owner = seg.members.find((m) => m.addresses.includes(e.address));
+      const owner = ownerOf.get(e.address);
       const mac = owner && macOf.get(`${owner.node} ${owner.ifname}`);
       if (mac !== undefined) ops.push({ kind: 'neigh-add', ns: ns(e.node), ifname: e.ifname, address: e.address, mac });
     }
@@ -102,7 +132,7 @@ export function staticNeighbourOps(lab: Lab, checks: readonly PlannedCheck[], ns
 
 /** How many dynamic neighbour entries the lab's checks make on its bridges (after the permanent ones): for the warning. */
 export function dynamicNeighbourEstimate(lab: Lab, checks: readonly PlannedCheck[], ns: (node: string) => string): number {
-  const nodeOfNs = (n: string) => lab.nodes.find((x) => ns(x.name) === n)?.name;
+  const nodeOfNs = nodeOfNamespace(lab, ns);
   let total = 0;
   for (const seg of bridgeSegments(lab)) {
     const n = entriesOf(seg.members, checks, nodeOfNs).size;

@@ -101,6 +101,7 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
 /** Processes a stage starts: services (one server per node), tunnels, DNS servers, DHCP servers, then DHCP clients. */
 function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[], devices: readonly Device[]): Op[] {
   const ops: Op[] = [];
+  const addressesOf = groupBy(addresses, (a) => a.node);
   const byNode = new Map<string, { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[]>();
   for (const svc of config.services) {
     if (svc.kind !== 'dns' && svc.kind !== 'tunnel') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
@@ -110,12 +111,12 @@ function procOps(config: Config, ns: (node: string) => string, addresses: readon
     if (svc.kind !== 'tunnel') continue;
     const dev = devices.find((d) => d.node === svc.node && d.name === svc.device);
     if (dev?.kind !== 'tun' && dev?.kind !== 'tap') throw new Error(`${svc.node}:${svc.device} is not a tun or tap device (the rules should have caught this)`);
-    const peer = resolveTarget(svc.peer, svc.peerText, addresses, []);
+    const peer = resolveTarget(svc.peer, svc.peerText, addressesOf, []);
     ops.push({ kind: 'tunnel-start', ns: ns(svc.node), node: svc.node, device: svc.device, type: dev.kind, peer, port: svc.port, ...(svc.local !== undefined ? { local: svc.local } : {}) });
   }
   for (const svc of config.services) {
     if (svc.kind !== 'dns') continue;
-    const records = svc.records.map((r) => ({ name: r.name, address: resolveTarget(r.to, r.toText, addresses, []) }));
+    const records = svc.records.map((r) => ({ name: r.name, address: resolveTarget(r.to, r.toText, addressesOf, []) }));
     ops.push({ kind: 'dns-server', ns: ns(svc.node), node: svc.node, port: svc.port, records });
   }
   for (const d of config.dhcpServers) {
@@ -160,11 +161,26 @@ function nftOps(config: Config, ns: (node: string) => string, rulesets: Map<stri
   return ops;
 }
 
+/** The addresses so far, by node, each node's in the order they were declared. */
+type AddressIndex = ReadonlyMap<string, readonly Address[]>;
+
+/** `items` grouped by `key`, each group in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = out.get(k);
+    if (group) group.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
 /** The address a check target means at this point of the lab: IPv4 preferred, first declared wins. */
-function resolveTarget(to: Target, text: string, addresses: readonly Address[], leased: readonly DhcpClient[]): string {
+function resolveTarget(to: Target, text: string, addresses: AddressIndex, leased: readonly DhcpClient[]): string {
   if (to.kind === 'address') return to.address;
   const { node, ifname } = to;
-  const own = addresses.filter((a) => a.node === node && (ifname === undefined || a.ifname === ifname));
+  const own = (addresses.get(node) ?? []).filter((a) => ifname === undefined || a.ifname === ifname);
   const pick = own.find((a) => parseCidr(a.cidr)?.family === 4) ?? own[0];
   if (pick) return pick.cidr.split('/')[0] as string;
   // An address only known once the lab runs: the runner swaps in the lease (see leaseTarget).
@@ -174,7 +190,7 @@ function resolveTarget(to: Target, text: string, addresses: readonly Address[], 
 }
 
 /** Resolves every address a check names. */
-function planCheck(c: Check, stage: string, ns: (node: string) => string, addresses: readonly Address[], leased: readonly DhcpClient[]): PlannedCheck {
+function planCheck(c: Check, stage: string, ns: (node: string) => string, addresses: AddressIndex, leased: readonly DhcpClient[]): PlannedCheck {
   const resolve = (t: Target, text: string) => resolveTarget(t, text, addresses, leased);
   const target = 'to' in c ? resolve(c.to, c.toText) : '';
   const more =
@@ -221,18 +237,22 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
   // macvlan/ipvlan children of a parent in another node: created in the parent's namespace, straight into their own.
   const remote = lab.devices.filter((d) => (d.kind === 'macvlan' || d.kind === 'ipvlan') && d.parent.node !== d.node);
   for (const d of remote) build.push({ kind: 'link-add', ns: ns(parentNode(d)), ifname: d.name, spec: linkSpec(d), into: ns(d.node) });
+  // Each node's veth ends and devices, in the lab's order: looked up per node, not searched for (a 500-node star
+  // has 500 veths; the search was most of `netlab plan`'s own time there).
+  const forwarding = new Set(lab.stages[0]?.config.sysctls.filter((s) => s.key === 'net.ipv4.ip_forward').map((s) => s.node));
+  const vethEnds = groupBy(lab.veths.flatMap((v) => [v.a, v.b]), (end) => end.node);
+  const devicesOf = groupBy(lab.devices, (d) => d.node);
   for (const n of lab.nodes) {
     // New namespaces copy the root namespace's IPv4 settings: pin forwarding so a lab never depends on the host.
-    const forwards = lab.stages[0]?.config.sysctls.some((s) => s.node === n.name && s.key === 'net.ipv4.ip_forward');
+    const forwards = forwarding.has(n.name);
     if (!forwards && opts.pinForwarding !== false) build.push({ kind: 'sysctl', ns: ns(n.name), key: 'net.ipv4.ip_forward', value: '0' });
     if (!forwards) sysctlNow.set(`${n.name} net.ipv4.ip_forward`, '0');
-    const local = lab.devices.filter((d) => d.node === n.name && !remote.includes(d));
+    const devices = devicesOf.get(n.name) ?? [];
+    const local = devices.filter((d) => !remote.includes(d));
     for (const d of parentsFirst(local)) build.push({ kind: 'link-add', ns: ns(n.name), ifname: d.name, spec: linkSpec(d) });
     const up: Op[] = [{ kind: 'link-up', ns: ns(n.name), ifname: 'lo' }];
-    for (const v of lab.veths) {
-      for (const end of [v.a, v.b]) if (end.node === n.name) up.push({ kind: 'link-up', ns: ns(n.name), ifname: end.ifname });
-    }
-    for (const d of lab.devices.filter((x) => x.node === n.name)) {
+    for (const end of vethEnds.get(n.name) ?? []) up.push({ kind: 'link-up', ns: ns(n.name), ifname: end.ifname });
+    for (const d of devices) {
       if (d.kind === 'bridge') for (const port of d.ports) build.push({ kind: 'link-master', ns: ns(n.name), ifname: port, master: d.name });
       up.push({ kind: 'link-up', ns: ns(n.name), ifname: d.name });
     }
@@ -249,7 +269,8 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
       ...nftOps(stage.config, ns, rulesets),
       ...procOps(stage.config, ns, addresses, lab.devices),
     ];
-    const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, addresses, leased));
+    const byNode = groupBy(addresses, (a) => a.node);
+    const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, byNode, leased));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };
   });
   // Busy bridges: the neighbour entries every check needs, permanent (neighbours.ts).
