@@ -195,8 +195,8 @@ export async function execute(lab: Lab, opts: LifecycleOptions): Promise<Outcome
   const warn = neighbourWarning(dynamicNeighbourEstimate(lab, draft.stages.flatMap((s) => s.checks), (n) => draft.plan.namespaces.find((x) => x.node === n)?.ns ?? n), neighbourTable());
   if (warn !== undefined && opts.check) process.stderr.write(warn);
   // A plain lab's prober (it configures namespaces over netlink and sends ping checks) starts once the lab passed
-  // preflight, so that Python's start overlaps claiming the instance and the root batch. A boxed lab's starts in its
-  // box, as its build begins.
+  // preflight, so that Python's start overlaps claiming the instance; `run` and `up` have started it already, as soon
+  // as the lab was read (commands/run.ts). A boxed lab's starts in its box, as its build begins.
   const probes = draft.stages.some((s) => s.ops.some(configurable) || (opts.check && s.checks.some((c) => c.kind === 'ping')));
   if (!opts.sandbox && probes) prestartProber();
   const { signal, dispose } = trapSignals();

@@ -6,6 +6,7 @@ import { checkSelection, emitReport, rememberFailed, reportTargets, rubricLab, w
 import { execute } from './lifecycle.js';
 import { validInstance } from '../plan/naming.js';
 import { DEFAULT_LIMITS, DEFAULT_TIME_LIMIT_MS, parseDuration, parseSize } from '../runner/limits.js';
+import { closeProbers, prestartProber } from '../runner/prober.js';
 import { unprivileged } from '../runner/runtime.js';
 
 interface Args extends CheckArgs, RubricArgs {
@@ -65,9 +66,24 @@ async function go(args: Args, keep: boolean): Promise<number> {
   if (args.instance !== undefined) validInstance(args.instance);
   const boxed = sandboxLimits(args, keep);
   const targets = reportTargets(args);
+  const plain = !args.sandbox && !unprivileged();
+  try {
+    return await goWith(args, keep, boxed, targets, plain);
+  } finally {
+    // The prober started below, whatever way the run ended (after a build, execute() has closed it already).
+    if (plain) await closeProbers();
+  }
+}
+
+async function goWith(args: Args, keep: boolean, boxed: ReturnType<typeof sandboxLimits>, targets: ReturnType<typeof reportTargets>, plain: boolean): Promise<number> {
   // --rubric (run only): the rubric's lab, which must be this one, with its checks merged in; the report is scored.
   const named = await loadLab(args.lab);
   const lab = args.rubric !== undefined ? await rubricLab(args.rubric, named.name) : named;
+  // A valid plain lab's prober (the root batch, netlink configuration, ping checks: nearly every lab uses it) starts
+  // now, so that Python's start (~50 ms on the 2-core VM) overlaps planning, preflight and claiming the instance
+  // instead of holding up the build. It makes no namespace and opens no socket until asked. A boxed lab's starts in
+  // its box.
+  if (plain) prestartProber();
   const exercise = keep && args.exercise !== undefined ? exerciseIndex(lab, args.exercise) : undefined;
   const untilStage = exercise !== undefined ? exercise - 1 : stageIndex(lab, args.step);
   const check = keep ? (args.check ?? false) : true;

@@ -36,7 +36,12 @@ const independent = canBuildLabs
 /** Commands netlab ran (NETLAB_TRACE=1 writes each to stderr as `+ argv`). */
 /** Without root, netlab first makes sure this user may have user namespaces (runtime.ts's probe): not part of the build. */
 const USERNS_PROBE = '+ unshare --user --map-root-user --net --mount -- ';
-const traced = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('+ ') && (isRoot || !l.startsWith(USERNS_PROBE)));
+/**
+ * A valid plain lab's prober starts before preflight (its Python start overlaps preflight and planning) and ends when
+ * preflight refuses the lab: it makes no namespace and opens no socket, so it is not part of the build either.
+ */
+const PROBER = /^\+ \S*python3 -I -S -c <boot> \S*netlab-probe\.py &$/;
+const traced = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('+ ') && (isRoot || !l.startsWith(USERNS_PROBE)) && !PROBER.test(l));
 
 /** The trace shows that nothing was built: no namespace added, no state written, only the scratch-namespace probes ran. */
 function nothingBuilt(stderr: string, instance: string): void {
