@@ -163,7 +163,8 @@ class ShapeWalk {
       });
       this.open.delete(node);
     }
-    this.sizes.set(node, n);
+    // Only an alias reads a size, and only its anchor's.
+    if (node.anchor) this.sizes.set(node, n);
     return n;
   }
 
