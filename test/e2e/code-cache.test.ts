@@ -10,10 +10,13 @@ import { ROOT, tempDir } from './helpers.js';
 
 const LAB = join(ROOT, 'labs/veth-routing.yaml');
 
+const TMP = tempDir('netlab-code-cache-');
+let copies = 0;
+
 /** A copy of dist/bundle (loader and bundle, no cache) in a fresh directory; where its cache goes. */
 function bundleCopy(): { loader: string; cache: string } {
-  const dir = join(tempDir('netlab-code-cache-'), 'bundle');
-  mkdirSync(dir);
+  const dir = join(TMP, `copy-${++copies}`, 'bundle');
+  mkdirSync(dir, { recursive: true });
   for (const f of ['load.cjs', 'netlab.cjs']) copyFileSync(join(ROOT, 'dist/bundle', f), join(dir, f));
   return { loader: join(dir, 'load.cjs'), cache: join(dir, 'netlab.cjs.cache') };
 }
