@@ -1,6 +1,7 @@
 // Rules on prefixes and routes that the kernel would otherwise refuse at build (exit 3, no location) or that make
 // routing silently wrong: host bits in a route's destination, one route written twice in two spellings
 // (`default` and 0.0.0.0/0), and subnets of two interfaces of one node that overlap. Pure.
+import { groupBy } from './group.js';
 import { formatValue, inSubnet, parseCidr, type Cidr } from './ip.js';
 import type { RuleProblem } from './rules.js';
 import type { Address, Route } from './types.js';
@@ -91,13 +92,10 @@ export function overlapProblems(added: readonly SeenAddress[], all: readonly See
   const subnet = (x: SeenAddress) => x.c.prefix < width(x.c.family) && !linkLocal(x.c);
   // Only addresses of the same node can clash: each is compared with its node's, not with every address of the lab
   // (a 500-node star has 1,000; comparing all pairs was a quarter of `netlab plan`'s time there).
-  const byNode = new Map<string, { y: SeenAddress; i: number }[]>();
+  const byNode = groupBy(all.map((y, i) => ({ y, i })), ({ y }) => y.a.node);
   const firstAt = new Map<SeenAddress, number>();
   all.forEach((y, i) => {
     if (!firstAt.has(y)) firstAt.set(y, i);
-    const group = byNode.get(y.a.node);
-    if (group) group.push({ y, i });
-    else byNode.set(y.a.node, [{ y, i }]);
   });
   for (const x of added) {
     if (!subnet(x)) continue;

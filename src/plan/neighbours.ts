@@ -6,6 +6,7 @@
 // neighbours on one bridge, netlab gives that bridge's interfaces known MAC addresses and writes the entries the checks
 // need as permanent ones, in the namespaces that need them: `ip neigh replace ADDR lladdr MAC dev IF nud permanent`.
 // Pure: part of the plan, printed by `netlab plan` like every other command.
+import { groupBy } from '../lab/group.js';
 import type { Lab } from '../lab/types.js';
 import type { Op } from './ops.js';
 import type { PlannedCheck } from './planner.js';
@@ -28,13 +29,8 @@ export function bridgeSegments(lab: Lab): { bridge: string; node: string; member
   const first = lab.stages[0]?.config;
   if (!first) return [];
   // Looked up by "node ifname", not searched for: a 500-port bridge has 500 veths and 1,000 addresses.
-  const byIface = new Map<string, string[]>();
-  for (const a of first.addresses) {
-    const key = `${a.node} ${a.ifname}`;
-    const list = byIface.get(key) ?? byIface.set(key, []).get(key)!;
-    list.push(a.cidr.split('/')[0] as string);
-  }
-  const addrs = (node: string, ifname: string) => byIface.get(`${node} ${ifname}`) ?? [];
+  const byIface = groupBy(first.addresses, (a) => `${a.node} ${a.ifname}`);
+  const addrs = (node: string, ifname: string) => (byIface.get(`${node} ${ifname}`) ?? []).map((a) => a.cidr.split('/')[0] as string);
   // The first veth with an end at "node ifname", as a search in the lab's order would find it.
   const vethAt = new Map<string, Lab['veths'][number]>();
   for (const v of lab.veths) for (const end of [v.a, v.b]) if (!vethAt.has(`${end.node} ${end.ifname}`)) vethAt.set(`${end.node} ${end.ifname}`, v);

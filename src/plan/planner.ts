@@ -1,5 +1,6 @@
 // Lab → Plan: a pure function producing the ordered ops of every stage and the checks with resolved targets.
 import { staticNeighbourOps } from './neighbours.js';
+import { groupBy } from '../lab/group.js';
 import { formatValue, parseCidr } from '../lab/ip.js';
 import type { Address, Check, Config, Device, DhcpClient, Lab, Target } from '../lab/types.js';
 import { nsName } from './naming.js';
@@ -163,18 +164,6 @@ function nftOps(config: Config, ns: (node: string) => string, rulesets: Map<stri
 
 /** The addresses so far, by node, each node's in the order they were declared. */
 type AddressIndex = ReadonlyMap<string, readonly Address[]>;
-
-/** `items` grouped by `key`, each group in the items' order. */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = out.get(k);
-    if (group) group.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
 
 /** The address a check target means at this point of the lab: IPv4 preferred, first declared wins. */
 function resolveTarget(to: Target, text: string, addresses: AddressIndex, leased: readonly DhcpClient[]): string {
