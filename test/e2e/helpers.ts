@@ -88,9 +88,13 @@ export function netlab(args: string[], opts: { env?: Record<string, string>; pla
   return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1', ...opts.env }, cwd: ROOT });
 }
 
-/** Starts the CLI without waiting (for signal tests). */
-export function spawnNetlab(args: string[], opts: { plain?: boolean } = {}) {
-  return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1' }, cwd: ROOT });
+/**
+ * Starts the CLI without waiting (for signal tests). `child.kill('SIGTERM')` sends SIGTERM and nothing else: execa's
+ * default would follow it with SIGKILL 5 s later, and a loaded machine's teardown can take longer than that (netlab
+ * then dies by SIGKILL, exit code undefined, its teardown cut short).
+ */
+export function spawnNetlab(args: string[], opts: { env?: Record<string, string>; plain?: boolean } = {}) {
+  return execa('node', [CLI, ...cliArgs(args, opts)], { reject: false, env: { NO_COLOR: '1', ...opts.env }, cwd: ROOT, forceKillAfterDelay: false });
 }
 
 

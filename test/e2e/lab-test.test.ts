@@ -4,11 +4,10 @@
 // end every lab running and leave nothing behind. Nothing any of it started remains (and helpers' leak check agrees).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { parse, type TestSuite, type TestSuites } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import type { TestRun } from '../../src/report/test-run.js';
-import { CLI, cliArgs, describeLab, instanceNamespaces, itRootOnly, netlab, recordFile, ROOT, runDirOf, STATE, tempDir, UNPRIVILEGED, waitFor } from './helpers.js';
+import { describeLab, instanceNamespaces, itRootOnly, netlab, recordFile, ROOT, runDirOf, spawnNetlab, STATE, tempDir, UNPRIVILEGED, waitFor } from './helpers.js';
 
 type Suite = TestSuite & { file?: string };
 
@@ -140,7 +139,7 @@ describeLab('netlab test (real namespaces)', () => {
     mkdirSync(tmp);
     const xml = join(dir, `${tag}.xml`);
     // TMPDIR: where netlab test keeps its children's reports, to see it leaves that empty.
-    const child = execa('node', [CLI, ...cliArgs(['test', d, '-j', '2', '--junit', xml])], { reject: false, env: { NO_COLOR: '1', TMPDIR: tmp }, cwd: ROOT });
+    const child = spawnNetlab(['test', d, '-j', '2', '--junit', xml], { env: { TMPDIR: tmp } });
     // Both running labs reached their slow step (the state record says which step an instance is at).
     const atSlowStep = (lab: string) =>
       records(`${lab}-`).some((f) => {

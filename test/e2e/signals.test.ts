@@ -31,7 +31,7 @@ describeLab('signals and crashes (real namespaces)', () => {
     expect(stage(id)).toBe(-1); // still building
     child.kill(sig);
     const r = await child;
-    expect(r.exitCode).toBe(code);
+    expect(r.exitCode, `ended by ${r.signal}`).toBe(code);
     expect(instanceNamespaces(id)).toEqual([]);
     expect(existsSync(stateFile(id))).toBe(false);
   });
@@ -57,7 +57,7 @@ describeLab('signals and crashes (real namespaces)', () => {
     const killedAt = Date.now();
     child.kill(sig);
     const r = await child;
-    expect(r.exitCode).toBe(code);
+    expect(r.exitCode, `ended by ${r.signal}`).toBe(code);
     // Interrupted, not waited out: had netlab let the check finish, it would have exited 40 s after the check
     // started. Cancelling it and tearing down takes a second or two; half the sleep is a 10x margin over that.
     expect(Date.now() - killedAt).toBeLessThan((SLOW_CHECK_S * 1000) / 2);
