@@ -94,7 +94,7 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
     process.stderr.write(`+ ${argv.join(' ')}${background ? ' &' : ''}\n`);
     if (opts.input) process.stderr.write(opts.input.replace(/^/gm, '  | '));
   }
-  return spawnShort(file, args, { ...process.env, ...ENV, ...currentRuntime().env }, opts);
+  return spawnShort(file, args, { ...process.env, ...ENV, ...rt.env }, opts, rt.labPid);
 }
 
 /** As execa's forceKillAfterDelay: SIGKILL this long after a SIGTERM that did not end the process. */
@@ -106,7 +106,7 @@ const FORCE_KILL_MS = 1000;
  * Loading execa's ~100 modules cost ~0.2 s of a run's start-up, and its own JS ~6 ms per process
  * (PERFORMANCE.md); the few processes a run still starts need none of what it adds.
  */
-function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEnv, opts: RunOptions): Started {
+function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEnv, opts: RunOptions, labPid: (pid: number) => number): Started {
   let child: ChildProcess;
   try {
     child = spawn(file, args, { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
@@ -122,9 +122,25 @@ function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEn
   let timedOut = false;
   let isCanceled = false;
   let forceTimer: NodeJS.Timeout | undefined;
-  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+  // The signal goes to the lab's process: in the sandbox that is the child of the nsenter netlab started (nsenter forks
+  // to enter the box's pid namespace, and passes no signal on). Signalled itself, nsenter would die first and leave its
+  // child, killed by its parent-death signal, a zombie of the host's init: it holds a pid of the box until that init
+  // reaps it, and ending the box waits for that (1.5 s under a lazy init; for ever when netlab is pid 1 of a
+  // container, as node reaps only what it started). Signalled first, the child dies, nsenter reaps it and ends by the
+  // same signal. Only while the child runs: after its exit its pid may be another process's.
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const target = labPid(child.pid);
+    try {
+      if (target !== child.pid) return void process.kill(target, sig);
+    } catch {
+      /* ended meanwhile: nsenter itself then */
+    }
     child.kill(sig);
-    if (sig === 'SIGTERM') forceTimer ??= setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS);
+  };
+  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+    signal(sig);
+    if (sig === 'SIGTERM') forceTimer ??= setTimeout(() => signal('SIGKILL'), FORCE_KILL_MS);
   };
   // Per stream, as execa's maxBuffer: past MAX_OUTPUT the process is stopped and its result says so.
   const keep = (into: Buffer[]) => {

@@ -42,11 +42,7 @@ export async function startServices(op: Extract<Op, { kind: 'service-start' }>, 
     });
     if (!ready) {
       const log = readLabTail(files.log).trim().split('\n').slice(-3).join(' | ');
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+      kill(proc.pid);
       throw new BuildError(`the services of ${op.node} did not start${log ? `: ${log}` : ''}`);
     }
   } finally {
@@ -79,10 +75,13 @@ function lastLines(file: string): string {
   return text ? `: ${text}` : '';
 }
 
-/** Kills a server that did not start. */
+/**
+ * Kills a server that did not start: the lab's process, nsenter's child in the sandbox (exec.ts's spawnShort says
+ * why not nsenter); nsenter then reaps it and ends.
+ */
 function kill(pid: number): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(currentRuntime().labPid(pid), 'SIGKILL');
   } catch {
     /* gone */
   }

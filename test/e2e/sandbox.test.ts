@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
-import { describeLab, itRootOnly, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor, processesWith, results, STATE } from './helpers.js';
+import { CLI, describeLab, itRootOnly, instanceNamespaces, netlab, spawnNetlab, tempDir, waitFor, processesWith, results, STATE } from './helpers.js';
 
 const stateFile = (id: string) => `${STATE}/${id}.json`;
 
@@ -177,6 +177,21 @@ describeLab('--sandbox (real namespaces)', () => {
     expect(existsSync(stateFile(id))).toBe(false);
     expect(existsSync(`${STATE}/${id}`)).toBe(false);
   });
+
+  // As `docker run --privileged IMAGE netlab run --sandbox LAB` (no --init): netlab is pid 1 of its pid namespace, and
+  // node reaps only the processes it started. A check cut short must leave the box no zombie for that init to reap:
+  // the box ends only once every pid of it is free (runtime.ts's stopSandbox), and the teardown failed waiting.
+  itRootOnly('a pid namespace of its own needs root')('netlab as pid 1: a check cut short in the sandbox, then the teardown', async () => {
+    const id = 'e2e-sbx-pid1';
+    const lab = join(dir, 'pid1.yaml');
+    writeFileSync(lab, `name: pid1\nnodes:\n  a: {}\nchecks:\n  - { kind: cmd, name: cut short, node: a, shell: 'exec sleep 30', timeout: 1s }\n`);
+    const r = await execa('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'node', CLI, 'run', lab, '-i', id, '--sandbox', '-f', 'json'], { reject: false, env: { NO_COLOR: '1' } });
+    expect(r.stderr).not.toMatch(/could not stop/);
+    expect(r.exitCode, r.stderr).toBe(1); // the check failed, and nothing else did
+    expect(results(r.stdout).map((x) => [x.name, x.got, x.detail])).toEqual([['cut short', 'fail', 'still running after 1000 ms']]);
+    expect(existsSync(stateFile(id))).toBe(false);
+    expect(instanceNamespaces(id)).toEqual([]);
+  }, 60_000);
 
   it('kill -9 of netlab alone during run --sandbox ends the lab too (the supervisor holds a pipe from netlab)', async () => {
     const id = 'e2e-sbx-kill-run';
