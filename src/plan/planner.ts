@@ -100,9 +100,8 @@ function configOps(config: Config, ns: (node: string) => string, sysctlNow: Map<
 }
 
 /** Processes a stage starts: services (one server per node), tunnels, DNS servers, DHCP servers, then DHCP clients. */
-function procOps(config: Config, ns: (node: string) => string, addresses: readonly Address[], devices: readonly Device[]): Op[] {
+function procOps(config: Config, ns: (node: string) => string, addressesOf: AddressIndex, devices: readonly Device[]): Op[] {
   const ops: Op[] = [];
-  const addressesOf = groupBy(addresses, (a) => a.node);
   const byNode = new Map<string, { kind: 'http' | 'tcp-echo' | 'udp-echo'; port: number }[]>();
   for (const svc of config.services) {
     if (svc.kind !== 'dns' && svc.kind !== 'tunnel') byNode.set(svc.node, [...(byNode.get(svc.node) ?? []), { kind: svc.kind, port: svc.port }]);
@@ -121,7 +120,7 @@ function procOps(config: Config, ns: (node: string) => string, addresses: readon
     ops.push({ kind: 'dns-server', ns: ns(svc.node), node: svc.node, port: svc.port, records });
   }
   for (const d of config.dhcpServers) {
-    const own = addresses.map((a) => ({ a, c: parseCidr(a.cidr) })).find((x) => x.a.node === d.node && x.a.ifname === d.ifname && x.c?.family === 4);
+    const own = (addressesOf.get(d.node) ?? []).map((a) => ({ a, c: parseCidr(a.cidr) })).find((x) => x.a.ifname === d.ifname && x.c?.family === 4);
     const prefix = own?.c?.prefix ?? 24;
     const netmask = formatValue(((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n), 4);
     ops.push({
@@ -252,13 +251,14 @@ export function planLab(lab: Lab, instance: string, opts: PlanOptions = {}): Pla
   const stages = lab.stages.map((stage, i): PlannedStage => {
     addresses.push(...stage.config.addresses);
     leased.push(...stage.config.dhcpClients);
+    // The addresses of every stage so far, by node: what services and checks resolve their targets against.
+    const byNode = groupBy(addresses, (a) => a.node);
     const ops = [
       ...(i === 0 ? build : []),
       ...configOps(stage.config, ns, sysctlNow),
       ...nftOps(stage.config, ns, rulesets),
-      ...procOps(stage.config, ns, addresses, lab.devices),
+      ...procOps(stage.config, ns, byNode, lab.devices),
     ];
-    const byNode = groupBy(addresses, (a) => a.node);
     const checks = stage.checks.map((c) => planCheck(c, stage.name, ns, byNode, leased));
     return { name: stage.name, title: stage.title, ...(stage.explain !== undefined ? { explain: stage.explain } : {}), ops, checks };
   });
