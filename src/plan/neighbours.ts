@@ -73,9 +73,17 @@ function memberIndex(members: readonly Member[]): { memberOf: Map<string, Member
   return { memberOf, ownerOf };
 }
 
+/** A neighbour entry a check makes: `node` resolves `address` on `ifname`; `owner`, the member holding that address. */
+interface Entry {
+  node: string;
+  ifname: string;
+  address: string;
+  owner: Member;
+}
+
 /** The neighbour entries the checks make on one segment: each (node, address it resolves), both directions. */
-function entriesOf(members: readonly Member[], checks: readonly PlannedCheck[], nodeOfNs: (ns: string) => string | undefined): Map<string, { node: string; ifname: string; address: string }> {
-  const entries = new Map<string, { node: string; ifname: string; address: string }>();
+function entriesOf(members: readonly Member[], checks: readonly PlannedCheck[], nodeOfNs: (ns: string) => string | undefined): Map<string, Entry> {
+  const entries = new Map<string, Entry>();
   const { memberOf, ownerOf } = memberIndex(members);
   for (const c of checks) {
     const from = nodeOfNs(c.fromNs);
@@ -84,8 +92,9 @@ function entriesOf(members: readonly Member[], checks: readonly PlannedCheck[], 
     if (!src || !dst || src === dst || !src.addresses.length) continue;
     // The source resolves the target; the target, answering, resolves the source's address of the same family.
     const back = src.addresses.find((a) => a.includes(':') === c.target.includes(':'));
-    entries.set(`${src.node} ${c.target}`, { node: src.node, ifname: src.ifname, address: c.target });
-    if (back !== undefined) entries.set(`${dst.node} ${back}`, { node: dst.node, ifname: dst.ifname, address: back });
+    entries.set(`${src.node} ${c.target}`, { node: src.node, ifname: src.ifname, address: c.target, owner: dst });
+    // back is src's, but an address two members hold is the first one's (as the MACs of the entries go).
+    if (back !== undefined) entries.set(`${dst.node} ${back}`, { node: dst.node, ifname: dst.ifname, address: back, owner: ownerOf.get(back) ?? src });
   }
   return entries;
 }
@@ -116,10 +125,8 @@ export function staticNeighbourOps(lab: Lab, checks: readonly PlannedCheck[], ns
       macOf.set(key, mac);
       if (!own.has(key)) ops.push({ kind: 'link-set', ns: ns(m.node), ifname: m.ifname, mac });
     });
-    const { ownerOf } = memberIndex(seg.members);
     for (const e of entries.values()) {
-      const owner = ownerOf.get(e.address);
-      const mac = owner && macOf.get(`${owner.node} ${owner.ifname}`);
+      const mac = macOf.get(`${e.owner.node} ${e.owner.ifname}`);
       if (mac !== undefined) ops.push({ kind: 'neigh-add', ns: ns(e.node), ifname: e.ifname, address: e.address, mac });
     }
   });
