@@ -93,15 +93,12 @@ export function overlapProblems(added: readonly SeenAddress[], all: readonly See
   // Only addresses of the same node can clash: each is compared with its node's, not with every address of the lab
   // (a 500-node star has 1,000; comparing all pairs was a quarter of `netlab plan`'s time there).
   const byNode = groupBy(all.map((y, i) => ({ y, i })), ({ y }) => y.a.node);
-  const firstAt = new Map<SeenAddress, number>();
-  all.forEach((y, i) => {
-    if (!firstAt.has(y)) firstAt.set(y, i);
-  });
   for (const x of added) {
     if (!subnet(x)) continue;
     // Reported at the later of the two: only addresses before x in `all` count.
-    const before = firstAt.get(x) ?? all.length - 1;
-    const other = byNode.get(x.a.node)?.find(({ y, i }) => i < before && subnet(y) && y.a.ifname !== x.a.ifname && overlaps(x.c, y.c))?.y;
+    const mine = byNode.get(x.a.node) ?? [];
+    const before = mine.find(({ y }) => y === x)?.i ?? all.length - 1;
+    const other = mine.find(({ y, i }) => i < before && subnet(y) && y.a.ifname !== x.a.ifname && overlaps(x.c, y.c))?.y;
     if (other === undefined) continue;
     out.push({
       at: x.a.at,
