@@ -14,7 +14,7 @@ import { requestLease, startDhcpServer, startDnsServer, startServices, startTunn
 import { rm } from 'node:fs/promises';
 import { closeSync, constants, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { writeNewLabFile } from './lab-files.js';
-import { runtimeOf, stopSandbox, withRuntime } from './runtime.js';
+import { runtimeOf, stopSandbox, waitGone, withRuntime } from './runtime.js';
 import { removeLimitsWhenEmpty } from './limits.js';
 import { closeProbers, configurable, currentProber, prestartProber, startedProber, type ConfigureStep } from './prober.js';
 
@@ -199,8 +199,7 @@ async function stopAll(procs: readonly ProcRef[]): Promise<number[]> {
       /* already gone */
     }
   }
-  for (let i = 0; i < 50 && procs.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
-  for (const p of procs) if (alive(p)) process.kill(p.pid, 'SIGKILL');
+  for (const p of await waitGone(procs, 1000)) process.kill(p.pid, 'SIGKILL');
   return signalled;
 }
 

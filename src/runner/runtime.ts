@@ -486,7 +486,7 @@ function boxProcesses(marks: ReadonlySet<string>): ProcRef[] {
 }
 
 /** Waits (1 ms, doubling up to 20 ms) until none of `procs` runs, for at most `ms`; returns those still running. */
-async function waitGone(procs: readonly ProcRef[], ms: number): Promise<ProcRef[]> {
+export async function waitGone(procs: readonly ProcRef[], ms: number): Promise<ProcRef[]> {
   let left = procs.filter((p) => procStart(p.pid) === p.start);
   for (let waited = 0, step = 1; left.length && waited < ms; waited += step, step = Math.min(step * 2, 20)) {
     await new Promise((r) => setTimeout(r, step));
