@@ -26,43 +26,50 @@ const ALIGN = 16;
 // (docs/benchmark.md, start-up): the bundle (1.4 MB) and its cache (1.2 MB) are read into one buffer, the cache over
 // the source once the source is a string, so that their pages are touched once.
 let buffer;
-function read(name, atLeast) {
+/** Opens a file and learns its size: one fstat for each file. */
+function open(name) {
   const fd = fs.openSync(name, 'r');
+  return { fd, size: fs.fstatSync(fd).size };
+}
+/** Reads an opened file into the shared buffer (grown to at least `atLeast`), and closes it. */
+function read(f, atLeast) {
   try {
-    const size = fs.fstatSync(fd).size;
-    if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafeSlow(Math.max(size, atLeast));
+    if (!buffer || buffer.length < f.size) buffer = Buffer.allocUnsafeSlow(Math.max(f.size, atLeast));
     let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, buffer, got, size - got, got);
+    while (got < f.size) {
+      const n = fs.readSync(f.fd, buffer, got, f.size - got, got);
       if (n === 0) break;
       got += n;
     }
     return buffer.subarray(0, got);
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(f.fd);
   }
 }
 
-let cacheSize = 0;
+// Opened before the bundle is read, so that the buffer is made big enough for it once (and a cache renamed over this
+// one meanwhile is not half read).
+let cache;
 if (enabled) {
   try {
-    cacheSize = fs.statSync(cacheFile).size;
+    cache = open(cacheFile);
   } catch {
     // no cache yet
   }
 }
+const cacheSize = cache?.size ?? 0;
 // The bundle is ASCII (scripts/bundle.mjs checks): latin1 reads it without UTF-8 decoding.
-const source = read(file, cacheSize).toString('latin1');
+const source = read(open(file), cacheSize).toString('latin1');
 const tag = `${source.slice(0, source.indexOf('\n'))} ${process.version} ${process.arch}`;
 
 let cachedData;
-if (cacheSize > 0) {
+if (cache) {
   try {
-    const data = read(cacheFile, 0);
+    const data = read(cache, 0);
     const nl = data.indexOf(10);
     if (nl > 0 && (nl + 1) % ALIGN === 0 && data.toString('latin1', 0, nl).trimEnd() === tag) cachedData = data.subarray(nl + 1);
   } catch {
-    // gone in between: compiled without it
+    // unreadable: compiled without it
   }
 }
 
