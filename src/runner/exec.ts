@@ -97,6 +97,25 @@ function start(lab: readonly string[], opts: RunOptions, background = false, par
   return spawnShort(file, args, { ...process.env, ...ENV, ...rt.env }, opts, rt.labPid);
 }
 
+/**
+ * Signals a process netlab started, while it runs (after its exit its pid may be another process's). The signal goes to
+ * the lab's process (`labPid`): in the sandbox that is the child of the nsenter netlab started (nsenter forks to enter
+ * the box's pid namespace, and passes no signal on). Signalled itself, nsenter would die first and leave its child,
+ * killed by its parent-death signal, a zombie of the host's init: it holds a pid of the box until that init reaps it,
+ * and ending the box waits for that (1.5 s under a lazy init; for ever when netlab is pid 1 of a container, as node
+ * reaps only what it started). Signalled first, the child dies, nsenter reaps it and ends by the same signal.
+ */
+function signalChild(child: ChildProcess, labPid: (pid: number) => number, sig: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const target = labPid(child.pid);
+  try {
+    if (target !== child.pid) return void process.kill(target, sig);
+  } catch {
+    /* ended meanwhile: nsenter itself then */
+  }
+  child.kill(sig);
+}
+
 /** As execa's forceKillAfterDelay: SIGKILL this long after a SIGTERM that did not end the process. */
 const FORCE_KILL_MS = 1000;
 
@@ -122,22 +141,7 @@ function spawnShort(file: string, args: readonly string[], env: NodeJS.ProcessEn
   let timedOut = false;
   let isCanceled = false;
   let forceTimer: NodeJS.Timeout | undefined;
-  // The signal goes to the lab's process: in the sandbox that is the child of the nsenter netlab started (nsenter forks
-  // to enter the box's pid namespace, and passes no signal on). Signalled itself, nsenter would die first and leave its
-  // child, killed by its parent-death signal, a zombie of the host's init: it holds a pid of the box until that init
-  // reaps it, and ending the box waits for that (1.5 s under a lazy init; for ever when netlab is pid 1 of a
-  // container, as node reaps only what it started). Signalled first, the child dies, nsenter reaps it and ends by the
-  // same signal. Only while the child runs: after its exit its pid may be another process's.
-  const signal = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const target = labPid(child.pid);
-    try {
-      if (target !== child.pid) return void process.kill(target, sig);
-    } catch {
-      /* ended meanwhile: nsenter itself then */
-    }
-    child.kill(sig);
-  };
+  const signal = (sig: NodeJS.Signals) => signalChild(child, labPid, sig);
   const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
     signal(sig);
     if (sig === 'SIGTERM') forceTimer ??= setTimeout(() => signal('SIGKILL'), FORCE_KILL_MS);
@@ -257,6 +261,8 @@ export interface Detached {
   exited: Promise<number | undefined>;
   /** Stops watching, so netlab can exit while the process keeps running. */
   release: () => void;
+  /** SIGKILL to the process while it runs (a server that did not start): signalChild says to which. */
+  kill: () => void;
 }
 
 /**
@@ -302,6 +308,7 @@ export function spawnDetached(lab: readonly string[], opts: { logFile: string; s
       child.stdout?.destroy();
       child.unref();
     },
+    kill: () => signalChild(child, rt.labPid, 'SIGKILL'),
   };
 }
 

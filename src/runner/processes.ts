@@ -42,7 +42,7 @@ export async function startServices(op: Extract<Op, { kind: 'service-start' }>, 
     });
     if (!ready) {
       const log = readLabTail(files.log).trim().split('\n').slice(-3).join(' | ');
-      kill(proc.pid);
+      proc.kill();
       throw new BuildError(`the services of ${op.node} did not start${log ? `: ${log}` : ''}`);
     }
   } finally {
@@ -75,18 +75,6 @@ function lastLines(file: string): string {
   return text ? `: ${text}` : '';
 }
 
-/**
- * Kills a server that did not start: the lab's process, nsenter's child in the sandbox (exec.ts's spawnShort says
- * why not nsenter); nsenter then reaps it and ends.
- */
-function kill(pid: number): void {
-  try {
-    process.kill(currentRuntime().labPid(pid), 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
-
 /** Files of one DHCP server in the instance's run directory. */
 export function dhcpFiles(runDir: string, node: string, ifname: string): { leases: string; log: string } {
   return { leases: join(runDir, `${node}.${ifname}.leases`), log: join(runDir, `${node}.${ifname}.dnsmasq.log`) };
@@ -97,7 +85,7 @@ async function startDnsmasq(argv: string[], log: string, port: number, node: str
   const proc = spawnDetached(argv, { logFile: log });
   proc.release();
   if (!(await waitBound(proc.pid, 'udp', port, timeoutMs))) {
-    kill(proc.pid);
+    proc.kill();
     throw new BuildError(`the ${what} of ${node} did not start${lastLines(log)}`);
   }
   return { pid: proc.pid, start: procStart(proc.pid) ?? '', node, what };
@@ -171,7 +159,7 @@ export async function startTunnel(op: Extract<Op, { kind: 'tunnel-start' }>, run
   const ready = await waitForLogLine(log, TUNNEL_READY, proc.exited, timeoutMs);
   proc.release();
   if (!ready) {
-    kill(proc.pid);
+    proc.kill();
     throw new BuildError(`the tunnel on ${op.node}:${op.device} did not start${lastLines(log)}`);
   }
   return { pid: proc.pid, start: procStart(proc.pid) ?? '', node: op.node, what: `tunnel ${op.device}` };
